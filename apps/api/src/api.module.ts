@@ -1,0 +1,19 @@
+import { BillingModule } from '@app/billing';
+import { CampaignsModule } from '@app/campaigns';
+import { DeliveryModule } from '@app/delivery';
+import { MeasurementModule } from '@app/measurement';
+import { MonitoringModule } from '@app/monitoring';
+import { ApiConfig, ApiKeyGuard, PlatformModule } from '@app/platform';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: ApiConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [PlatformModule.forRoot({ config, http: true }), CampaignsModule, DeliveryModule, MeasurementModule, BillingModule, MonitoringModule],
+      providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+    };
+  }
+}

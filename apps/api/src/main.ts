@@ -1,0 +1,60 @@
+import { AllExceptionsFilter, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpMetrics, uuidv7 } from '@app/platform';
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit(ApiConfig);
+  // Fastify: its router and serializer keep the decision and beacon paths cheap (see README).
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: true,
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : uuidv7();
+      req.headers['x-request-id'] = id;
+      return id;
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  registerHttpMetrics(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Ad Platform API')
+      .setDescription('Campaign management, ad decisioning (JSON and VAST 4.2), tracking, reports, billing and operations.')
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin key (ADMIN_API_KEY) or an advertiser API key' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  app.enableShutdownHooks();
+  await app.listen({ port: config.PORT, host: '0.0.0.0' });
+  app.get(Logger).log(`API listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
+}
+
+bootstrap().catch((err: Error) => {
+  process.stderr.write(`api failed to start: ${err.message}\n`);
+  process.exit(1);
+});

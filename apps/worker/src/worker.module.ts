@@ -1,0 +1,14 @@
+import { MonitoringJobsModule } from '@app/monitoring';
+import { ALL_QUEUES, JobDispatcher, PlatformModule, WorkerConfig, createQueueProcessor } from '@app/platform';
+import { DynamicModule, Module } from '@nestjs/common';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: WorkerConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [PlatformModule.forRoot({ config }), MonitoringJobsModule],
+      providers: [JobDispatcher, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+import { QueueProbeEntity } from '@app/monitoring';
+import { ApiKeyEntity } from '@app/platform';
+
+/** Every entity, for the migration CLI (the apps load theirs through TypeOrmModule.forFeature). */
+export const ENTITIES = [ApiKeyEntity, QueueProbeEntity];

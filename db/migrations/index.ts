@@ -1,0 +1,4 @@
+import { Foundation1764100000000 } from './1764100000000-Foundation';
+
+/** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
+export const MIGRATIONS = [Foundation1764100000000];

@@ -1,0 +1,26 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { PlatformConfig } from './platform.config';
+
+/** Configuration of the API process (apps/api). */
+export class ApiConfig extends PlatformConfig {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString() @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })
+  ADMIN_API_KEY = 'dev-admin-key-change-me';
+
+  @IsString() @MinLength(32, { message: 'TRACKING_SECRET must be at least 32 characters' })
+  TRACKING_SECRET = 'dev-tracking-secret-change-me-0123456789';
+
+  /** Lifetime of a tracking token in seconds (48 h: offline listening reports late). */
+  @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
+  TRACKING_TOKEN_TTL = 172800;
+
+  @Matches(/^https?:\/\/[^\s/]+(:\d+)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) origin without a path, e.g. http://localhost:3000' })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  /** Largest request body accepted, in bytes. */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1048576;
+}

@@ -1,0 +1,18 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PlatformConfig } from './platform.config';
+
+/** Configuration of a worker process (apps/worker). */
+export class WorkerConfig extends PlatformConfig {
+  /** Jobs processed at once per queue in this process. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  WORKER_CONCURRENCY = 4;
+
+  /** Where SLA breach alerts are POSTed; empty disables the webhook (alerts are still recorded). */
+  @IsOptional() @Matches(/^https?:\/\/\S+$/, { message: 'ALERT_WEBHOOK_URL must be an http(s) URL' })
+  ALERT_WEBHOOK_URL?: string = undefined;
+
+  /** How long a SIGTERM waits for active jobs before the process exits anyway, in ms. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000)
+  SHUTDOWN_TIMEOUT_MS = 25000;
+}

@@ -1,0 +1,58 @@
+import { BullModule } from '@nestjs/bullmq';
+import type { ConnectionOptions } from 'bullmq';
+import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyEntity } from './auth/api-key.entity';
+import { ApiKeyService } from './auth/api-key.service';
+import { PlatformConfig } from './config/platform.config';
+import { mysqlOptions } from './database/data-source-options';
+import { HealthController } from './health/health.controller';
+import { JobQueue } from './queue/job-queue.service';
+import { ALL_QUEUES } from './queue/jobs';
+import { RedisService, redisOptions } from './redis/redis.service';
+import { loggerParams } from './telemetry/logging';
+import { MetricsController } from './telemetry/metrics.controller';
+import { MetricsService } from './telemetry/metrics.service';
+import { QueueMetricsService } from './telemetry/queue-metrics.service';
+
+export interface PlatformModuleOptions {
+  /** The app's validated config instance (ApiConfig or WorkerConfig). */
+  config: PlatformConfig;
+  /** Mount /health and /metrics (the API process). */
+  http?: boolean;
+}
+
+/**
+ * Infrastructure shared by both processes: config, MySQL, Redis, the queue registry, API keys,
+ * logs and metrics. Global, so libs inject these without importing it again.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot({ config, http = false }: PlatformModuleOptions): DynamicModule {
+    const configProviders: Provider[] = [
+      { provide: PlatformConfig, useValue: config },
+      { provide: config.constructor as Type<PlatformConfig>, useValue: config },
+    ];
+    const connection = redisOptions(config) as ConnectionOptions;
+    return {
+      module: PlatformModule,
+      imports: [
+        DiscoveryModule,
+        LoggerModule.forRoot(loggerParams(config.LOG_LEVEL)),
+        TypeOrmModule.forRoot({ ...mysqlOptions(config), autoLoadEntities: true, retryAttempts: 3, retryDelay: 1000 }),
+        TypeOrmModule.forFeature([ApiKeyEntity]),
+        BullModule.forRoot({ connection, prefix: config.QUEUE_PREFIX }),
+        // Producers never queue commands while Redis is away: an enqueue fails fast and the caller answers 503.
+        BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name, connection: { ...connection, enableOfflineQueue: false } as ConnectionOptions }))),
+        ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
+      ],
+      controllers: http ? [HealthController, MetricsController] : [],
+      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService],
+      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule],
+    };
+  }
+}

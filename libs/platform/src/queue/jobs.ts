@@ -1,0 +1,52 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The one registry of queues and jobs. A job name maps to its queue, its payload type and its
+ * options, so `JobQueue.enqueue(name, payload)` only compiles with the right payload, and the worker
+ * refuses to boot while any job here has no handler.
+ *
+ * Job names use dots, never ':' (BullMQ reserves it in ids). Payloads carry ids and windows only;
+ * state lives in MySQL.
+ */
+export enum QueueName {
+  Maintenance = 'maintenance',
+}
+
+export enum JobName {
+  /** Round trip through the queue and a worker: proves the pipeline is alive (ops probe). */
+  OpsProbe = 'ops.probe',
+}
+
+export interface JobPayloads {
+  [JobName.OpsProbe]: {
+    /** Id of the queue_probes row to mark processed. */
+    probeId: string;
+  };
+}
+
+interface JobDefinition {
+  queue: QueueName;
+  options: JobsOptions;
+}
+
+const retention = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+} satisfies JobsOptions;
+
+const retried = (attempts: number, delayMs: number): JobsOptions => ({
+  attempts,
+  backoff: { type: 'exponential', delay: delayMs },
+  ...retention,
+});
+
+export const JOBS: { readonly [N in JobName]: JobDefinition } = {
+  [JobName.OpsProbe]: { queue: QueueName.Maintenance, options: retried(3, 500) },
+};
+
+export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
+export const ALL_JOBS: readonly JobName[] = Object.values(JobName);
+
+export function jobsOfQueue(queue: QueueName): JobName[] {
+  return ALL_JOBS.filter((name) => JOBS[name].queue === queue);
+}
