@@ -1,4 +1,4 @@
-import { AllExceptionsFilter, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpMetrics, uuidv7 } from '@app/platform';
+import { AllExceptionsFilter, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
@@ -36,7 +36,7 @@ async function bootstrap(): Promise<void> {
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  registerHttpMetrics(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));
 
   const document = SwaggerModule.createDocument(
     app,

@@ -19,5 +19,5 @@ export * from './http/error-body';
 export * from './http/all-exceptions.filter';
 export * from './http/validation';
 export * from './telemetry/metrics.service';
-export * from './telemetry/http-metrics';
+export * from './http/http-hooks';
 export * from './util/uuid';

@@ -9,12 +9,8 @@ export function loggerParams(level: string): Params {
   return {
     pinoHttp: {
       level,
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : uuidv7();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
+      // The HTTP adapter has already settled the id and written it into the header.
+      genReqId: (req: IncomingMessage) => (req.headers['x-request-id'] as string | undefined) ?? uuidv7(),
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_ROUTES.test(req.url ?? '') },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       serializers: {

@@ -1,0 +1,32 @@
+import { ApiConfig } from './api.config';
+import { ConfigError, loadConfig } from './platform.config';
+import { WorkerConfig } from './worker.config';
+
+describe('loadConfig', () => {
+  it('applies the defaults of .env.example when nothing is set', () => {
+    const config = loadConfig(ApiConfig, {});
+    expect(config.PORT).toBe(3000);
+    expect(config.DB_PORT).toBe(3306);
+    expect(config.TRACKING_TOKEN_TTL).toBe(172800);
+    expect(config.QUEUE_PREFIX).toBe('adp');
+  });
+
+  it('converts numbers and keeps an empty DB_PASSWORD', () => {
+    const config = loadConfig(WorkerConfig, { WORKER_CONCURRENCY: '8', DB_PASSWORD: '' });
+    expect(config.WORKER_CONCURRENCY).toBe(8);
+    expect(config.DB_PASSWORD).toBe('');
+  });
+
+  it('names every wrong variable and hides secrets', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(ApiConfig, { DB_PORT: 'abc', REDIS_URL: 'localhost', TRACKING_SECRET: 'tiny', QUEUE_PREFIX: 'a:b' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const names = error!.problems.map((p) => p.split('=')[0]).sort();
+    expect(names).toEqual(['DB_PORT', 'QUEUE_PREFIX', 'REDIS_URL', 'TRACKING_SECRET']);
+    expect(error!.message).not.toContain('tiny');
+  });
+});

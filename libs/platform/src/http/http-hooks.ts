@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { MetricsService } from '../telemetry/metrics.service';
+
+/**
+ * Fastify hooks every response goes through: the request id header (set by the adapter's genReqId
+ * from X-Request-Id or a new id) and the latency histogram, labelled by route pattern, not raw URL.
+ */
+export function registerHttpHooks(fastify: FastifyInstance, metrics: MetricsService): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+}

@@ -1,0 +1,83 @@
+import { http } from './support/http';
+import { waitFor } from './support/processes';
+
+describe('platform (real API and worker processes)', () => {
+  it('answers liveness and readiness with MySQL and Redis up', async () => {
+    expect((await http('GET', '/health/live', { key: null })).status).toBe(200);
+    const ready = await http('GET', '/health/ready', { key: null });
+    expect(ready.status).toBe(200);
+    expect(ready.body.details).toMatchObject({ mysql: { status: 'up' }, redis: { status: 'up' } });
+  });
+
+  it('serves Swagger UI at /docs and a valid OpenAPI 3 document at /docs-json', async () => {
+    const ui = await http('GET', '/docs', { key: null });
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger-ui');
+    const doc = await http('GET', '/docs-json', { key: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const result = await new Validator().validate(doc.body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('rejects a missing or wrong API key with 401 and the uniform error body', async () => {
+    const missing = await http('GET', '/v1/ops/queues', { key: null });
+    expect(missing.status).toBe(401);
+    expect(missing.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    expect(missing.body.message).toMatch(/API key/i);
+    const wrong = await http('GET', '/v1/ops/queues', { key: 'adp_not-a-real-key' });
+    expect(wrong.status).toBe(401);
+    expect(JSON.stringify(wrong.body)).not.toMatch(/at .*\.js/);
+  });
+
+  it('answers unknown routes, bad JSON and oversized bodies with 4xx in the uniform shape', async () => {
+    const notFound = await http('GET', '/v1/nothing-here', { key: null });
+    expect(notFound.status).toBe(404);
+    expect(notFound.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+
+    const badJson = await http('POST', '/v1/ops/probes', { body: '{"oops":', headers: { 'content-type': 'application/json' } });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+
+    const huge = await http('POST', '/v1/ops/probes', { body: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }) });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ statusCode: 413 });
+  });
+
+  it('echoes a request id and sends security headers', async () => {
+    const res = await http('GET', '/health/live', { key: null, headers: { 'x-request-id': 'trace-abc.123' } });
+    expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBeTruthy();
+    const generated = await http('GET', '/health/live', { key: null });
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('processes a job enqueued through the API in the separate worker process', async () => {
+    const sent = await http('POST', '/v1/ops/probes');
+    expect(sent.status).toBe(202);
+    expect(sent.body.status).toBe('pending');
+    const done = await waitFor(
+      async () => {
+        const probe = await http('GET', `/v1/ops/probes/${sent.body.id}`);
+        return probe.body.status === 'processed' ? probe.body : null;
+      },
+      15000,
+      'the worker to process the probe',
+    );
+    expect(done.processedBy).toMatch(/:\d+$/);
+    const queues = await http('GET', '/v1/ops/queues');
+    expect(queues.status).toBe(200);
+    expect(queues.body.map((q: { queue: string }) => q.queue)).toContain('maintenance');
+  });
+
+  it('exposes Prometheus metrics: HTTP latency by route and queue depth', async () => {
+    await http('GET', '/v1/ops/queues');
+    const metrics = await http('GET', '/metrics', { key: null });
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ops\/queues"/);
+    expect(metrics.text).toMatch(/queue_jobs\{queue="maintenance",state="waiting"\}/);
+  });
+});

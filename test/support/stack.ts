@@ -1,0 +1,118 @@
+import { createConnection } from 'mysql2/promise';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from './processes';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+
+export interface StackOptions {
+  dbName: string;
+  queuePrefix: string;
+  redisUrl?: string;
+  workers?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Environment shared by the API and the worker of a test stack. */
+export function stackEnv(o: StackOptions, port: number): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
+    DB_PORT: process.env.DB_PORT ?? '3306',
+    DB_USER: process.env.DB_USER ?? 'root',
+    DB_PASSWORD: process.env.DB_PASSWORD ?? '',
+    DB_NAME: o.dbName,
+    REDIS_URL: o.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: o.queuePrefix,
+    ADMIN_API_KEY: ADMIN_KEY,
+    TRACKING_SECRET: 'test-tracking-secret-0123456789abcdef',
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    WORKER_CONCURRENCY: '4',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    ...o.env,
+  };
+}
+
+function assertBuilt(): void {
+  for (const file of ['dist/apps/api/src/main.js', 'dist/apps/worker/src/main.js', 'dist/db/migrate.js']) {
+    if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run "npm run build" first (npm test does it for you)`);
+  }
+}
+
+/** Creates the database (if missing) and applies every migration, through the same runner as `npm start`. */
+export async function migrateDatabase(env: NodeJS.ProcessEnv): Promise<void> {
+  assertBuilt();
+  const migrate = startProcess(`migrate-${env.DB_NAME}`, process.execPath, ['dist/db/migrate.js'], env);
+  const code = await migrate.exited;
+  if (code !== 0) throw new Error(`migrations failed (${code}):\n${migrate.output()}`);
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const conn = await createConnection({ host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' });
+  await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await conn.end();
+}
+
+/** A real API process and real worker processes on one database and Redis prefix. */
+export class Stack {
+  readonly workers: ManagedProcess[] = [];
+  private workerCount = 0;
+
+  private constructor(
+    readonly options: StackOptions,
+    readonly env: NodeJS.ProcessEnv,
+    readonly api: ManagedProcess,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.env.PORT}`;
+  }
+
+  static async start(options: StackOptions): Promise<Stack> {
+    const port = await freePort();
+    const env = stackEnv(options, port);
+    await migrateDatabase(env);
+    const api = startProcess(`${options.queuePrefix}-api`, process.execPath, ['dist/apps/api/src/main.js'], env);
+    const stack = new Stack(options, env, api);
+    for (let i = 0; i < (options.workers ?? 1); i++) await stack.startWorker();
+    await stack.waitForApi();
+    return stack;
+  }
+
+  async waitForApi(timeoutMs = 30000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.api.child.exitCode !== null) throw new Error(`API exited:\n${this.api.output()}`);
+        const res = await fetch(`${this.baseUrl}/health/live`);
+        return res.status === 200;
+      },
+      timeoutMs,
+      `API on ${this.baseUrl}`,
+      100,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- api output ---\n${this.api.output().slice(-4000)}`);
+    });
+  }
+
+  /** Starts one more worker process and waits until it consumes. */
+  async startWorker(env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
+    const worker = startProcess(`${this.options.queuePrefix}-worker-${++this.workerCount}`, process.execPath, ['dist/apps/worker/src/main.js'], { ...this.env, LOG_LEVEL: 'info', ...env });
+    await waitFor(
+      async () => {
+        if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
+        return worker.output().includes('consuming');
+      },
+      30000,
+      'worker to consume',
+      100,
+    );
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.api.stop(), ...this.workers.map((w) => w.stop())]);
+  }
+}
