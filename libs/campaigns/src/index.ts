@@ -1,1 +1,2 @@
 export * from './campaigns.module';
+export * from './catalog/delivery-catalog.types';
