@@ -20,5 +20,6 @@ export interface DecisionContext {
   genre?: string;
   /** Lower case, without duplicates. */
   keywords: string[];
-  format?: CreativeFormat;
+  /** Creative formats the response may contain; undefined = any. */
+  formats?: CreativeFormat[];
 }
