@@ -62,9 +62,9 @@ export class CampaignsService {
 
   async update(id: string, dto: UpdateCampaignDto, ifMatch: string | undefined, principal: Principal): Promise<CampaignDto> {
     const updated = await this.dataSource.transaction(async (manager) => {
-      // FOR UPDATE: line item writes take this row FOR SHARE, so the flight and budget checked
+      // FOR UPDATE: line item writes take this row in share mode, so the flight and budget checked
       // below cannot change under a concurrent line item change.
-      const current = await this.findVisible(manager, id, scopeOf(principal), 'pessimistic_write');
+      const current = await this.findVisible(manager, id, scopeOf(principal), 'update');
       checkIfMatch(ifMatch, 'campaign', id, current.version);
       if (current.status === 'archived') throw new ConflictException(`campaign ${id} is archived and cannot change`);
       const startAt = dto.startAt !== undefined ? new Date(dto.startAt) : current.startAt;
@@ -89,7 +89,7 @@ export class CampaignsService {
 
   async changeStatus(id: string, action: Exclude<StatusAction, 'complete'>, ifMatch: string | undefined, principal: Principal): Promise<CampaignDto> {
     const result = await this.dataSource.transaction(async (manager) => {
-      const current = await this.findVisible(manager, id, scopeOf(principal), 'pessimistic_write');
+      const current = await this.findVisible(manager, id, scopeOf(principal), 'update');
       checkIfMatch(ifMatch, 'campaign', id, current.version);
       if (action === 'activate') {
         const problems = campaignActivationProblems(current, new Date());
@@ -106,10 +106,15 @@ export class CampaignsService {
     return toCampaignDto(result.row);
   }
 
-  /** The campaign if it exists and is within `scope`; 404 otherwise (another tenant's looks missing). */
-  async findVisible(manager: EntityManager, id: string, scope: string | undefined, lock?: 'pessimistic_write' | 'pessimistic_read'): Promise<CampaignEntity> {
+  /**
+   * The campaign if it exists and is within `scope`; 404 otherwise (another tenant's looks missing).
+   * `update` locks it FOR UPDATE; `share` takes a shared lock, written as LOCK IN SHARE MODE, which
+   * both MariaDB and MySQL accept (TypeORM's FOR SHARE is MySQL 8 only).
+   */
+  async findVisible(manager: EntityManager, id: string, scope: string | undefined, lock?: 'update' | 'share'): Promise<CampaignEntity> {
     if (!isId(id)) throw notFound('campaign', id);
-    const row = await manager.getRepository(CampaignEntity).findOne({ where: { id }, ...(lock ? { lock: { mode: lock } } : {}) });
+    if (lock === 'share') await manager.query('SELECT id FROM campaigns WHERE id = ? LOCK IN SHARE MODE', [id]);
+    const row = await manager.getRepository(CampaignEntity).findOne({ where: { id }, ...(lock === 'update' ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!row || (scope !== undefined && row.advertiserId !== scope)) throw notFound('campaign', id);
     return row;
   }

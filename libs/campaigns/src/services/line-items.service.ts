@@ -33,14 +33,14 @@ export class LineItemsService {
   async create(dto: CreateLineItemDto, principal: Principal): Promise<LineItemDto> {
     const id = uuidv7();
     await this.dataSource.transaction(async (manager) => {
-      // FOR SHARE: the campaign's flight and budget cannot change until this line item is in.
-      const campaign = await this.campaigns.findVisible(manager, dto.campaignId, scopeOf(principal), 'pessimistic_read');
+      // Share lock: the campaign's flight and budget cannot change until this line item is in.
+      const campaign = await this.campaigns.findVisible(manager, dto.campaignId, scopeOf(principal), 'share');
       if (campaign.status === 'archived' || campaign.status === 'completed') {
         throw new ConflictException(`campaign ${campaign.id} is ${campaign.status}: it takes no new line items`);
       }
       const startAt = dto.startAt ? new Date(dto.startAt) : null;
       const endAt = dto.endAt ? new Date(dto.endAt) : null;
-      checkFlight(campaign, startAt, endAt, { startAt: true, endAt: true });
+      checkFlight(campaign, startAt, endAt);
       checkBudgets(campaign, dto.budgetMicros, dto.dailyBudgetMicros ?? null);
       const format = dto.format ?? 'audio';
       const assignments = await this.resolveAssignments(manager, campaign.advertiserId, format, dto.creativeIds ?? [], dto.creativeWeights);
@@ -97,11 +97,11 @@ export class LineItemsService {
       const current = await this.findVisible(manager, id, scopeOf(principal));
       checkIfMatch(ifMatch, 'line item', id, current.version);
       if (current.status === 'archived') throw new ConflictException(`line item ${id} is archived and cannot change`);
-      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'pessimistic_read');
+      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'share');
 
       const startAt = dto.startAt !== undefined ? (dto.startAt === null ? null : new Date(dto.startAt)) : current.startAt;
       const endAt = dto.endAt !== undefined ? (dto.endAt === null ? null : new Date(dto.endAt)) : current.endAt;
-      checkFlight(campaign, startAt, endAt, { startAt: dto.startAt !== undefined, endAt: dto.endAt !== undefined });
+      checkFlight(campaign, startAt, endAt);
       const budgetMicros = dto.budgetMicros ?? current.budgetMicros;
       const dailyBudgetMicros = dto.dailyBudgetMicros !== undefined ? dto.dailyBudgetMicros : current.dailyBudgetMicros;
       checkBudgets(campaign, budgetMicros, dailyBudgetMicros);
@@ -149,7 +149,7 @@ export class LineItemsService {
     const result = await this.dataSource.transaction(async (manager) => {
       const current = await this.findVisible(manager, id, scopeOf(principal), true);
       checkIfMatch(ifMatch, 'line item', id, current.version);
-      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'pessimistic_read');
+      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'share');
       const effectiveEndAt = current.endAt ?? campaign.endAt;
       if (action === 'activate') {
         const approvedCreativeCount = await this.countApprovedCreatives(manager, current);
@@ -251,19 +251,19 @@ export class LineItemsService {
   }
 }
 
-/** A line item's own flight lies inside its campaign's and ends after it starts; `given` names the fields the caller sent. */
-function checkFlight(campaign: CampaignEntity, startAt: Date | null, endAt: Date | null, given: { startAt: boolean; endAt: boolean }): void {
+/** A line item's own flight lies inside its campaign's and ends after it starts. */
+function checkFlight(campaign: CampaignEntity, startAt: Date | null, endAt: Date | null): void {
   if (startAt && startAt.getTime() < campaign.startAt.getTime()) {
     throw invalidField('startAt', `must not be before the campaign start (${iso(campaign.startAt)})`);
+  }
+  if (startAt && startAt.getTime() >= campaign.endAt.getTime()) {
+    throw invalidField('startAt', `must be before the campaign end (${iso(campaign.endAt)})`);
   }
   if (endAt && endAt.getTime() > campaign.endAt.getTime()) {
     throw invalidField('endAt', `must not be after the campaign end (${iso(campaign.endAt)})`);
   }
-  const effectiveStart = startAt ?? campaign.startAt;
-  const effectiveEnd = endAt ?? campaign.endAt;
-  if (effectiveEnd.getTime() <= effectiveStart.getTime()) {
-    const field = given.endAt || !given.startAt ? 'endAt' : 'startAt';
-    throw invalidField(field, field === 'endAt' ? `must be after the start (${iso(effectiveStart)})` : `must be before the end (${iso(effectiveEnd)})`);
+  if (endAt && endAt.getTime() <= (startAt ?? campaign.startAt).getTime()) {
+    throw invalidField('endAt', `must be after the start (${iso(startAt ?? campaign.startAt)})`);
   }
 }
 
