@@ -1,4 +1,5 @@
 import { Foundation1764100000000 } from './1764100000000-Foundation';
+import { Campaigns1764200000000 } from './1764200000000-Campaigns';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
-export const MIGRATIONS = [Foundation1764100000000];
+export const MIGRATIONS = [Foundation1764100000000, Campaigns1764200000000];
