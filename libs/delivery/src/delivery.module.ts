@@ -1,3 +1,4 @@
+import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
 import { ApiConfig, PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { DecisionsController } from './controllers/decisions.controller';
@@ -8,21 +9,12 @@ import { ObservedStateService } from './index/observed-state.service';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
-/**
- * Until the campaigns lib's DeliveryCatalogService is available, the index is built from an empty
- * catalog: the API boots and answers no fill.
- */
-const interimCatalogSource: CatalogSource = {
-  load: async () => ({ loadedAt: Date.now(), lineItems: [] }),
-  version: async () => 0,
-};
-
 /** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST), counters. */
 @Module({
-  imports: [DeliveryCountersModule],
+  imports: [CampaignsModule, DeliveryCountersModule],
   controllers: [DecisionsController],
   providers: [
-    { provide: CatalogSource, useValue: interimCatalogSource },
+    { provide: CatalogSource, useExisting: DeliveryCatalogService },
     {
       provide: TrackingTokenCodec,
       inject: [PlatformConfig],

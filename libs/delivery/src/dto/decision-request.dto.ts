@@ -1,3 +1,4 @@
+import { PLATFORMS } from '@app/campaigns';
 import type { CreativeFormat, Platform } from '@app/campaigns';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -17,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-export const DECISION_PLATFORMS: readonly Platform[] = ['ios', 'android', 'desktop', 'web', 'speaker', 'tv', 'car'];
+export const DECISION_PLATFORMS: readonly Platform[] = PLATFORMS;
 export const DECISION_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
 export const MAX_SLOTS = 10;
 
