@@ -3,6 +3,7 @@ import { RedisService } from '@app/platform';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Clock } from '../time/clock';
 import { CatalogSource } from './catalog-source';
+import type { ObservedCounts } from '../selection/ranking';
 import { EligibilitySnapshot } from './indexed-line-item';
 
 /** Change messages arriving within this window trigger one reload. */
@@ -25,6 +26,7 @@ export class EligibilityIndexService implements OnModuleInit, OnApplicationShutd
   private loading?: Promise<void>;
   private reloadAgain = false;
   private stopped = false;
+  private counts?: (lineItemId: string) => ObservedCounts | undefined;
 
   constructor(
     private readonly source: CatalogSource,
@@ -51,6 +53,12 @@ export class EligibilityIndexService implements OnModuleInit, OnApplicationShutd
     this.stopped = true;
     clearTimeout(this.debounce);
     clearInterval(this.poll);
+  }
+
+  /** Re-ranks the current snapshot (and later ones) by expected value from observed counts. */
+  rerank(counts: (lineItemId: string) => ObservedCounts | undefined): void {
+    this.counts = counts;
+    this.current?.rerank(counts);
   }
 
   /** Reloads soon; a burst of changes costs one reload. */
@@ -87,7 +95,9 @@ export class EligibilityIndexService implements OnModuleInit, OnApplicationShutd
       // Version first: a change landing during the load then shows up as a newer version on the next poll.
       const version = await this.source.version();
       const catalog = await this.source.load();
-      this.current = EligibilitySnapshot.build(catalog.lineItems, version, catalog.loadedAt);
+      const snapshot = EligibilitySnapshot.build(catalog.lineItems, version, catalog.loadedAt);
+      if (this.counts) snapshot.rerank(this.counts);
+      this.current = snapshot;
       this.logger.debug(`eligibility index: ${catalog.lineItems.length} line item(s), version ${version}, ${this.clock.now() - started} ms`);
     } catch (err) {
       this.logger.warn(`cannot load the delivery catalog: ${(err as Error).message}`);

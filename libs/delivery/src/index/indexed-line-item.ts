@@ -1,5 +1,6 @@
 import type { CatalogCreative, CatalogLineItem, CreativeFormat } from '@app/campaigns';
 import { MILLI_PER_MICRO, eventPriceMilliMicros } from '../counters/pricing';
+import { ObservedCounts, expectedValueMilliMicros } from '../selection/ranking';
 import { CompiledTargeting, compileTargeting } from '../selection/targeting';
 
 /** A catalog line item prepared for matching: compiled targeting, creatives by format, amounts in milli-micros. */
@@ -13,7 +14,12 @@ export interface IndexedLineItem {
   budgetMilliMicros: number;
   dailyBudgetMilliMicros: number | null;
   campaignBudgetMilliMicros: number | null;
+  priority: number;
+  /** Expected revenue of one impression (milli-micros) from the latest observed counts; set by rerank. */
+  expectedValue: number;
 }
+
+const NO_COUNTS: ObservedCounts = { impressions: 0, clicks: 0, completes: 0 };
 
 export function indexLineItem(li: CatalogLineItem): IndexedLineItem {
   const creativesByFormat = new Map<CreativeFormat, CatalogCreative[]>();
@@ -33,6 +39,8 @@ export function indexLineItem(li: CatalogLineItem): IndexedLineItem {
     budgetMilliMicros: li.budgetMicros * MILLI_PER_MICRO,
     dailyBudgetMilliMicros: li.dailyBudgetMicros === null ? null : li.dailyBudgetMicros * MILLI_PER_MICRO,
     campaignBudgetMilliMicros: li.campaignBudgetMicros === null ? null : li.campaignBudgetMicros * MILLI_PER_MICRO,
+    priority: li.priority,
+    expectedValue: expectedValueMilliMicros(li.pricingModel, li.rateMicros, NO_COUNTS),
   };
 }
 
@@ -52,29 +60,52 @@ export function weightFor(item: IndexedLineItem, formats: readonly CreativeForma
 }
 
 /**
- * An immutable snapshot of the servable catalog with a memo of candidate lists per (format, country,
- * platform): the fields every request carries and most line items target, so a decision only looks at
- * line items that can match them instead of scanning the whole catalog.
+ * A snapshot of the servable catalog, kept in rank order (priority, then expected value), with a memo
+ * of candidate lists per (format, country, platform): the fields every request carries and most line
+ * items target, so a decision walks only line items that can match them, best first.
  */
 export class EligibilitySnapshot {
-  private readonly memo = new Map<string, IndexedLineItem[]>();
+  private memo = new Map<string, IndexedLineItem[]>();
   private static readonly MEMO_LIMIT = 20_000;
+  /** The items by priority, then expected value (descending). */
+  private ordered: IndexedLineItem[];
 
   constructor(
     readonly items: IndexedLineItem[],
     readonly version: string | number | undefined,
     readonly loadedAt: number,
-  ) {}
+  ) {
+    this.ordered = sortByRank(items);
+  }
 
   static build(lineItems: CatalogLineItem[], version: string | number | undefined, loadedAt: number): EligibilitySnapshot {
     return new EligibilitySnapshot(lineItems.map(indexLineItem), version, loadedAt);
+  }
+
+  /** All items in rank order. */
+  get ranked(): readonly IndexedLineItem[] {
+    return this.ordered;
+  }
+
+  /**
+   * Recomputes expected values from observed counts; re-sorts (and drops the memo, rebuilt lazily) only
+   * when one moved by more than 1%, so a steady catalog costs no re-sorting on each refresh.
+   */
+  rerank(counts: (lineItemId: string) => ObservedCounts | undefined): boolean {
+    const values = this.items.map((item) => expectedValueMilliMicros(item.lineItem.pricingModel, item.lineItem.rateMicros, counts(item.lineItem.id) ?? NO_COUNTS));
+    const moved = this.items.some((item, i) => Math.abs(values[i] - item.expectedValue) > item.expectedValue * 0.01);
+    if (!moved) return false;
+    this.items.forEach((item, i) => (item.expectedValue = values[i]));
+    this.ordered = sortByRank(this.items);
+    this.memo = new Map();
+    return true;
   }
 
   candidates(formats: readonly CreativeFormat[] | undefined, country: string, platform: string): IndexedLineItem[] {
     const key = `${formats?.join(',') ?? '*'}|${country}|${platform}`;
     let list = this.memo.get(key);
     if (!list) {
-      list = this.items.filter(
+      list = this.ordered.filter(
         (item) =>
           (!item.targeting.countries || item.targeting.countries.has(country)) &&
           (!item.targeting.platforms || item.targeting.platforms.has(platform)) &&
@@ -85,4 +116,8 @@ export class EligibilitySnapshot {
     }
     return list;
   }
+}
+
+function sortByRank(items: readonly IndexedLineItem[]): IndexedLineItem[] {
+  return [...items].sort((a, b) => a.priority - b.priority || b.expectedValue - a.expectedValue);
 }

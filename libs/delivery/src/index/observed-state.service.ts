@@ -4,10 +4,10 @@ import { DeliveryCountersService } from '../counters/delivery-counters.service';
 import { EligibilityIndexService } from './eligibility-index.service';
 
 /** How often the observed counts and spend of every indexed line item are re-read from Redis. */
-export const OBSERVED_STATE_REFRESH_MS = 1_000;
+export const OBSERVED_STATE_REFRESH_MS = 2_000;
 
 /**
- * A per-process copy, at most about a second old, of what ranking needs from Redis for every
+ * A per-process copy, at most a couple of seconds old, of what ranking needs from Redis for every
  * indexed line item: observed counts (click and completion rates for expected value) and spend
  * (to skip line items whose budget is already gone before the atomic reservation step, which
  * remains the authority). One pipeline per refresh, not per decision.
@@ -52,6 +52,7 @@ export class ObservedStateService implements OnModuleInit, OnApplicationShutdown
       const [lineItems, campaigns] = await Promise.all([this.counters.readLineItems(ids), this.counters.readCampaigns(campaignIds)]);
       this.lineItems = lineItems;
       this.campaigns = campaigns;
+      this.index.rerank((id) => lineItems.get(id));
     } catch (err) {
       this.logger.debug(`observed state refresh failed: ${(err as Error).message}`);
     } finally {

@@ -63,3 +63,34 @@ export function pickWeighted<T extends { weight: number }>(items: readonly T[], 
   }
   return items[items.length - 1];
 }
+
+/**
+ * Yields the acceptable items of a list already sorted by (priority, expected value desc), in final
+ * rank order: each run of items equal on both is shuffled by weight (as rankCandidates), and items are
+ * only examined as the caller pulls, so a decision that needs a few ads stops after the first few
+ * eligible line items instead of filtering the whole candidate list.
+ */
+export function* rankedEligible<T extends { priority: number; expectedValue: number }, R extends Rankable>(
+  sorted: readonly T[],
+  accept: (item: T) => R | null,
+  random: () => number,
+): Generator<R> {
+  let i = 0;
+  while (i < sorted.length) {
+    const head = sorted[i];
+    let j = i + 1;
+    while (j < sorted.length && sorted[j].priority === head.priority && sorted[j].expectedValue === head.expectedValue) j++;
+    if (j - i === 1) {
+      const one = accept(head);
+      if (one) yield one;
+    } else {
+      const group: R[] = [];
+      for (let k = i; k < j; k++) {
+        const r = accept(sorted[k]);
+        if (r) group.push(r);
+      }
+      yield* rankCandidates(group, random);
+    }
+    i = j;
+  }
+}

@@ -76,6 +76,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     clock = new ManualClock(NOW);
     catalog = new MemoryCatalog();
     counters = new DeliveryCountersService(redis, clock);
+    await counters.whenReady();
     await counters.markRestored();
     index = new EligibilityIndexService(catalog, redis, clock);
     const observed = new ObservedStateService(counters, index);
@@ -87,6 +88,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
 
   afterEach(async () => {
     index.onApplicationShutdown();
+    counters.onApplicationShutdown();
     await redis.cleanup();
   });
 

@@ -8,7 +8,7 @@ import { IndexedLineItem, creativesFor, weightFor } from '../index/indexed-line-
 import { ObservedStateService } from '../index/observed-state.service';
 import type { DecisionContext } from '../selection/decision-context';
 import { pacingPlan } from '../selection/pacing';
-import { billedEventRate, expectedValueMilliMicros, pickWeighted, rankCandidates } from '../selection/ranking';
+import { billedEventRate, pickWeighted, rankedEligible } from '../selection/ranking';
 import { matchTargeting } from '../selection/targeting';
 import { Clock } from '../time/clock';
 import { LocalTimeCache } from '../time/local-time';
@@ -19,9 +19,9 @@ import { CandidateExplanation, CandidateReason, DecisionOutcome, ServedAd, TRACK
 export const DECISION_RANDOM = Symbol('DECISION_RANDOM');
 
 /** Candidates offered to one reservation call beyond the slots asked for (the rest are offered if these fail). */
-const OFFER_EXTRA = 16;
-const MAX_RESERVATION_ROUNDS = 4;
-const NO_NEED = { impressions: 0, clicks: 0, completes: 0 };
+const OFFER_EXTRA = 4;
+const MAX_RESERVATION_ROUNDS = 6;
+const NO_COUNTS = { impressions: 0, clicks: 0, completes: 0 };
 
 interface Ranked {
   item: IndexedLineItem;
@@ -73,37 +73,38 @@ export class DecisionService {
     if (!snapshot) return { requestId, ads: [], explanation: explain ? [] : undefined };
     const now = this.clock.now();
     const reasons = new Map<string, CandidateReason>();
-    const pool = explain ? snapshot.items : snapshot.candidates(ctx.formats, ctx.country, ctx.platform);
 
-    const eligible: Ranked[] = [];
-    for (const item of pool) {
+    // Candidates come best first; only as many are filtered as the reservation rounds pull.
+    const pool = explain ? snapshot.ranked : snapshot.candidates(ctx.formats, ctx.country, ctx.platform);
+    const accept = (item: IndexedLineItem): Ranked | null => {
       const reason = this.filter(item, ctx, now);
       if (reason) {
         if (explain) reasons.set(item.lineItem.id, reason);
-        continue;
+        return null;
       }
-      const li = item.lineItem;
-      const counts = this.observed.lineItem(li.id);
-      // Known to be out of budget a moment ago: not worth a place in the reservation call.
-      if (counts && counts.spentMilliMicros + item.eventPriceMilliMicros > item.budgetMilliMicros) {
-        if (explain) reasons.set(li.id, 'budget_exhausted');
-        continue;
+      return { item, priority: item.priority, expectedValue: item.expectedValue, weight: weightFor(item, ctx.formats) };
+    };
+    const stream = rankedEligible(pool, accept, this.random);
+    const ranked: Ranked[] = [];
+    const pull = (n: number): Ranked[] => {
+      const batch: Ranked[] = [];
+      while (batch.length < n) {
+        const next = stream.next();
+        if (next.done) break;
+        batch.push(next.value);
       }
-      eligible.push({
-        item,
-        priority: li.priority,
-        expectedValue: expectedValueMilliMicros(li.pricingModel, li.rateMicros, counts ?? NO_NEED),
-        weight: weightFor(item, ctx.formats),
-      });
-    }
+      ranked.push(...batch);
+      return batch;
+    };
+    if (explain) pull(Infinity);
 
-    const ranked = rankCandidates(eligible, this.random);
     const chosen: Array<{ ranked: Ranked; decisionId: string }> = [];
     let offset = 0;
     let restored = true;
-    for (let round = 0; round < MAX_RESERVATION_ROUNDS && chosen.length < ctx.slots && offset < ranked.length; round++) {
+    for (let round = 0; round < MAX_RESERVATION_ROUNDS && chosen.length < ctx.slots; round++) {
       const need = ctx.slots - chosen.length;
-      const offer = ranked.slice(offset, offset + need + OFFER_EXTRA);
+      const offer = explain ? ranked.slice(offset, offset + need + OFFER_EXTRA) : pull(need + OFFER_EXTRA);
+      if (offer.length === 0) break;
       const decisionIds = Array.from({ length: need }, () => uuidv7());
       const result = await this.counters.reserve({ userId: ctx.userId, decisionIds, candidates: offer.map((r) => this.reservationCandidate(r, now)) });
       if (!result.restored) {
@@ -142,7 +143,11 @@ export class DecisionService {
     if (now >= li.endAt) return 'flight_ended';
     if (creativesFor(item, ctx.formats).length === 0) return 'no_creative_for_format';
     const miss = matchTargeting(item.targeting, ctx, () => this.localTimes.get(li.timezone, now));
-    return miss ? (`targeting_${miss}` as CandidateReason) : null;
+    if (miss) return `targeting_${miss}` as CandidateReason;
+    // Known to be out of budget a moment ago: not worth a place in the reservation call.
+    const counts = this.observed.lineItem(li.id);
+    if (counts && counts.spentMilliMicros + item.eventPriceMilliMicros > item.budgetMilliMicros) return 'budget_exhausted';
+    return null;
   }
 
   private reservationCandidate(r: Ranked, now: number): ReservationCandidate {
@@ -150,7 +155,7 @@ export class DecisionService {
     const li = item.lineItem;
     const local = this.localTimes.get(li.timezone, now);
     const plan = pacingPlan(li, now, local);
-    const counts = this.observed.lineItem(li.id) ?? NO_NEED;
+    const counts = this.observed.lineItem(li.id) ?? NO_COUNTS;
     return {
       lineItemId: li.id,
       campaignId: li.campaignId,
