@@ -189,7 +189,7 @@ describe('campaigns', () => {
     await expectRejected('POST', '/v1/campaigns', { ...good, endAt: inDays(0) }, 'endAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, endAt: good.startAt }, 'endAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-13-01T00:00:00Z' }, 'startAt', count);
-    await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-12-01T00:00:00' }, 'startAt', count);
+    await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-12-01T25:00:00' }, 'startAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: -5 }, 'budgetMicros', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: 0 }, 'budgetMicros', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: 1.5 }, 'budgetMicros', count);

@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { ValidationError, validate } from 'class-validator';
 import { COUNTRY_CODES } from '../validation/country-codes';
 import { ageRangeOf } from '../validation/targeting-values';
-import { isCurrencyCode, isIanaTimezone, isZonedDateTime } from '../validation/validators';
+import { isCurrencyCode, isIanaTimezone, isZonedDateTime, toUtcDateTime } from '../validation/validators';
 import { CreateAdvertiserDto, UpdateAdvertiserDto } from './advertiser.dto';
 import { CreateCampaignDto, UpdateCampaignDto } from './campaign.dto';
 import { CreateCreativeDto, ReviewCreativeDto, UpdateCreativeDto } from './creative.dto';
@@ -61,7 +61,7 @@ describe('campaign DTOs', () => {
   it.each([
     [{ endAt: '2026-11-30T00:00:00Z' }, ['endAt']],
     [{ endAt: good.startAt }, ['endAt']],
-    [{ startAt: '2026-12-01T00:00:00' }, ['startAt']],
+    [{ startAt: '2026-12-01T25:00:00' }, ['startAt']],
     [{ startAt: '2026-02-30T00:00:00Z' }, ['startAt']],
     [{ startAt: 1764547200000 }, ['startAt']],
     [{ budgetMicros: 0 }, ['budgetMicros']],
@@ -228,5 +228,14 @@ describe('reference values', () => {
 
   it('maps ages to the targetable brackets', () => {
     expect([12, 13, 17, 18, 24, 25, 64, 65, 99].map(ageRangeOf)).toEqual([undefined, '13-17', '13-17', '18-24', '18-24', '25-34', '55-64', '65+', '65+']);
+  });
+});
+
+describe('API times are UTC', () => {
+  it('reads a date as its midnight UTC and a zoneless date-time as UTC', () => {
+    expect(toUtcDateTime('2026-03-01')).toBe('2026-03-01T00:00:00Z');
+    expect(toUtcDateTime('2026-03-01T12:30:00')).toBe('2026-03-01T12:30:00Z');
+    expect(toUtcDateTime('2026-03-01T12:30:00+02:00')).toBe('2026-03-01T12:30:00+02:00');
+    expect(toUtcDateTime('yesterday')).toBe('yesterday');
   });
 });

@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
@@ -57,8 +58,21 @@ export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrenc
 
 export const IsIanaTimezone = (options?: ValidationOptions) => simple('isIanaTimezone', isIanaTimezone, 'must be an IANA timezone such as Europe/Paris or UTC', options);
 
-export const IsZonedDateTime = (options?: ValidationOptions) =>
-  simple('isZonedDateTime', isZonedDateTime, 'must be an ISO-8601 date-time with a zone, e.g. 2026-01-01T00:00:00Z', options);
+/**
+ * API times are UTC: a date alone means its midnight UTC and a date-time without a zone is read as
+ * UTC, so neither can silently take the server's local time.
+ */
+export function toUtcDateTime(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(value)) return `${value}Z`;
+  return value;
+}
+
+export const IsZonedDateTime = (options?: ValidationOptions) => (object: object, propertyName: string) => {
+  Transform(({ value }) => toUtcDateTime(value))(object, propertyName);
+  simple('isZonedDateTime', isZonedDateTime, 'must be an ISO-8601 date-time, e.g. 2026-01-01T00:00:00Z (UTC unless a zone is given)', options)(object, propertyName);
+};
 
 /** A money amount in micros: a positive integer that JSON and JS numbers hold exactly. */
 export const IsMicros = (options?: ValidationOptions) =>
