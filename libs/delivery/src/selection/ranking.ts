@@ -1,0 +1,65 @@
+import type { PricingModel } from '@app/campaigns';
+import { MILLI_PER_MICRO } from '../counters/pricing';
+
+/** Beta prior of the click rate: mean 1%, worth 200 impressions of evidence. */
+export const CLICK_RATE_PRIOR = { alpha: 2, beta: 198 };
+/** Beta prior of the completion rate: mean 70%, worth 20 impressions of evidence. */
+export const COMPLETION_RATE_PRIOR = { alpha: 14, beta: 6 };
+
+/** Posterior mean of a rate under a Beta prior: (successes + α) / (trials + α + β), clamped to [0, 1]. */
+export function observedRate(successes: number, trials: number, prior: { alpha: number; beta: number }): number {
+  const rate = (Math.max(0, successes) + prior.alpha) / (Math.max(0, trials) + prior.alpha + prior.beta);
+  return Math.min(1, Math.max(0, rate));
+}
+
+export interface ObservedCounts {
+  impressions: number;
+  clicks: number;
+  completes: number;
+}
+
+/** The probability that one impression produces the billed event (1 for CPM). */
+export function billedEventRate(model: PricingModel, counts: ObservedCounts): number {
+  if (model === 'CPM') return 1;
+  if (model === 'CPC') return observedRate(counts.clicks, counts.impressions, CLICK_RATE_PRIOR);
+  return observedRate(counts.completes, counts.impressions, COMPLETION_RATE_PRIOR);
+}
+
+/**
+ * Expected revenue of one impression in milli-micros: CPM rate/1000 micros; CPC rate × click rate;
+ * CPCL rate × completion rate (rates observed, with a prior).
+ */
+export function expectedValueMilliMicros(model: PricingModel, rateMicros: number, counts: ObservedCounts): number {
+  if (model === 'CPM') return rateMicros;
+  return rateMicros * MILLI_PER_MICRO * billedEventRate(model, counts);
+}
+
+export interface Rankable {
+  priority: number;
+  expectedValue: number;
+  /** Relative weight for breaking ties at random (>= 1). */
+  weight: number;
+}
+
+/**
+ * Orders candidates: lower priority number first, then higher expected value; candidates equal on
+ * both are ordered at random with probability proportional to weight (Efraimidis–Spirakis keys
+ * u^(1/w), so the first of a tie is picked with probability w / Σw).
+ */
+export function rankCandidates<T extends Rankable>(items: readonly T[], random: () => number): T[] {
+  const keyed = items.map((item) => ({ item, key: Math.pow(random(), 1 / Math.max(item.weight, 1e-9)) }));
+  keyed.sort((a, b) => a.item.priority - b.item.priority || b.item.expectedValue - a.item.expectedValue || b.key - a.key);
+  return keyed.map((k) => k.item);
+}
+
+/** One item picked at random with probability proportional to its weight. */
+export function pickWeighted<T extends { weight: number }>(items: readonly T[], random: () => number): T {
+  let total = 0;
+  for (const item of items) total += Math.max(item.weight, 0);
+  let r = random() * total;
+  for (const item of items) {
+    r -= Math.max(item.weight, 0);
+    if (r < 0) return item;
+  }
+  return items[items.length - 1];
+}
