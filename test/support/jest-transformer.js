@@ -21,7 +21,14 @@ class Transformer extends TsJestTransformer {
 
 function rewrite(source, path) {
   if (!path.includes('/node_modules/') || !source.includes('import.meta')) return source;
-  return source.replace(/import\.meta\.url/g, 'require("node:url").pathToFileURL(__filename).href').replace(/import\.meta\.dirname/g, '__dirname');
+  return (
+    source
+      // `const require = createRequire(import.meta.url)` (e.g. @nestjs/terminus) would redeclare CommonJS's own require.
+      .replace(/^const require = createRequire\(import\.meta\.url\);?[ \t]*$/gm, '')
+      .replace(/import\.meta\.resolve\(/g, 'require.resolve(')
+      .replace(/import\.meta\.url/g, 'require("node:url").pathToFileURL(__filename).href')
+      .replace(/import\.meta\.dirname/g, '__dirname')
+  );
 }
 
 module.exports = { createTransformer: (config) => new Transformer(config) };

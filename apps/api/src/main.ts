@@ -31,6 +31,8 @@ async function bootstrap(): Promise<void> {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
         scriptSrc: ["'self'"],
+        // Plain-http deployments (localhost, internal networks) must still load /docs assets.
+        upgradeInsecureRequests: null,
       },
     },
   });

@@ -1,0 +1,129 @@
+import type { RedisService } from '@app/platform';
+import { testRedis } from '../../../../test/support/test-redis';
+import { ManualClock } from '../time/clock';
+import type { TrackingClaims } from '../tracking/tracking-token';
+import type { CountableEvent, ReservationCandidate } from './counters.types';
+import { DeliveryCountersService, QUARTER_MS } from './delivery-counters.service';
+import { eventPriceMilliMicros } from './pricing';
+
+type TestRedis = RedisService & { cleanup(): Promise<void> };
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The budget guard under concurrency: several "API replicas" (own Redis connections, one prefix) race
+ * decisions against one budget; then every served decision delivers. Measured spend must stay within
+ * 1% of the budget.
+ */
+describe('budget guard (real Redis, concurrent replicas)', () => {
+  const replicas: TestRedis[] = [];
+  let clock: ManualClock;
+  let services: DeliveryCountersService[];
+
+  beforeEach(async () => {
+    clock = new ManualClock(T0);
+    replicas.push(await testRedis());
+    for (let i = 1; i < 4; i++) replicas.push(await testRedis(replicas[0].prefix));
+    services = replicas.map((r) => new DeliveryCountersService(r, clock));
+    await services[0].markRestored();
+  });
+
+  afterEach(async () => {
+    for (const r of replicas.splice(1)) await r.onApplicationShutdown();
+    await replicas.pop()!.cleanup();
+  });
+
+  function candidate(lineItemId: string, model: TrackingClaims['pricingModel'], rateMicros: number, budgetMicros: number, reserveMilli: number): ReservationCandidate {
+    return {
+      lineItemId,
+      campaignId: `cp-${lineItemId}`,
+      eventPriceMilliMicros: eventPriceMilliMicros(model, rateMicros),
+      reserveMilliMicros: reserveMilli,
+      budgetMilliMicros: budgetMicros * 1000,
+      dailyBudgetMilliMicros: null,
+      campaignBudgetMilliMicros: budgetMicros * 1000,
+      dayStartQuarter: Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS),
+      pacingBasis: 'none',
+      pacingTargetMilliMicros: 0,
+      pacingAllowanceMilliMicros: 1,
+      random: 0,
+      frequencyCaps: [],
+    };
+  }
+
+  async function race(n: number, c: ReservationCandidate, model: TrackingClaims['pricingModel'], rateMicros: number, batch: number): Promise<TrackingClaims[]> {
+    const results = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const decisionId = `b${batch}-d${i}`;
+        const r = await services[i % services.length].reserve({ userId: `u${i}`, decisionIds: [decisionId], candidates: [c] });
+        if (!r.restored || r.selected.length === 0) return null;
+        const claims: TrackingClaims = {
+          decisionId,
+          advertiserId: 'a',
+          campaignId: c.campaignId,
+          lineItemId: c.lineItemId,
+          creativeId: 'cr',
+          userId: `u${i}`,
+          pricingModel: model,
+          rateMicros,
+          country: 'US',
+          platform: 'web',
+          issuedAt: Math.floor(clock.now() / 1000),
+        };
+        return claims;
+      }),
+    );
+    return results.filter((x): x is TrackingClaims => x !== null);
+  }
+
+  it('CPM: 2,000 racing decisions on a 150-impression budget deliver at most the budget', async () => {
+    const rate = 3_333_333;
+    const budgetMicros = Math.floor((150 * rate) / 1000);
+    const c = candidate('cpm', 'CPM', rate, budgetMicros, rate);
+    const served = await race(2000, c, 'CPM', rate, 0);
+    expect(served.length).toBeGreaterThan(140);
+    await services[1].applyEvents(served.map((claims): CountableEvent => ({ claims, event: 'impression', occurredAt: clock.now() })));
+    const spent = (await services[2].readLineItems(['cpm'])).get('cpm')!.spentMilliMicros;
+    expect(spent).toBeLessThanOrEqual(budgetMicros * 1000 * 1.01);
+    expect(spent).toBeLessThanOrEqual(budgetMicros * 1000);
+    expect((await services[3].readCampaigns([c.campaignId])).get(c.campaignId)!.spentMilliMicros).toBe(spent);
+  });
+
+  it('CPC: waves of racing decisions with clicks at a random rate stay within 1% of the budget', async () => {
+    const random = rng(42);
+    const rate = 500_000;
+    const budgetMicros = 100 * rate;
+    let clicks = 0;
+    let impressions = 0;
+    for (let wave = 0; wave < 120; wave++) {
+      // The decision path reserves rate × the observed click rate (prior 2%); true CTR here is 5%.
+      const expectedCtr = (clicks + 2) / (impressions + 100);
+      const c = candidate('cpc', 'CPC', rate, budgetMicros, rate * 1000 * expectedCtr);
+      const served = await race(200, c, 'CPC', rate, wave);
+      const events: CountableEvent[] = [];
+      for (const claims of served) {
+        events.push({ claims, event: 'impression', occurredAt: clock.now() });
+        impressions++;
+        if (random() < 0.05) {
+          events.push({ claims, event: 'click', occurredAt: clock.now() });
+          clicks++;
+        }
+      }
+      await services[wave % 4].applyEvents(events);
+      clock.advance(30_000);
+    }
+    const spent = (await services[0].readLineItems(['cpc'])).get('cpc')!.spentMilliMicros;
+    // Conservative by design (a click's reservation lapses only with the window), but not starving.
+    expect(spent).toBeGreaterThan(budgetMicros * 1000 * 0.75);
+    expect(spent).toBeLessThanOrEqual(budgetMicros * 1000 * 1.01);
+  });
+});

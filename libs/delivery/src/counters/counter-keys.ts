@@ -1,0 +1,49 @@
+import type { RedisService } from '@app/platform';
+
+/**
+ * Redis key layout of the delivery counters (every key behind QUEUE_PREFIX via RedisService.key):
+ *
+ *   dlv:restored                 marker; absent after Redis lost its data, until measurement restored the counters
+ *   dlv:li:<lineItemId>          hash: spent, today, dayQ, res, resQ (milli-micros; see counters.lua.ts),
+ *                                imps, clicks, completes (observed counts), capTtl (longest cap period, s)
+ *   dlv:li:<lineItemId>:q        hash: UTC quarter-hour index -> measured spend (last ~26 h)
+ *   dlv:li:<lineItemId>:r        hash: 10-second decision bucket -> outstanding reservations
+ *   dlv:cp:<campaignId>[:q|:r]   the same account fields for a campaign (no counts, no capTtl)
+ *   dlv:fc:<lineItemId>:<userId> sorted set: impressions of a listener (member decision id, score time ms)
+ *   dlv:fp:<lineItemId>:<userId> sorted set: decisions served to a listener whose impression is pending
+ */
+export class CounterKeys {
+  constructor(private readonly redis: RedisService) {}
+
+  marker(): string {
+    return this.redis.key('dlv', 'restored');
+  }
+
+  lineItem(id: string): string {
+    return this.redis.key('dlv', 'li', id);
+  }
+
+  campaign(id: string): string {
+    return this.redis.key('dlv', 'cp', id);
+  }
+
+  impressions(lineItemId: string, userId: string): string {
+    return this.redis.key('dlv', 'fc', lineItemId, userId);
+  }
+
+  pending(lineItemId: string, userId: string): string {
+    return this.redis.key('dlv', 'fp', lineItemId, userId);
+  }
+
+  /** The 8 keys of the per-candidate and per-event scripts, in their order. */
+  scriptKeys(lineItemId: string, campaignId: string, userId: string): string[] {
+    const li = this.lineItem(lineItemId);
+    const cp = this.campaign(campaignId);
+    return [li, `${li}:q`, `${li}:r`, cp, `${cp}:q`, `${cp}:r`, this.impressions(lineItemId, userId), this.pending(lineItemId, userId)];
+  }
+
+  /** Glob matching every counter key of this deployment (for restore after a partial loss). */
+  pattern(): string {
+    return this.redis.key('dlv', '*');
+  }
+}

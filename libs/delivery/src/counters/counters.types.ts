@@ -1,0 +1,108 @@
+import type { TrackingClaims } from '../tracking/tracking-token';
+import type { CountableEventName } from './pricing';
+
+/** One newly stored, valid beacon event, as measurement hands it to the counters. */
+export interface CountableEvent {
+  claims: TrackingClaims;
+  event: CountableEventName;
+  /** When the event happened (player clock, validated by measurement), ms since epoch. */
+  occurredAt: number;
+}
+
+/** Measured spend of one line item, from MySQL, for `restore`. */
+export interface SpendRestoreRow {
+  lineItemId: string;
+  campaignId: string;
+  /** Lifetime measured spend in milli-micros (a CPM impression is `rateMicros`, a CPC click or CPCL complete `rateMicros * 1000`). */
+  spentMilliMicros: number;
+  /**
+   * Measured spend of roughly the last 26 hours by UTC quarter hour, so that "today" can be computed in
+   * any advertiser timezone. `quarterStartMs` is a multiple of 900,000 (15 min); coarser buckets (e.g. hourly,
+   * keyed by their start) are accepted and count in full to the day their start falls in.
+   */
+  recent: Array<{ quarterStartMs: number; spentMilliMicros: number }>;
+}
+
+/** Impression times of one listener on one line item, from MySQL, for `restore`. */
+export interface FrequencyRestoreRow {
+  lineItemId: string;
+  userId: string;
+  /** Impression times (ms since epoch) within the longest cap period (at most MAX_CAP_PERIOD_SECONDS back). */
+  impressionTimes: number[];
+}
+
+/** Observed counts of one line item, from MySQL, for `restore` (they drive CTR and completion rate estimates). */
+export interface RatesRestoreRow {
+  lineItemId: string;
+  impressions: number;
+  clicks: number;
+  completes: number;
+}
+
+export interface CountersRestoreState {
+  spend: SpendRestoreRow[];
+  frequency: FrequencyRestoreRow[];
+  rates: RatesRestoreRow[];
+}
+
+/** What the decision path knows about one line item (or campaign) account, read from Redis. */
+export interface AccountState {
+  /** Lifetime measured spend, milli-micros. */
+  spentMilliMicros: number;
+  /** Measured spend since the start of the local day recorded by the last decision, milli-micros. */
+  spentTodayMilliMicros: number;
+  /** Outstanding reservations of recent decisions, milli-micros. */
+  reservedMilliMicros: number;
+}
+
+export interface LineItemCounters extends AccountState {
+  impressions: number;
+  clicks: number;
+  completes: number;
+}
+
+/** One line item offered to the atomic reservation step, best first. */
+export interface ReservationCandidate {
+  lineItemId: string;
+  campaignId: string;
+  /** Price of one billable event, milli-micros (CPM impression, CPC click, CPCL complete). */
+  eventPriceMilliMicros: number;
+  /** Expected cost of one decision, milli-micros, held against budgets until the event arrives or the window ends. */
+  reserveMilliMicros: number;
+  budgetMilliMicros: number;
+  dailyBudgetMilliMicros: number | null;
+  campaignBudgetMilliMicros: number | null;
+  /** Quarter-hour index (ms / 900,000) of the start of the advertiser's current local day. */
+  dayStartQuarter: number;
+  /** EVEN pacing against the daily budget or the flight budget; 'none' for ASAP. */
+  pacingBasis: 'daily' | 'flight' | 'none';
+  /** Spend (measured + reserved) the pacing curve allows by now, milli-micros. */
+  pacingTargetMilliMicros: number;
+  /** How far ahead of the curve serving may run before it stops entirely, milli-micros (> 0). */
+  pacingAllowanceMilliMicros: number;
+  /** Uniform random number in [0, 1) for the pacing throttle. */
+  random: number;
+  frequencyCaps: Array<{ maxImpressions: number; periodSeconds: number }>;
+}
+
+export interface ReservationRequest {
+  /** Listener id (frequency caps). */
+  userId: string;
+  /** One id per slot; the n-th selected line item gets the n-th id. */
+  decisionIds: string[];
+  candidates: ReservationCandidate[];
+}
+
+export type CandidateVerdict =
+  | 'selected'
+  | 'budget_exhausted'
+  | 'daily_budget_exhausted'
+  | 'campaign_budget_exhausted'
+  | 'frequency_capped'
+  | 'paced'
+  | 'not_reached';
+
+export type ReservationResult =
+  /** Redis lost its counters and measurement has not restored them yet: nothing may be served. */
+  | { restored: false }
+  | { restored: true; verdicts: CandidateVerdict[]; selected: Array<{ index: number; decisionId: string }> };

@@ -1,0 +1,283 @@
+import type { RedisService } from '@app/platform';
+import { testRedis } from '../../../../test/support/test-redis';
+import { ManualClock } from '../time/clock';
+import type { TrackingClaims } from '../tracking/tracking-token';
+import type { CountableEvent, ReservationCandidate } from './counters.types';
+import { DeliveryCountersService, QUARTER_MS } from './delivery-counters.service';
+
+type TestRedis = RedisService & { cleanup(): Promise<void> };
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const DAY_Q = Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS);
+
+function candidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate {
+  return {
+    lineItemId: 'li-1',
+    campaignId: 'cp-1',
+    eventPriceMilliMicros: 2_000_000,
+    reserveMilliMicros: 2_000_000,
+    budgetMilliMicros: 1e15,
+    dailyBudgetMilliMicros: null,
+    campaignBudgetMilliMicros: null,
+    dayStartQuarter: DAY_Q,
+    pacingBasis: 'none',
+    pacingTargetMilliMicros: 0,
+    pacingAllowanceMilliMicros: 1,
+    random: 0.5,
+    frequencyCaps: [],
+    ...o,
+  };
+}
+
+function claims(o: Partial<TrackingClaims> = {}): TrackingClaims {
+  return {
+    decisionId: 'd-1',
+    advertiserId: 'adv-1',
+    campaignId: 'cp-1',
+    lineItemId: 'li-1',
+    creativeId: 'cr-1',
+    userId: 'u-1',
+    pricingModel: 'CPM',
+    rateMicros: 2_000_000,
+    country: 'US',
+    platform: 'ios',
+    issuedAt: Math.floor(T0 / 1000),
+    ...o,
+  };
+}
+
+describe('DeliveryCountersService (real Redis)', () => {
+  let redis: TestRedis;
+  let clock: ManualClock;
+  let counters: DeliveryCountersService;
+  let seq = 0;
+  const ids = (n: number) => Array.from({ length: n }, () => `dec-${++seq}`);
+
+  beforeEach(async () => {
+    redis = await testRedis();
+    clock = new ManualClock(T0);
+    counters = new DeliveryCountersService(redis, clock);
+    await counters.markRestored();
+  });
+
+  afterEach(async () => {
+    await redis.cleanup();
+  });
+
+  /** Serves `n` single-slot decisions for `c`, returns the claims of the selected ones. */
+  async function serve(n: number, c: ReservationCandidate, userId = 'u-1'): Promise<TrackingClaims[]> {
+    const out: TrackingClaims[] = [];
+    for (let i = 0; i < n; i++) {
+      const [decisionId] = ids(1);
+      const r = await counters.reserve({ userId, decisionIds: [decisionId], candidates: [c] });
+      if (r.restored && r.selected.length === 1) {
+        out.push(claims({ decisionId, userId, lineItemId: c.lineItemId, campaignId: c.campaignId, issuedAt: Math.floor(clock.now() / 1000) }));
+      }
+    }
+    return out;
+  }
+
+  const impressions = (list: TrackingClaims[], at = clock.now()): CountableEvent[] => list.map((c) => ({ claims: c, event: 'impression', occurredAt: at }));
+
+  it('counts CPM spend exactly in milli-micros, per line item and campaign, with observed counts', async () => {
+    await counters.applyEvents([
+      ...impressions([claims({ decisionId: 'a', rateMicros: 2_500_001 }), claims({ decisionId: 'b', rateMicros: 2_500_001 }), claims({ decisionId: 'c', rateMicros: 2_500_001 })]),
+      { claims: claims({ decisionId: 'a', rateMicros: 2_500_001 }), event: 'click', occurredAt: T0 },
+      { claims: claims({ decisionId: 'a', rateMicros: 2_500_001 }), event: 'complete', occurredAt: T0 },
+      { claims: claims({ decisionId: 'a', rateMicros: 2_500_001 }), event: 'midpoint', occurredAt: T0 },
+    ]);
+    const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li).toMatchObject({ spentMilliMicros: 7_500_003, impressions: 3, clicks: 1, completes: 1 });
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(7_500_003);
+  });
+
+  it('bills CPC on clicks and CPCL on completes, at the full rate', async () => {
+    await counters.applyEvents([
+      { claims: claims({ lineItemId: 'cpc', pricingModel: 'CPC', rateMicros: 300_000 }), event: 'impression', occurredAt: T0 },
+      { claims: claims({ lineItemId: 'cpc', pricingModel: 'CPC', rateMicros: 300_000 }), event: 'click', occurredAt: T0 },
+      { claims: claims({ lineItemId: 'cpcl', pricingModel: 'CPCL', rateMicros: 50_000 }), event: 'click', occurredAt: T0 },
+      { claims: claims({ lineItemId: 'cpcl', pricingModel: 'CPCL', rateMicros: 50_000 }), event: 'complete', occurredAt: T0 },
+    ]);
+    const read = await counters.readLineItems(['cpc', 'cpcl', 'unknown']);
+    expect(read.get('cpc')!.spentMilliMicros).toBe(300_000_000);
+    expect(read.get('cpcl')!.spentMilliMicros).toBe(50_000_000);
+    expect(read.get('unknown')).toEqual({ spentMilliMicros: 0, spentTodayMilliMicros: 0, reservedMilliMicros: 0, impressions: 0, clicks: 0, completes: 0 });
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(350_000_000);
+  });
+
+  it('serves nothing until the counters are marked restored', async () => {
+    await redis.client.del(counters.keys.marker());
+    expect(await counters.needsRestore()).toBe(true);
+    expect(await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [candidate()] })).toEqual({ restored: false });
+    await counters.markRestored();
+    expect(await counters.needsRestore()).toBe(false);
+    const r = await counters.reserve({ userId: 'u', decisionIds: ['x'], candidates: [candidate()] });
+    expect(r).toEqual({ restored: true, verdicts: ['selected'], selected: [{ index: 0, decisionId: 'x' }] });
+  });
+
+  it('stops a CPM line item at its budget through reservations, and impressions swap them for spend', async () => {
+    const c = candidate({ budgetMilliMicros: 10 * 2_000_000 });
+    const served = await serve(15, c);
+    expect(served).toHaveLength(10);
+    let li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li).toMatchObject({ spentMilliMicros: 0, reservedMilliMicros: 20_000_000 });
+    await counters.applyEvents(impressions(served));
+    li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li).toMatchObject({ spentMilliMicros: 20_000_000, reservedMilliMicros: 0, impressions: 10 });
+    expect(await serve(1, c)).toHaveLength(0);
+  });
+
+  it('lets reservations of decisions that never showed lapse after the window', async () => {
+    const c = candidate({ budgetMilliMicros: 3 * 2_000_000 });
+    expect(await serve(5, c)).toHaveLength(3);
+    clock.advance(5 * 60_000);
+    expect(await serve(1, c)).toHaveLength(0);
+    clock.advance(6 * 60_000);
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.reservedMilliMicros).toBe(6_000_000);
+    expect(await serve(5, c)).toHaveLength(3);
+    // An impression whose reservation already lapsed still counts as spend and releases nothing else.
+    clock.advance(20 * 60_000);
+    await counters.applyEvents(impressions([claims({ decisionId: 'late', issuedAt: Math.floor(T0 / 1000) })]));
+    const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li.spentMilliMicros).toBe(2_000_000);
+  });
+
+  it('holds a campaign budget across its line items and within a pod', async () => {
+    const a = candidate({ lineItemId: 'li-a', campaignBudgetMilliMicros: 5 * 2_000_000 });
+    const b = candidate({ lineItemId: 'li-b', campaignBudgetMilliMicros: 5 * 2_000_000 });
+    const pod = await counters.reserve({ userId: 'u', decisionIds: ids(2), candidates: [a, b] });
+    expect(pod.restored && pod.verdicts).toEqual(['selected', 'selected']);
+    expect(await serve(2, a)).toHaveLength(2);
+    expect(await serve(5, b)).toHaveLength(1);
+    const last = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [a, b] });
+    expect(last.restored && last.verdicts).toEqual(['campaign_budget_exhausted', 'campaign_budget_exhausted']);
+  });
+
+  it('fills a pod with distinct line items in the given order, skipping those that do not fit', async () => {
+    const full = candidate({ lineItemId: 'li-full', budgetMilliMicros: 1 });
+    const r = await counters.reserve({ userId: 'u', decisionIds: ['d1', 'd2'], candidates: [full, candidate({ lineItemId: 'x' }), candidate({ lineItemId: 'y' }), candidate({ lineItemId: 'z' })] });
+    expect(r).toEqual({
+      restored: true,
+      verdicts: ['budget_exhausted', 'selected', 'selected', 'not_reached'],
+      selected: [
+        { index: 1, decisionId: 'd1' },
+        { index: 2, decisionId: 'd2' },
+      ],
+    });
+  });
+
+  it('enforces a daily budget per advertiser-local day, recomputing "today" when the day changes', async () => {
+    const c = candidate({ dailyBudgetMilliMicros: 4 * 2_000_000 });
+    const day1 = await serve(6, c);
+    expect(day1).toHaveLength(4);
+    await counters.applyEvents(impressions(day1));
+    expect(await serve(1, c)).toHaveLength(0);
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.spentTodayMilliMicros).toBe(8_000_000);
+    // Next local day (here UTC): today's spend restarts from the quarter-hour buckets.
+    clock.set(Date.UTC(2026, 10, 26, 0, 5));
+    const next = { ...c, dayStartQuarter: Math.floor(Date.UTC(2026, 10, 26) / QUARTER_MS) };
+    const day2 = await serve(6, next);
+    expect(day2).toHaveLength(4);
+    // An impression of yesterday arriving late counts in lifetime spend but not in today's.
+    await counters.applyEvents(impressions([claims({ decisionId: 'late' })], T0));
+    await counters.applyEvents(impressions(day2));
+    const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li.spentMilliMicros).toBe(18_000_000);
+    expect(li.spentTodayMilliMicros).toBe(8_000_000);
+    // A replica whose clock is still on the previous day recomputes from that day's start: conservative.
+    await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [c] });
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.spentTodayMilliMicros).toBe(18_000_000);
+  });
+
+  it('caps impressions per listener and line item, counting pending decisions, across replicas', async () => {
+    const other = await testRedis(redis.prefix);
+    try {
+      const replica = new DeliveryCountersService(other, clock);
+      const c = candidate({ frequencyCaps: [{ maxImpressions: 2, periodSeconds: 3600 }, { maxImpressions: 3, periodSeconds: 86400 }] });
+      const first = await serve(1, c, 'listener');
+      const second = await replica.reserve({ userId: 'listener', decisionIds: ['r-1'], candidates: [c] });
+      expect(first).toHaveLength(1);
+      expect(second.restored && second.verdicts).toEqual(['selected']);
+      // Both impressions still pending: a third decision would break the cap.
+      const third = await replica.reserve({ userId: 'listener', decisionIds: ids(1), candidates: [c] });
+      expect(third.restored && third.verdicts).toEqual(['frequency_capped']);
+      expect(await serve(1, c, 'someone-else')).toHaveLength(1);
+      await counters.applyEvents(impressions([...first, claims({ decisionId: 'r-1', userId: 'listener' })]));
+      expect((await counters.readFrequency(['li-1'], 'listener')).get('li-1')).toEqual({ impressionTimes: [T0, T0], pending: 0 });
+      clock.advance(3601_000);
+      const again = await serve(2, c, 'listener');
+      expect(again).toHaveLength(1);
+      await counters.applyEvents(impressions(again));
+      clock.advance(3601_000);
+      expect(await serve(1, c, 'listener')).toHaveLength(0);
+      clock.advance(86400_000);
+      expect(await serve(1, c, 'listener')).toHaveLength(1);
+    } finally {
+      await other.onApplicationShutdown();
+    }
+  });
+
+  it('forgets pending decisions whose impression never came after the pending window', async () => {
+    const c = candidate({ frequencyCaps: [{ maxImpressions: 1, periodSeconds: 86400 }] });
+    expect(await serve(2, c)).toHaveLength(1);
+    clock.advance(301_000);
+    expect(await serve(2, c)).toHaveLength(1);
+  });
+
+  it('throttles EVEN pacing once spend runs ahead of the target curve', async () => {
+    await counters.applyEvents(impressions(Array.from({ length: 5 }, (_, i) => claims({ decisionId: `p${i}` }))));
+    const ahead = (random: number, target: number) => candidate({ pacingBasis: 'flight', pacingTargetMilliMicros: target, pacingAllowanceMilliMicros: 4_000_000, random });
+    // 10,000,000 spent vs target 8,000,000 with allowance 4,000,000: serve probability 0.5.
+    const r1 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [ahead(0.49, 8_000_000)] });
+    expect(r1.restored && r1.verdicts).toEqual(['selected']);
+    // Now 12,000,000 (spent + reserved) vs 8,000,000: probability 0.
+    const r2 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [ahead(0, 8_000_000)] });
+    expect(r2.restored && r2.verdicts).toEqual(['paced']);
+    const r3 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [ahead(0.99, 20_000_000)] });
+    expect(r3.restored && r3.verdicts).toEqual(['selected']);
+  });
+
+  it('restores spend, today, caps and rates after Redis lost them, with a reservation for in-flight decisions', async () => {
+    const c = candidate({ budgetMilliMicros: 100 * 2_000_000, frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] });
+    // Redis "loses everything" of this deployment: every key under the test's prefix is deleted.
+    await redis.cleanup();
+    redis = await testRedis(redis.prefix);
+    counters = new DeliveryCountersService(redis, clock);
+    expect(await counters.needsRestore()).toBe(true);
+    const q = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;
+    await counters.restore({
+      spend: [
+        {
+          lineItemId: 'li-1',
+          campaignId: 'cp-1',
+          spentMilliMicros: 150_000_000,
+          recent: [
+            { quarterStartMs: q(T0 - 86_400_000), spentMilliMicros: 30_000_000 },
+            { quarterStartMs: q(T0 - 3_600_000), spentMilliMicros: 40_000_000 },
+            { quarterStartMs: q(T0), spentMilliMicros: 10_000_000 },
+          ],
+        },
+        { lineItemId: 'li-2', campaignId: 'cp-1', spentMilliMicros: 5, recent: [] },
+      ],
+      frequency: [{ lineItemId: 'li-1', userId: 'listener', impressionTimes: [T0 - 60_000] }],
+      rates: [{ lineItemId: 'li-1', impressions: 75, clicks: 3, completes: 60 }],
+    });
+    expect(await counters.reserve({ userId: 'x', decisionIds: ids(1), candidates: [c] })).toEqual({ restored: false });
+    await counters.markRestored();
+    expect(await counters.readLineItems(['li-1'])).toEqual(
+      new Map([['li-1', { spentMilliMicros: 150_000_000, spentTodayMilliMicros: 0, reservedMilliMicros: 10_000_000, impressions: 75, clicks: 3, completes: 60 }]]),
+    );
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(150_000_005);
+    const capped = await counters.reserve({ userId: 'listener', decisionIds: ids(1), candidates: [c] });
+    expect(capped.restored && capped.verdicts).toEqual(['frequency_capped']);
+    await serve(1, c, 'fresh');
+    // Today (UTC here) recomputed from the restored quarter buckets: 40 + 10.
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.spentTodayMilliMicros).toBe(50_000_000);
+    expect(await serve(30, c, 'many')).toHaveLength(1);
+    // Budget left: 200 - 150 spent - 10 seeded - 2 - 2 reserved = 36 -> 18 more impressions.
+    const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+    let served = 0;
+    for (const u of users) served += (await serve(1, c, u)).length;
+    expect(served).toBe(18);
+  });
+});

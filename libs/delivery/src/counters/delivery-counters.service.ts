@@ -1,0 +1,290 @@
+import { RedisService } from '@app/platform';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
+import { Clock, SystemClock } from '../time/clock';
+import { CounterKeys } from './counter-keys';
+import { APPLY_LUA, RESERVE_LUA } from './counters.lua';
+import {
+  AccountState,
+  CandidateVerdict,
+  CountableEvent,
+  CountersRestoreState,
+  LineItemCounters,
+  ReservationRequest,
+  ReservationResult,
+} from './counters.types';
+import { eventCostMilliMicros } from './pricing';
+
+/** UTC quarter hour: the granularity of recent spend (every real timezone offset is a multiple of it). */
+export const QUARTER_MS = 900_000;
+/** Recent spend kept per account, in quarter hours (26 h: covers "today" in every timezone). */
+export const RECENT_QUARTERS = 104;
+/** Longest frequency-cap period honoured, and how long impressions are kept when the caps are unknown. */
+export const MAX_CAP_PERIOD_SECONDS = 31 * 24 * 3600;
+
+export interface DeliveryCountersOptions {
+  /** How long a decision's reservation is held if its event never arrives, ms. */
+  reservationWindowMs: number;
+  /** Granularity of reservation expiry, ms. */
+  reservationBucketMs: number;
+  /** How long a served decision counts against frequency caps before its impression arrives, ms. */
+  capPendingMs: number;
+  /** Share of a budget below which CPC/CPCL decisions reserve a full event price instead of its expectation. */
+  tailFraction: number;
+}
+
+export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
+  reservationWindowMs: 600_000,
+  reservationBucketMs: 10_000,
+  capPendingMs: 300_000,
+  tailFraction: 0.05,
+};
+
+export const DELIVERY_COUNTERS_OPTIONS = Symbol('DELIVERY_COUNTERS_OPTIONS');
+
+type ScriptClient = {
+  dlvReserve(...args: Array<string | number>): Promise<string[]>;
+  dlvApply(...args: Array<string | number>): Promise<number>;
+};
+
+const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'daily_budget_exhausted', 'campaign_budget_exhausted', 'frequency_capped', 'paced']);
+
+/**
+ * Delivery state shared by every API replica, in Redis: spend (lifetime, per local day, reserved),
+ * observed counts, frequency caps. Measurement feeds it measured events (`applyEvents`) and rebuilds it
+ * from MySQL after Redis lost it (`needsRestore` / `restore` / `markRestored`); the decision path reads
+ * and reserves through `reserve`, one atomic script call per decision. Key layout: counter-keys.ts.
+ *
+ * Budget guard: a decision reserves its expected cost (CPM: the impression's price; CPC/CPCL: rate ×
+ * observed click/completion rate, or the full price within the last `tailFraction` of a budget) and is
+ * only allowed while measured spend + outstanding reservations + one event's price fits the line item's
+ * budget, its daily budget and its campaign's budget. A CPM impression swaps its reservation for
+ * measured spend; other reservations lapse after `reservationWindowMs`. Measured spend can therefore
+ * only pass a budget through events arriving later than the window (offline listening), which the
+ * 1% tolerance absorbs.
+ */
+@Injectable()
+export class DeliveryCountersService {
+  readonly keys: CounterKeys;
+  private readonly options: DeliveryCountersOptions;
+
+  constructor(
+    private readonly redis: RedisService,
+    @Optional() @Inject(Clock) private readonly clock: Clock = new SystemClock(),
+    @Optional() @Inject(DELIVERY_COUNTERS_OPTIONS) options?: Partial<DeliveryCountersOptions>,
+  ) {
+    this.options = { ...DEFAULT_COUNTERS_OPTIONS, ...options };
+    this.keys = new CounterKeys(redis);
+    const client = redis.client as unknown as Partial<ScriptClient>;
+    if (typeof client.dlvReserve !== 'function') redis.client.defineCommand('dlvReserve', { lua: RESERVE_LUA });
+    if (typeof client.dlvApply !== 'function') redis.client.defineCommand('dlvApply', { lua: APPLY_LUA });
+  }
+
+  private get windowBuckets(): number {
+    return Math.ceil(this.options.reservationWindowMs / this.options.reservationBucketMs);
+  }
+
+  /** Counts newly stored valid events: spend, observed rates, frequency caps, reservation release. One pipeline. */
+  async applyEvents(events: CountableEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const now = this.clock.now();
+    const pipeline = this.redis.client.pipeline() as ChainableCommander & ScriptClient;
+    for (const { claims, event, occurredAt } of events) {
+      const cost = eventCostMilliMicros(claims.pricingModel, claims.rateMicros, event);
+      const release = claims.pricingModel === 'CPM' && event === 'impression' ? cost : 0;
+      pipeline.dlvApply(
+        8,
+        ...this.keys.scriptKeys(claims.lineItemId, claims.campaignId, claims.userId),
+        event,
+        cost,
+        release,
+        Math.round(occurredAt),
+        claims.issuedAt * 1000,
+        claims.decisionId,
+        now,
+        this.options.reservationBucketMs,
+        this.windowBuckets,
+        QUARTER_MS,
+        RECENT_QUARTERS,
+        MAX_CAP_PERIOD_SECONDS,
+      );
+    }
+    await execOrThrow(pipeline);
+  }
+
+  /**
+   * The atomic decision step: walks `candidates` best first, selects up to `decisionIds.length` of them
+   * that fit their budgets, frequency caps and pacing, and reserves for each. One Redis round trip.
+   */
+  async reserve(request: ReservationRequest): Promise<ReservationResult> {
+    const { candidates, decisionIds, userId } = request;
+    const now = this.clock.now();
+    const keys: string[] = [this.keys.marker()];
+    const args: Array<string | number> = [now, decisionIds.length, candidates.length, this.options.reservationBucketMs, this.windowBuckets, this.options.capPendingMs, this.options.tailFraction, ...decisionIds];
+    for (const c of candidates) {
+      keys.push(...this.keys.scriptKeys(c.lineItemId, c.campaignId, userId));
+      const caps = c.frequencyCaps.map((cap) => `${cap.maxImpressions}:${Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000}`).join(',');
+      const capTtl = c.frequencyCaps.reduce((max, cap) => Math.max(max, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS)), 0);
+      args.push(
+        Math.round(c.eventPriceMilliMicros),
+        Math.ceil(c.reserveMilliMicros),
+        Math.round(c.budgetMilliMicros),
+        c.dailyBudgetMilliMicros === null ? -1 : Math.round(c.dailyBudgetMilliMicros),
+        c.campaignBudgetMilliMicros === null ? -1 : Math.round(c.campaignBudgetMilliMicros),
+        c.dayStartQuarter,
+        c.pacingBasis === 'daily' ? 'd' : c.pacingBasis === 'flight' ? 'f' : 'n',
+        Math.floor(c.pacingTargetMilliMicros),
+        Math.max(1, c.pacingAllowanceMilliMicros),
+        c.random,
+        caps,
+        capTtl,
+      );
+    }
+    const reply = await (this.redis.client as unknown as ScriptClient).dlvReserve(keys.length, ...keys, ...args);
+    if (reply[0] === 'not_restored') return { restored: false };
+    const verdicts: CandidateVerdict[] = candidates.map((_, i) => (VERDICTS.has(reply[i] as CandidateVerdict) ? (reply[i] as CandidateVerdict) : 'not_reached'));
+    const selected: Array<{ index: number; decisionId: string }> = [];
+    verdicts.forEach((v, index) => {
+      if (v === 'selected') selected.push({ index, decisionId: decisionIds[selected.length] });
+    });
+    return { restored: true, verdicts, selected };
+  }
+
+  /** Spend, reservations and observed counts of line items (one pipeline). Missing line items read as zeros. */
+  async readLineItems(ids: readonly string[]): Promise<Map<string, LineItemCounters>> {
+    const out = new Map<string, LineItemCounters>();
+    if (ids.length === 0) return out;
+    const pipeline = this.redis.client.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.lineItem(id), 'spent', 'today', 'res', 'imps', 'clicks', 'completes');
+    const rows = await execOrThrow<Array<string | null>>(pipeline);
+    ids.forEach((id, i) => {
+      const [spent, today, res, imps, clicks, completes] = rows[i].map((v) => Number(v ?? 0));
+      out.set(id, { spentMilliMicros: spent, spentTodayMilliMicros: today, reservedMilliMicros: res, impressions: imps, clicks, completes });
+    });
+    return out;
+  }
+
+  /** Spend and reservations of campaigns (one pipeline). */
+  async readCampaigns(ids: readonly string[]): Promise<Map<string, AccountState>> {
+    const out = new Map<string, AccountState>();
+    if (ids.length === 0) return out;
+    const pipeline = this.redis.client.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.campaign(id), 'spent', 'today', 'res');
+    const rows = await execOrThrow<Array<string | null>>(pipeline);
+    ids.forEach((id, i) => {
+      const [spent, today, res] = rows[i].map((v) => Number(v ?? 0));
+      out.set(id, { spentMilliMicros: spent, spentTodayMilliMicros: today, reservedMilliMicros: res });
+    });
+    return out;
+  }
+
+  /** A listener's counted impressions and pending decisions per line item (for explanations and tests). */
+  async readFrequency(lineItemIds: readonly string[], userId: string): Promise<Map<string, { impressionTimes: number[]; pending: number }>> {
+    const out = new Map<string, { impressionTimes: number[]; pending: number }>();
+    if (lineItemIds.length === 0) return out;
+    const now = this.clock.now();
+    const pipeline = this.redis.client.pipeline();
+    for (const id of lineItemIds) {
+      pipeline.zrange(this.keys.impressions(id, userId), 0, -1, 'WITHSCORES');
+      pipeline.zcount(this.keys.pending(id, userId), now - this.options.capPendingMs, '+inf');
+    }
+    const rows = await execOrThrow<unknown>(pipeline);
+    lineItemIds.forEach((id, i) => {
+      const flat = rows[2 * i] as string[];
+      const impressionTimes: number[] = [];
+      for (let j = 1; j < flat.length; j += 2) impressionTimes.push(Number(flat[j]));
+      out.set(id, { impressionTimes, pending: Number(rows[2 * i + 1]) });
+    });
+    return out;
+  }
+
+  /** True when Redis lost the counters (the marker is gone) and they must be rebuilt from MySQL before anything is served. */
+  async needsRestore(): Promise<boolean> {
+    return (await this.redis.client.exists(this.keys.marker())) === 0;
+  }
+
+  /** Declares the counters complete again; decisions resume. */
+  async markRestored(): Promise<void> {
+    await this.redis.client.set(this.keys.marker(), new Date(this.clock.now()).toISOString());
+  }
+
+  /**
+   * Replaces the counters of the given rows with MySQL truth, in one MULTI. Spend rows of one campaign
+   * must come in the same call (campaign totals are their sum); frequency and rates rows may be split
+   * across calls. While the marker is absent (after a loss), each account is also given a reservation
+   * equal to its measured spend of the last reservation window, standing in for the reservations of
+   * decisions served before the loss whose events are still to come.
+   */
+  async restore(state: CountersRestoreState): Promise<void> {
+    const now = this.clock.now();
+    const lost = await this.needsRestore();
+    const multi = this.redis.client.multi();
+    const windowStart = now - this.options.reservationWindowMs;
+    const nowB = Math.floor(now / this.options.reservationBucketMs);
+    const oldestB = nowB - this.windowBuckets + 1;
+    const recentFrom = Math.floor(now / QUARTER_MS) - RECENT_QUARTERS;
+    const quarterTtlMs = (RECENT_QUARTERS + 8) * QUARTER_MS;
+    const campaigns = new Map<string, { spent: number; quarters: Map<number, number>; seed: number }>();
+
+    const writeAccount = (key: string, spent: number, quarters: Map<number, number>, seed: number) => {
+      multi.hset(key, 'spent', Math.round(spent));
+      multi.hdel(key, 'dayQ', 'today');
+      multi.del(`${key}:q`);
+      const fields: Array<string | number> = [];
+      for (const [q, v] of quarters) if (q >= recentFrom) fields.push(q, Math.round(v));
+      if (fields.length > 0) {
+        multi.hset(`${key}:q`, ...fields);
+        multi.pexpire(`${key}:q`, quarterTtlMs);
+      }
+      if (lost) {
+        multi.del(`${key}:r`);
+        multi.hset(key, 'res', Math.ceil(seed), 'resQ', oldestB);
+        if (seed > 0) {
+          multi.hset(`${key}:r`, nowB, Math.ceil(seed));
+          multi.pexpire(`${key}:r`, (2 * this.windowBuckets + 2) * this.options.reservationBucketMs);
+        }
+      }
+    };
+
+    for (const row of state.spend) {
+      const quarters = new Map<number, number>();
+      let seed = 0;
+      for (const b of row.recent) {
+        const q = Math.floor(b.quarterStartMs / QUARTER_MS);
+        quarters.set(q, (quarters.get(q) ?? 0) + b.spentMilliMicros);
+        const end = q * QUARTER_MS + QUARTER_MS;
+        if (end > windowStart) seed += b.spentMilliMicros;
+      }
+      writeAccount(this.keys.lineItem(row.lineItemId), row.spentMilliMicros, quarters, seed);
+      const campaign = campaigns.get(row.campaignId) ?? { spent: 0, quarters: new Map<number, number>(), seed: 0 };
+      campaign.spent += row.spentMilliMicros;
+      campaign.seed += seed;
+      for (const [q, v] of quarters) campaign.quarters.set(q, (campaign.quarters.get(q) ?? 0) + v);
+      campaigns.set(row.campaignId, campaign);
+    }
+    for (const [id, c] of campaigns) writeAccount(this.keys.campaign(id), c.spent, c.quarters, c.seed);
+
+    for (const row of state.frequency) {
+      const key = this.keys.impressions(row.lineItemId, row.userId);
+      multi.del(key);
+      const times = row.impressionTimes.filter((t) => t > now - MAX_CAP_PERIOD_SECONDS * 1000);
+      if (times.length === 0) continue;
+      multi.zadd(key, ...times.flatMap((t, i) => [t, `restored:${i}`]));
+      multi.pexpire(key, MAX_CAP_PERIOD_SECONDS * 1000);
+    }
+    for (const row of state.rates) {
+      multi.hset(this.keys.lineItem(row.lineItemId), 'imps', row.impressions, 'clicks', row.clicks, 'completes', row.completes);
+    }
+    await execOrThrow(multi);
+  }
+}
+
+async function execOrThrow<T = unknown>(pipeline: ChainableCommander): Promise<T[]> {
+  const results = (await pipeline.exec()) ?? [];
+  const out: T[] = [];
+  for (const [err, value] of results) {
+    if (err) throw err;
+    out.push(value as T);
+  }
+  return out;
+}
