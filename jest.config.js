@@ -39,6 +39,7 @@ module.exports = {
       slowTestThreshold: 20,
     },
   ],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,
   testTimeout: 60000,
 };
