@@ -1,3 +1,4 @@
+import { CampaignsJobsModule } from '@app/campaigns';
 import { MonitoringJobsModule } from '@app/monitoring';
 import { ALL_QUEUES, JobDispatcher, PlatformModule, WorkerConfig, createQueueProcessor } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -7,7 +8,7 @@ export class WorkerModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot({ config }), MonitoringJobsModule],
+      imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MonitoringJobsModule],
       providers: [JobDispatcher, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
     };
   }

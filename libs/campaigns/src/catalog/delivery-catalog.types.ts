@@ -6,6 +6,8 @@
 export interface DeliveryCatalog {
   /** When the snapshot was read (ms since epoch). */
   loadedAt: number;
+  /** DeliveryCatalogService.version() as read just before the load; a different version() later means reload. */
+  version?: string;
   lineItems: CatalogLineItem[];
 }
 

@@ -15,6 +15,8 @@ export enum QueueName {
 export enum JobName {
   /** Round trip through the queue and a worker: proves the pipeline is alive (ops probe). */
   OpsProbe = 'ops.probe',
+  /** Completes campaigns and line items whose flight end has passed (set-based; periodic and at flight ends). */
+  CampaignsCompleteExpired = 'campaigns.complete-expired',
 }
 
 export interface JobPayloads {
@@ -22,6 +24,8 @@ export interface JobPayloads {
     /** Id of the queue_probes row to mark processed. */
     probeId: string;
   };
+  /** Nothing: the job completes whatever has ended when it runs. */
+  [JobName.CampaignsCompleteExpired]: Record<string, never>;
 }
 
 interface JobDefinition {
@@ -42,6 +46,7 @@ const retried = (attempts: number, delayMs: number): JobsOptions => ({
 
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.OpsProbe]: { queue: QueueName.Maintenance, options: retried(3, 500) },
+  [JobName.CampaignsCompleteExpired]: { queue: QueueName.Maintenance, options: retried(3, 1000) },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CAMPAIGN_ENTITIES } from './entities';
+import { CompleteExpiredJob } from './jobs/complete-expired.job';
+import { CatalogNotifier } from './services/catalog-notifier.service';
+import { CompletionService } from './services/completion.service';
+
+/** Campaigns' job handlers (flight completion) and the sweep schedule; imported by apps/worker only. */
+@Module({
+  imports: [TypeOrmModule.forFeature(CAMPAIGN_ENTITIES)],
+  providers: [CatalogNotifier, CompletionService, CompleteExpiredJob],
+})
+export class CampaignsJobsModule {}

@@ -1,0 +1,79 @@
+import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CreateCreativeDto, CreativeDto, CreativeListQueryDto, CreativePageDto, ReviewCreativeDto, UpdateCreativeDto } from '../dto/creative.dto';
+import { EtagInterceptor } from '../http/etag.interceptor';
+import { CreativesService } from '../services/creatives.service';
+import { IF_MATCH_HEADER } from './advertisers.controller';
+
+@ApiTags('creatives')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorBody })
+@Auth('admin', 'advertiser')
+@UseInterceptors(EtagInterceptor)
+@Controller('v1/creatives')
+export class CreativesController {
+  constructor(private readonly creatives: CreativesService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Upload a creative by URL; it waits in pending_review until an admin approves it' })
+  @ApiCreatedResponse({ type: CreativeDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  create(@Body() dto: CreateCreativeDto, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
+    return this.creatives.create(dto, principal);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Creatives, newest first, filtered by advertiserId, status and format' })
+  @ApiOkResponse({ type: CreativePageDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  list(@Query() query: CreativeListQueryDto, @CurrentPrincipal() principal: Principal): Promise<CreativePageDto> {
+    return this.creatives.list(query, principal);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: CreativeDto })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
+    return this.creatives.get(id, principal);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a creative; a new media, click-through or companion URL sends it back to pending_review' })
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOkResponse({ type: CreativeDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ type: ErrorBody })
+  @ApiPreconditionFailedResponse({ type: ErrorBody })
+  update(@Param('id') id: string, @Body() dto: UpdateCreativeDto, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
+    return this.creatives.update(id, dto, ifMatch, principal);
+  }
+
+  @Post(':id/review')
+  @Auth('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve or reject a creative (admin)' })
+  @ApiHeader(IF_MATCH_HEADER)
+  @ApiOkResponse({ type: CreativeDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiForbiddenResponse({ type: ErrorBody })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  review(@Param('id') id: string, @Body() dto: ReviewCreativeDto, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
+    return this.creatives.review(id, dto, ifMatch, principal);
+  }
+}

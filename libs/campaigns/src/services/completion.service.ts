@@ -1,0 +1,68 @@
+import { JobName, JobQueue } from '@app/platform';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CatalogNotifier } from './catalog-notifier.service';
+
+/** How often the worker sweeps for campaigns and line items whose flight is over. */
+export const COMPLETION_SWEEP_EVERY_MS = 30_000;
+
+/** Written into updated_by by automatic completion. */
+export const SYSTEM_ACTOR = 'system';
+
+/**
+ * Completes campaigns and line items whose flight is over: a set-based sweep in the worker every
+ * 30 s, plus a delayed job at each activated flight's end so completion is not 30 s late.
+ */
+@Injectable()
+export class CompletionService {
+  private readonly logger = new Logger(CompletionService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly notifier: CatalogNotifier,
+  ) {}
+
+  /**
+   * Asks for a sweep just after `endAt`. Best effort: the job id is per end time (so many flights
+   * ending together share one job), and the periodic sweep covers a lost or failed enqueue.
+   */
+  async scheduleAt(endAt: Date): Promise<void> {
+    const delay = Math.max(0, endAt.getTime() - Date.now()) + 250;
+    try {
+      await this.jobs.enqueue(JobName.CampaignsCompleteExpired, {}, { delay, jobId: `complete-expired-${endAt.getTime()}` });
+    } catch (err) {
+      this.logger.warn(`completion at ${endAt.toISOString()} not scheduled, the periodic sweep will do it: ${(err as Error).message}`);
+    }
+  }
+
+  /** Worker side: completes what has ended, in two set-based statements; idempotent. */
+  async completeExpired(now: Date = new Date()): Promise<{ campaigns: number; lineItems: number }> {
+    const { campaigns, lineItems } = await this.dataSource.transaction(async (manager) => {
+      // Line items first, on the effective end (own or campaign's), before their campaign changes.
+      const li: { affectedRows: number } = await manager.query(
+        `UPDATE line_items li JOIN campaigns c ON c.id = li.campaign_id
+            SET li.status = 'completed', li.version = li.version + 1, li.updated_at = ?, li.updated_by = ?
+          WHERE li.status IN ('active', 'paused') AND COALESCE(li.end_at, c.end_at) <= ?`,
+        [now, SYSTEM_ACTOR, now],
+      );
+      const c: { affectedRows: number } = await manager.query(
+        `UPDATE campaigns SET status = 'completed', version = version + 1, updated_at = ?, updated_by = ?
+          WHERE status IN ('active', 'paused') AND end_at <= ?`,
+        [now, SYSTEM_ACTOR, now],
+      );
+      return { campaigns: c.affectedRows, lineItems: li.affectedRows };
+    });
+    if (campaigns > 0 || lineItems > 0) {
+      this.logger.log(`completed ${campaigns} campaign(s) and ${lineItems} line item(s) whose flight ended`);
+      await this.notifier.changed('campaign', []);
+    }
+    return { campaigns, lineItems };
+  }
+
+  /** Registers the periodic sweep (one schedule however many workers call it). */
+  async scheduleSweep(): Promise<void> {
+    await this.jobs.schedule(JobName.CampaignsCompleteExpired, COMPLETION_SWEEP_EVERY_MS, {});
+  }
+}

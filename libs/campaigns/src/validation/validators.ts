@@ -1,0 +1,111 @@
+import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/** ISO 4217 codes the runtime knows (Intl.supportedValuesOf('currency')). */
+export function isCurrencyCode(value: unknown): boolean {
+  return typeof value === 'string' && /^[A-Z]{3}$/.test(value) && CURRENCIES.has(value);
+}
+
+/**
+ * IANA timezone names the runtime can format in (including aliases and `UTC`, which
+ * Intl.supportedValuesOf omits). Raw offsets such as "+02:00" are refused: they ignore DST.
+ */
+export function isIanaTimezone(value: unknown): boolean {
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** http(s) only, with the scheme written out; other schemes (javascript:, ftp:, data:) are refused. */
+export const HTTP_URL: NonNullable<Parameters<typeof IsUrl>[0]> = { protocols: ['http', 'https'], require_protocol: true, require_valid_protocol: true, require_tld: false };
+
+/** An ISO-8601 date-time with an explicit zone ("Z" or "+hh:mm"), so it cannot mean local time. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function isZonedDateTime(value: unknown): boolean {
+  return typeof value === 'string' && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+function simple(name: string, check: (value: unknown, args: ValidationArguments) => boolean, message: string, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({ name, target: object.constructor, propertyName, options: { message: `$property ${message}`, ...options }, validator: { validate: check } });
+}
+
+export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrencyCode', isCurrencyCode, 'must be an ISO 4217 currency code such as USD', options);
+
+export const IsIanaTimezone = (options?: ValidationOptions) => simple('isIanaTimezone', isIanaTimezone, 'must be an IANA timezone such as Europe/Paris or UTC', options);
+
+export const IsZonedDateTime = (options?: ValidationOptions) =>
+  simple('isZonedDateTime', isZonedDateTime, 'must be an ISO-8601 date-time with a zone, e.g. 2026-01-01T00:00:00Z', options);
+
+/** A money amount in micros: a positive integer that JSON and JS numbers hold exactly. */
+export const IsMicros = (options?: ValidationOptions) =>
+  simple('isMicros', (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1, `must be a positive integer (micros) no greater than ${Number.MAX_SAFE_INTEGER}`, options);
+
+/** The date-time in this property must be strictly after the one in `other` (when both are given). */
+export const IsAfterProperty = (other: string, options?: ValidationOptions) =>
+  simple(
+    'isAfterProperty',
+    (value, args) => {
+      const before = (args.object as Record<string, unknown>)[other];
+      if (!isZonedDateTime(value) || !isZonedDateTime(before)) return true;
+      return Date.parse(value as string) > Date.parse(before as string);
+    },
+    `must be after ${other}`,
+    options,
+  );
+
+/** This number must not exceed the number in `other` (when both are numbers). */
+export const IsNotAboveProperty = (other: string, options?: ValidationOptions) =>
+  simple(
+    'isNotAboveProperty',
+    (value, args) => {
+      const limit = (args.object as Record<string, unknown>)[other];
+      return typeof value !== 'number' || typeof limit !== 'number' || value <= limit;
+    },
+    `must not be greater than ${other}`,
+    options,
+  );
+
+/**
+ * Optional but not nullable: absent is fine, `null` is validated (and refused) like any wrong value.
+ * (class-validator's @IsOptional would let null through to a NOT NULL column.)
+ */
+export const IsOptionalNotNull = () => ValidateIf((_, value) => value !== undefined);
+
+/** `{<creative id>: weight}` with integer weights 1..1000, ids among `creativeIds` of the same body. */
+export const IsCreativeWeights = (options?: ValidationOptions) =>
+  simple(
+    'isCreativeWeights',
+    (value, args) => {
+      if (value === undefined) return true;
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+      const ids = (args.object as { creativeIds?: unknown }).creativeIds;
+      return Object.entries(value).every(
+        ([id, w]) => Number.isInteger(w) && (w as number) >= 1 && (w as number) <= 1000 && (!Array.isArray(ids) || ids.includes(id)),
+      );
+    },
+    'must map ids listed in creativeIds to integer weights 1..1000',
+    options,
+  );
+
+/** This number must be strictly greater than the number in `other` (when both are numbers). */
+export const IsAboveProperty = (other: string, options?: ValidationOptions) =>
+  simple(
+    'isAboveProperty',
+    (value, args) => {
+      const floor = (args.object as Record<string, unknown>)[other];
+      return typeof value !== 'number' || typeof floor !== 'number' || value > floor;
+    },
+    `must be greater than ${other}`,
+    options,
+  );
+
+/** Integers with no repeats (days of a daypart). */
+export const HasUniqueItems = (options?: ValidationOptions) =>
+  simple('hasUniqueItems', (v) => !Array.isArray(v) || new Set(v).size === v.length, 'must not repeat a value', options);
