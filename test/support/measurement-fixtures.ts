@@ -171,3 +171,76 @@ export function comparable(rows: Array<Record<string, unknown>>) {
 export async function report(query: Record<string, string>, options: { key?: string | null; baseUrl?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
   return http('GET', `/v1/reports?${new URLSearchParams(query).toString()}`, options);
 }
+
+/** Creates advertiser, campaign, approved creative and a CPM line item through a stack's API. */
+export async function createPlacementVia(baseUrl: string, lineItem: Record<string, unknown> = {}): Promise<Placement> {
+  const call = async (method: string, path: string, body?: unknown, status = 201) => {
+    const res = await http(method, path, { baseUrl, body });
+    if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status}: ${res.text}`);
+    return res.body as { id: string };
+  };
+  const advertiser = await call('POST', '/v1/advertisers', { name: 'Fault test advertiser' });
+  const campaign = await call('POST', '/v1/campaigns', {
+    advertiserId: advertiser.id,
+    name: 'Fault test campaign',
+    startAt: new Date(Date.now() - 86_400_000).toISOString(),
+    endAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
+  const creative = await call('POST', '/v1/creatives', {
+    advertiserId: advertiser.id,
+    name: 'Spot',
+    format: 'audio',
+    mediaUrl: 'https://cdn.example.com/spot.mp3',
+    mimeType: 'audio/mpeg',
+    durationSeconds: 30,
+    clickThroughUrl: 'https://example.com/landing',
+  });
+  await call('POST', `/v1/creatives/${creative.id}/review`, { decision: 'approved' }, 200);
+  const body = {
+    campaignId: campaign.id,
+    name: 'Fault test line item',
+    pricingModel: 'CPM',
+    rateMicros: 3_210_987,
+    budgetMicros: 1_000_000_000_000,
+    pacing: 'ASAP',
+    priority: 8,
+    frequencyCaps: [{ maxImpressions: 100, periodSeconds: 86_400 }],
+    targeting: {},
+    creativeIds: [creative.id],
+    ...lineItem,
+  };
+  const li = await call('POST', '/v1/line-items', body);
+  return { advertiserId: advertiser.id, campaignId: campaign.id, lineItemId: li.id, creativeId: creative.id, pricingModel: body.pricingModel as Placement['pricingModel'], rateMicros: body.rateMicros };
+}
+
+/**
+ * Sends full listens (impression .. complete) for `decisions` fresh decisions through POST /v1/events,
+ * `concurrency` requests at a time, and records every event the API stored.
+ */
+export async function streamListens(
+  placement: Placement,
+  decisions: number,
+  stored: StoredEvent[],
+  options: { baseUrl?: string; concurrency?: number; users?: number; onError?: (status: number) => void } = {},
+): Promise<void> {
+  const users = options.users ?? 50;
+  let next = 0;
+  const run = async () => {
+    while (next < decisions) {
+      const n = next++;
+      const claims = decision(placement, { userId: `stream-${n % users}`, country: n % 3 === 0 ? 'DE' : 'US', platform: n % 2 ? 'ios' : 'web' });
+      const token = codec.sign(claims);
+      const occurredAt = Date.now() - 1000;
+      const events = FULL_LISTEN.map((event, i) => ({ event, token, occurredAt: occurredAt + i * 100 }));
+      const res = await postEvents(events, { baseUrl: options.baseUrl });
+      if (res.status !== 200) {
+        options.onError?.(res.status);
+        continue;
+      }
+      res.body.results.forEach((r: { status: string; reason?: string }, i: number) => {
+        if (r.status !== 'duplicate') stored.push({ claims, event: FULL_LISTEN[i], occurredAt: occurredAt + i * 100, valid: r.status === 'accepted', reason: r.reason });
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, run));
+}

@@ -9,3 +9,4 @@ export * from './reports/rollup-reader.service';
 export * from './aggregation/aggregation.service';
 export * from './aggregation/aggregation-status.service';
 export * from './aggregation/counters-restore.service';
+export { userHashOf } from './ingest/ivt-classifier';
