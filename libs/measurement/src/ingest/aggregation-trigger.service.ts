@@ -12,6 +12,7 @@ const TRIGGER_WINDOW_MS = 500;
 export class AggregationTrigger {
   private readonly logger = new Logger(AggregationTrigger.name);
   private lastWindow = -1;
+  private failing = false;
 
   constructor(private readonly jobs: JobQueue) {}
 
@@ -21,6 +22,12 @@ export class AggregationTrigger {
     this.lastWindow = window;
     this.jobs
       .enqueue(JobName.MeasurementAggregate, { trigger: 'ingest' }, { jobId: `aggregate-${window}` })
-      .catch((err: Error) => this.logger.warn(`aggregation trigger not enqueued (the schedule will pick it up): ${err.message}`));
+      .then(() => {
+        this.failing = false;
+      })
+      .catch((err: Error) => {
+        if (!this.failing) this.logger.warn(`aggregation triggers not enqueued while Redis is unavailable (the schedule catches up): ${err.message}`);
+        this.failing = true;
+      });
   }
 }

@@ -55,6 +55,7 @@ export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
   private readonly local = new Map<string, { count: number; expiresAt: number }>();
   private lastPrune = 0;
+  private degraded = false;
 
   constructor(private readonly redis: RedisService) {}
 
@@ -68,8 +69,11 @@ export class RateLimiterService {
     let totals: Map<string, number>;
     try {
       totals = await this.countInRedis(distinct, increments);
+      if (this.degraded) this.logger.log('rate counters back in Redis');
+      this.degraded = false;
     } catch (err) {
-      this.logger.warn(`rate counters in Redis unavailable, counting locally: ${(err as Error).message}`);
+      if (!this.degraded) this.logger.warn(`rate counters in Redis unavailable, counting locally until it returns: ${(err as Error).message}`);
+      this.degraded = true;
       totals = this.countLocally(distinct, increments);
     }
     return overLimit(keys, totals, limitOfKey);
