@@ -347,14 +347,14 @@ describe('line items', () => {
       dailyBudgetMicros: 100_000_000,
       pacing: 'EVEN',
       priority: 8,
-      startAt: null,
-      effectiveStartAt: campaign.startAt,
+      startAt: campaign.startAt,
+      ownStartAt: null,
       frequencyCaps: [{ maxImpressions: 3, periodSeconds: 3600 }],
       targeting: { ...targeting, regions: ['US-CA'], genres: ['pop', 'indie'], keywords: { any: ['running'], none: ['news'] }, dayparts: [{ days: [1, 5], startHour: 6, endHour: 10 }] },
       status: 'draft',
       version: 1,
     });
-    expect(created.effectiveEndAt).toBe(created.endAt);
+    expect(created.ownEndAt).toBe(created.endAt);
     expect(new Set(created.creativeIds as string[])).toEqual(new Set([audio.id, audio2.id]));
     expect(created.creatives).toEqual(
       expect.arrayContaining([
@@ -367,7 +367,7 @@ describe('line items', () => {
       await http('POST', '/v1/line-items', { body: { campaignId: campaign.id, name: 'Minimal', pricingModel: 'CPCL', rateMicros: 50_000, budgetMicros: 1_000_000 } }),
       201,
     ).body;
-    expect(minimal).toMatchObject({ pacing: 'EVEN', priority: 8, format: 'audio', frequencyCaps: [], targeting: {}, creativeIds: [], dailyBudgetMicros: null, endAt: null, effectiveEndAt: campaign.endAt });
+    expect(minimal).toMatchObject({ pacing: 'EVEN', priority: 8, format: 'audio', frequencyCaps: [], targeting: {}, creativeIds: [], dailyBudgetMicros: null, ownEndAt: null, endAt: campaign.endAt });
 
     const list = expectStatus(await http('GET', `/v1/line-items?campaignId=${campaign.id}`), 200).body;
     expect(list.data.map((l: { id: string }) => l.id)).toEqual([minimal.id, created.id]);
@@ -441,7 +441,7 @@ describe('line items', () => {
     const reweighted = expectStatus(await http('PATCH', `/v1/line-items/${li.id}`, { body: { creativeWeights: { [audio2.id]: 2 } } }), 200).body;
     expect(reweighted.creatives).toEqual([{ creativeId: audio2.id, weight: 2, status: 'pending_review' }]);
     const followed = expectStatus(await http('PATCH', `/v1/line-items/${li.id}`, { body: { startAt: null } }), 200).body;
-    expect(followed.effectiveStartAt).toBe(campaign.startAt);
+    expect(followed).toMatchObject({ ownStartAt: null, startAt: campaign.startAt });
 
     const version = async () => (await http('GET', `/v1/line-items/${li.id}`)).body.version;
     await expectRejected('PATCH', `/v1/line-items/${li.id}`, { dailyBudgetMicros: 2_000_000_000 }, 'dailyBudgetMicros', version);

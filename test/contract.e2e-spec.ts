@@ -469,6 +469,21 @@ describe('API contract (black box)', () => {
       }
     });
 
+    it('counts a listen whose beacons are fired all at once (a naive client) as valid', async () => {
+      const s = await serving('CK', { rateMicros: 3_000_000 });
+      await firstServe(s);
+      const d = (await servedTo(s, request(s)))!;
+      const statuses = await Promise.all(Object.values(d.tracking as Record<string, string>).map(async (url) => (await fire(url)).status));
+      expect(statuses.sort()).toEqual([204, 204, 204, 204, 204, 204, 302]);
+      const row = await waitFor(async () => {
+        const r = await totals(s.campaign.id);
+        return r && r.impressions + r.invalidImpressions >= 1 && r.completes + r.clicks + r.starts >= 1 ? r : null;
+      }, 5000, 'the listen in the report', 100);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await totals(s.campaign.id)).toMatchObject({ impressions: 1, starts: 1, firstQuartiles: 1, midpoints: 1, thirdQuartiles: 1, completes: 1, clicks: 1, invalidImpressions: 0, invalidClicks: 0, spendMicros: 3_000 });
+      expect(row.invalidImpressions).toBe(0);
+    });
+
     it('rejects batches over 1,000 events and malformed batches with 400', async () => {
       const events = Array.from({ length: 1001 }, () => ({ event: 'impression', token: 'x' }));
       expectError(await http('POST', '/v1/events', { key: null, body: { events } }), 400, 'events');

@@ -208,7 +208,7 @@ export class LineItemsService {
     return ids.map((creativeId) => ({ creativeId, weight: weights?.[creativeId] ?? 1 }));
   }
 
-  /** Line items as the API shows them: effective flight from the campaign, assignments with creative status; two queries per page. */
+  /** Line items as the API shows them: flight defaulted from the campaign, assignments with creative status; two queries per page. */
   private async toDtos(manager: EntityManager, rows: LineItemEntity[]): Promise<LineItemDto[]> {
     if (rows.length === 0) return [];
     const campaignIds = [...new Set(rows.map((r) => r.campaignId))];
@@ -236,10 +236,11 @@ export class LineItemsService {
         dailyBudgetMicros: li.dailyBudgetMicros,
         pacing: li.pacing,
         priority: li.priority,
-        startAt: isoOrNull(li.startAt),
-        endAt: isoOrNull(li.endAt),
-        effectiveStartAt: iso(li.startAt ?? campaign.startAt),
-        effectiveEndAt: iso(li.endAt ?? campaign.endAt),
+        // The contract's default: a line item without its own flight shows (and runs on) the campaign's.
+        startAt: iso(li.startAt ?? campaign.startAt),
+        endAt: iso(li.endAt ?? campaign.endAt),
+        ownStartAt: isoOrNull(li.startAt),
+        ownEndAt: isoOrNull(li.endAt),
         frequencyCaps: li.frequencyCaps,
         targeting: li.targeting as TargetingDto,
         creativeIds: creatives.map((c) => c.creativeId),
