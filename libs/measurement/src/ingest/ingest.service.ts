@@ -9,7 +9,9 @@ import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
 import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';
-import { decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+
+const noop = () => undefined;
 
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
 const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 4, maxPendingItems: 50_000 };
@@ -31,6 +33,8 @@ export class IngestService {
   private readonly codec: TrackingTokenCodec;
   private readonly hashSalt: string;
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
+  /** Per decision: the submissions of this process still writing its impression or start. */
+  private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     config: ApiConfig,
@@ -49,14 +53,47 @@ export class IngestService {
   async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
     const nowSeconds = Math.floor(receivedAt / 1000);
     const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
+    await this.prerequisitesCommitted(classified);
+    const submitted = this.committer.submit(classified);
+    this.holdPrerequisites(classified, submitted);
     let outcomes: EventOutcome[];
     try {
-      outcomes = await this.committer.submit(classified);
+      outcomes = await submitted;
     } catch (err) {
       const why = err instanceof GroupCommitOverloadedError ? err.message : (err as Error).message;
       throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
     }
     return outcomes.map((outcome, i) => ({ outcome, claims: classified[i].claims }));
+  }
+
+  /**
+   * Beacons a player fires at once (impression, quartiles, click) reach this process in separate
+   * requests that may land in different, concurrently written batches; a quartile's sequence check
+   * would then miss its impression. So an event that needs a prerequisite first waits for the
+   * submissions of this process still writing that decision's impression or start. Waits point only at
+   * submissions registered earlier, so they cannot form a cycle.
+   */
+  private async prerequisitesCommitted(events: ClassifiedEvent[]): Promise<void> {
+    const waits = new Set<Promise<unknown>>();
+    for (const e of events) {
+      const pending = e.claims && NEEDS_IMPRESSION.has(e.event) ? this.prerequisitesInFlight.get(e.claims.decisionId) : undefined;
+      if (pending) waits.add(pending);
+    }
+    if (waits.size > 0) await Promise.all(waits);
+  }
+
+  private holdPrerequisites(events: ClassifiedEvent[], submitted: Promise<unknown>): void {
+    const settled = submitted.then(noop, noop);
+    for (const e of events) {
+      if (!e.claims || (e.event !== 'impression' && e.event !== 'start')) continue;
+      const id = e.claims.decisionId;
+      const previous = this.prerequisitesInFlight.get(id);
+      const entry = previous ? Promise.all([previous, settled]) : settled;
+      this.prerequisitesInFlight.set(id, entry);
+      void entry.then(() => {
+        if (this.prerequisitesInFlight.get(id) === entry) this.prerequisitesInFlight.delete(id);
+      });
+    }
   }
 
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {

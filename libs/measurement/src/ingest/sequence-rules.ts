@@ -20,7 +20,8 @@ export interface SequenceCandidate {
 /** Clock skew tolerated between two events of one decision (API replicas' clocks, player clocks), ms. */
 export const SEQUENCE_TOLERANCE_MS = 1000;
 
-const NEEDS_IMPRESSION = new Set<EventType>(['firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click']);
+/** Events that need a prior impression (complete also a prior start). */
+export const NEEDS_IMPRESSION: ReadonlySet<EventType> = new Set<EventType>(['firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click']);
 
 /** Decisions whose stored impression/start must be looked up for this batch (one query for all). */
 export function decisionsNeedingLookup(candidates: SequenceCandidate[]): string[] {
