@@ -280,8 +280,6 @@ describe('API contract (black box)', () => {
       // context is a bag of optional fields: without it nothing keyword-targeted serves, but it is not an error.
       const { context: _c, ...noContext } = minimal;
       expect((await decide(noContext)).decisions).toEqual(expect.any(Array));
-      // Keywords as a comma-separated string, as the VAST parameters take them.
-      expect((await decide({ ...minimal, user: { id: unique('u') }, context: { keywords: `${s.keyword},other` } })).decisions.map((x: Json) => x.lineItemId)).toContain(s.lineItem.id);
     });
 
     it('fills a pod without repeating a line item, answers no fill with an empty list, explains to admins', async () => {

@@ -22,15 +22,6 @@ export const DECISION_PLATFORMS: readonly Platform[] = PLATFORMS;
 export const DECISION_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
 export const MAX_SLOTS = 10;
 
-/** Comma-separated keywords (as /v1/vast takes them) become a list; lists pass through. */
-const splitList = ({ value }: { value: unknown }) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((v) => v.trim())
-        .filter((v) => v.length > 0)
-    : value;
-
 export class DecisionUserDto {
   @ApiProperty({ description: 'Stable listener id (pseudonymous); frequency caps count per id', example: 'listener-8f3a2c' })
   @IsString()
@@ -89,9 +80,8 @@ export class DecisionContextDto {
   @MaxLength(64)
   genre?: string;
 
-  @ApiPropertyOptional({ description: 'Keywords of the content, matched by keywords any/all/none targeting; a comma-separated string is also accepted', type: [String], example: ['running', 'summer'] })
+  @ApiPropertyOptional({ description: 'Keywords of the content, matched by keywords any/all/none targeting', type: [String], example: ['running', 'summer'] })
   @IsOptional()
-  @Transform(splitList)
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -142,6 +132,14 @@ export class DecisionRequestDto {
   @IsIn(DECISION_FORMATS)
   format?: CreativeFormat;
 }
+
+const splitList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0)
+    : value;
 
 /** GET /v1/vast: the decision request as flat query parameters, as players send them. */
 export class VastQueryDto {
