@@ -27,7 +27,7 @@ describe('decision API contract (real API process)', () => {
     [{ ...request, slots: 11 }, 'slots'],
     [{ ...request, slots: 0 }, 'slots'],
     [{ ...request, format: 'hologram' }, 'format'],
-    [{ ...request, context: { keywords: 'running' } }, 'context.keywords'],
+    [{ ...request, context: { keywords: 42 } }, 'context.keywords'],
     [{ ...request, user: { id: 'x', age: 'thirty' } }, 'user.age'],
     [{ ...request, surprise: true }, 'surprise'],
   ])('rejects a malformed request with 400 naming the field (%#)', async (body, field) => {
