@@ -169,6 +169,8 @@ describe('campaigns', () => {
     const rest = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&limit=1&cursor=${paged.next}`), 200).body;
     expect(rest.data.map((c: { id: string }) => c.id)).toEqual([a.id]);
     expect(rest.next).toBeNull();
+    const byNumber = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&limit=1&page=2`), 200).body;
+    expect(byNumber.data.map((c: { id: string }) => c.id)).toEqual([a.id]);
 
     expectStatus(await http('POST', `/v1/campaigns/${b.id}/activate`), 200);
     const active = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&status=active`), 200).body;

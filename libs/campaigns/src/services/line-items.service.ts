@@ -14,7 +14,7 @@ import { StatusAction, lineItemActivationProblems, transition } from '../status/
 import { CampaignsService } from './campaigns.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
-import { DEFAULT_PAGE_SIZE, Page, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
+import { Page, paginate, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
 
 interface Assignment {
   creativeId: string;
@@ -75,13 +75,12 @@ export class LineItemsService {
   }
 
   async list(query: LineItemListQueryDto, principal: Principal): Promise<Page<LineItemDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(LineItemEntity).createQueryBuilder('li').orderBy('li.id', 'DESC').limit(limit + 1);
+    const qb = this.dataSource.getRepository(LineItemEntity).createQueryBuilder('li');
     if (scope !== undefined) qb.andWhere('li.advertiser_id = :scope', { scope });
     if (query.campaignId !== undefined) qb.andWhere('li.campaign_id = :campaignId', { campaignId: query.campaignId });
     if (query.status !== undefined) qb.andWhere('li.status = :status', { status: query.status });
-    if (query.cursor) qb.andWhere('li.id < :cursor', { cursor: query.cursor });
+    const limit = paginate(qb, 'li', query);
     const rows = await qb.getMany();
     const page = toPage(rows, limit, (r) => r);
     return { data: await this.toDtos(this.dataSource.manager, page.data), next: page.next };
