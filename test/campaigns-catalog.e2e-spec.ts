@@ -140,7 +140,7 @@ describe('DeliveryCatalogService', () => {
     expect(await catalogItem(campaignPaused.lineItem.id)).toBeUndefined();
 
     const ending = await createServingLineItem();
-    const endAt = Date.parse(ending.lineItem.effectiveEndAt as string);
+    const endAt = Date.parse(ending.lineItem.endAt as string);
     expect((await catalog.load(new Date(endAt - 1))).lineItems.some((li) => li.id === ending.lineItem.id)).toBe(true);
     expect((await catalog.load(new Date(endAt))).lineItems.some((li) => li.id === ending.lineItem.id)).toBe(false);
   });

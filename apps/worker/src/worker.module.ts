@@ -1,4 +1,5 @@
 import { CampaignsJobsModule } from '@app/campaigns';
+import { MeasurementJobsModule } from '@app/measurement';
 import { MonitoringJobsModule } from '@app/monitoring';
 import { ALL_QUEUES, JobDispatcher, PlatformModule, WorkerConfig, createQueueProcessor } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -8,7 +9,7 @@ export class WorkerModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MonitoringJobsModule],
+      imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MeasurementJobsModule, MonitoringJobsModule],
       providers: [JobDispatcher, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
     };
   }

@@ -1,1 +1,12 @@
 export * from './measurement.module';
+export * from './measurement-jobs.module';
+export * from './events/event-types';
+export * from './dto/events.dto';
+export * from './dto/report.dto';
+export * from './ingest/ingest.service';
+export * from './reports/report.service';
+export * from './reports/rollup-reader.service';
+export * from './aggregation/aggregation.service';
+export * from './aggregation/aggregation-status.service';
+export * from './aggregation/counters-restore.service';
+export { userHashOf } from './ingest/ivt-classifier';

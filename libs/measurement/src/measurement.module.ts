@@ -1,4 +1,37 @@
+import { DeliveryModule } from '@app/delivery';
 import { Module } from '@nestjs/common';
+import { AggregationStatusService } from './aggregation/aggregation-status.service';
+import { EventsController } from './controllers/events.controller';
+import { ReportsController } from './controllers/reports.controller';
+import { TrackingController } from './controllers/tracking.controller';
+import { AggregationTrigger } from './ingest/aggregation-trigger.service';
+import { ClickThroughService } from './ingest/click-through.service';
+import { CountersFeed } from './ingest/counters-feed.service';
+import { EventStore } from './ingest/event-store.service';
+import { IngestService } from './ingest/ingest.service';
+import { MeasurementMetrics } from './ingest/measurement-metrics.service';
+import { LagGauge } from './ingest/lag-gauge.service';
+import { RateLimiterService } from './ingest/rate-limiter.service';
+import { ReportService } from './reports/report.service';
+import { RollupReader } from './reports/rollup-reader.service';
 
-@Module({})
+/** The API side of measurement: beacons, the offline batch endpoint, reports. */
+@Module({
+  imports: [DeliveryModule],
+  controllers: [TrackingController, EventsController, ReportsController],
+  providers: [
+    EventStore,
+    RateLimiterService,
+    MeasurementMetrics,
+    LagGauge,
+    AggregationTrigger,
+    CountersFeed,
+    IngestService,
+    ClickThroughService,
+    AggregationStatusService,
+    ReportService,
+    RollupReader,
+  ],
+  exports: [IngestService, ReportService, RollupReader, AggregationStatusService],
+})
 export class MeasurementModule {}

@@ -18,6 +18,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+const splitList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0)
+    : value;
+
 export const DECISION_PLATFORMS: readonly Platform[] = PLATFORMS;
 export const DECISION_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
 export const MAX_SLOTS = 10;
@@ -80,8 +88,9 @@ export class DecisionContextDto {
   @MaxLength(64)
   genre?: string;
 
-  @ApiPropertyOptional({ description: 'Keywords of the content, matched by keywords any/all/none targeting', type: [String], example: ['running', 'summer'] })
+  @ApiPropertyOptional({ description: 'Keywords of the content, matched by keywords any/all/none targeting (a list, or one comma-separated string as in /v1/vast)', type: [String], example: ['running', 'summer'] })
   @IsOptional()
+  @Transform(splitList)
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -133,13 +142,6 @@ export class DecisionRequestDto {
   format?: CreativeFormat;
 }
 
-const splitList = ({ value }: { value: unknown }) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((v) => v.trim())
-        .filter((v) => v.length > 0)
-    : value;
 
 /** GET /v1/vast: the decision request as flat query parameters, as players send them. */
 export class VastQueryDto {

@@ -15,4 +15,8 @@ export class WorkerConfig extends PlatformConfig {
   /** How long a SIGTERM waits for active jobs before the process exits anyway, in ms. */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 25000;
+
+  /** Raw-event ids rolled up per aggregation transaction (bounds its duration and memory). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(1000000)
+  AGGREGATION_BATCH_SIZE = 50000;
 }

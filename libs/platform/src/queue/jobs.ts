@@ -10,6 +10,7 @@ import type { JobsOptions } from 'bullmq';
  */
 export enum QueueName {
   Maintenance = 'maintenance',
+  Aggregation = 'aggregation',
 }
 
 export enum JobName {
@@ -17,6 +18,10 @@ export enum JobName {
   OpsProbe = 'ops.probe',
   /** Completes campaigns and line items whose flight end has passed (set-based; periodic and at flight ends). */
   CampaignsCompleteExpired = 'campaigns.complete-expired',
+  /** Rolls newly stored raw events into hourly rollups and reach, exactly once (watermark). */
+  MeasurementAggregate = 'measurement.aggregate',
+  /** Rebuilds delivery's Redis counters (spend, frequency, rates) from MySQL when Redis lost them. */
+  MeasurementRestoreCounters = 'measurement.restore-counters',
 }
 
 export interface JobPayloads {
@@ -26,6 +31,13 @@ export interface JobPayloads {
   };
   /** Nothing: the job completes whatever has ended when it runs. */
   [JobName.CampaignsCompleteExpired]: Record<string, never>;
+  [JobName.MeasurementAggregate]: {
+    /** What asked for the run; the job itself reads its window from the watermark. */
+    trigger: 'schedule' | 'ingest';
+  };
+  [JobName.MeasurementRestoreCounters]: {
+    trigger: 'schedule';
+  };
 }
 
 interface JobDefinition {
@@ -44,9 +56,14 @@ const retried = (attempts: number, delayMs: number): JobsOptions => ({
   ...retention,
 });
 
+/** Frequent, idempotent jobs that the next run supersedes: no retries, few kept. */
+const frequent: JobsOptions = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { age: 24 * 3600, count: 500 } };
+
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.OpsProbe]: { queue: QueueName.Maintenance, options: retried(3, 500) },
   [JobName.CampaignsCompleteExpired]: { queue: QueueName.Maintenance, options: retried(3, 1000) },
+  [JobName.MeasurementAggregate]: { queue: QueueName.Aggregation, options: frequent },
+  [JobName.MeasurementRestoreCounters]: { queue: QueueName.Aggregation, options: frequent },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);

@@ -1,0 +1,66 @@
+/**
+ * Set-based SQL of the aggregation, run inside MySQL over one id range of raw_events
+ * (`id > ? AND id <= ?`). Kept beside each other so the rollup and its benchmark baseline stay in step.
+ */
+
+/** The UTC hour of an event (DATETIME arithmetic only: no dependence on the session time zone). */
+export const EVENT_HOUR = 'DATE_ADD(DATE(occurred_at), INTERVAL HOUR(occurred_at) HOUR)';
+
+const BILLABLE = "status = 'valid' AND ((pricing_model = 'CPM' AND event_type = 'impression') OR (pricing_model = 'CPC' AND event_type = 'click') OR (pricing_model = 'CPCL' AND event_type = 'complete'))";
+
+/** Spend of one event in milli-micros: a CPM impression costs rate/1000 micros = rate milli-micros. */
+export const EVENT_SPEND_MMICROS = `IF(${BILLABLE}, IF(pricing_model = 'CPM', rate_micros, rate_micros * 1000), 0)`;
+
+export const ROLLUP_COUNTERS = [
+  'impressions',
+  'starts',
+  'first_quartiles',
+  'midpoints',
+  'third_quartiles',
+  'completes',
+  'clicks',
+  'invalid_impressions',
+  'invalid_clicks',
+  'invalid_events',
+  'invalid_expired',
+  'invalid_bot',
+  'invalid_sequence',
+  'invalid_rate',
+  'billable_events',
+  'spend_mmicros',
+] as const;
+
+/** SELECT list of the rollup, in ROLLUP_COUNTERS order. */
+export const ROLLUP_SELECT = `line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, campaign_id, advertiser_id,
+  SUM(status = 'valid' AND event_type = 'impression'),
+  SUM(status = 'valid' AND event_type = 'start'),
+  SUM(status = 'valid' AND event_type = 'firstQuartile'),
+  SUM(status = 'valid' AND event_type = 'midpoint'),
+  SUM(status = 'valid' AND event_type = 'thirdQuartile'),
+  SUM(status = 'valid' AND event_type = 'complete'),
+  SUM(status = 'valid' AND event_type = 'click'),
+  SUM(status = 'invalid' AND event_type = 'impression'),
+  SUM(status = 'invalid' AND event_type = 'click'),
+  SUM(status = 'invalid'),
+  SUM(status = 'invalid' AND invalid_reason = 'expired'),
+  SUM(status = 'invalid' AND invalid_reason = 'bot'),
+  SUM(status = 'invalid' AND invalid_reason IN ('no_prior_impression', 'complete_before_start')),
+  SUM(status = 'invalid' AND invalid_reason = 'rate_limit'),
+  SUM(${BILLABLE}),
+  SUM(${EVENT_SPEND_MMICROS})`;
+
+export const ROLLUP_GROUP_BY = 'line_item_id, event_hour, creative_id, country, platform, campaign_id, advertiser_id';
+
+const ROLLUP_COLUMNS = `line_item_id, hour, creative_id, country, platform, campaign_id, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
+
+/** Adds one id range of raw events to the hourly rollups (late events land in their own event hour). */
+export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS})
+  SELECT ${ROLLUP_SELECT} FROM raw_events WHERE id > ? AND id <= ? GROUP BY ${ROLLUP_GROUP_BY}
+  ON DUPLICATE KEY UPDATE ${ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`;
+
+/** Adds one id range's listeners with a valid impression to the exact reach table. */
+export const REACH_UPSERT = `INSERT INTO reach_hourly (line_item_id, hour, creative_id, country, platform, user_hash, impressions)
+  SELECT line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, user_hash, COUNT(*)
+  FROM raw_events WHERE id > ? AND id <= ? AND event_type = 'impression' AND status = 'valid'
+  GROUP BY line_item_id, event_hour, creative_id, country, platform, user_hash
+  ON DUPLICATE KEY UPDATE impressions = impressions + VALUES(impressions)`;

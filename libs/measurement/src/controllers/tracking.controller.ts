@@ -1,0 +1,44 @@
+import { ErrorBody, Public } from '@app/platform';
+import { BadRequestException, Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EVENT_TYPES, isEventType } from '../events/event-types';
+import { ClickThroughService } from '../ingest/click-through.service';
+import { IngestService } from '../ingest/ingest.service';
+
+@ApiTags('tracking')
+@Controller('t')
+export class TrackingController {
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly clickThrough: ClickThroughService,
+  ) {}
+
+  @Public()
+  @Get(':event')
+  @ApiOperation({
+    summary: 'Tracking beacon: stored before the answer; 204, or 302 to the creative\'s click-through URL for click',
+    description: 'Invalid traffic (bad or expired token, bots, impossible sequences, abnormal rates) and duplicates also answer 204: they are stored and labelled, never billed.',
+  })
+  @ApiParam({ name: 'event', enum: EVENT_TYPES })
+  @ApiQuery({ name: 'd', description: 'Signed tracking token from the decision', example: 'WzEsIjAxOTJmMWM0Li4uIl0.q2VhZ3...' })
+  @ApiNoContentResponse({ description: 'Stored (or a duplicate)' })
+  @ApiFoundResponse({ description: 'click: redirect to the creative\'s own click-through URL' })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Unknown event name or missing token' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'MySQL unavailable: not stored, the player should retry' })
+  async beacon(@Param('event') event: string, @Query('d') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (!isEventType(event)) throw new BadRequestException(`event must be one of ${EVENT_TYPES.join(', ')}`);
+    if (typeof token !== 'string' || token.length === 0) throw new BadRequestException('d: the tracking token is required');
+    const [result] = await this.ingest.ingest([{ event, token, userAgent: request.headers['user-agent'], ip: request.ip }]);
+    reply.header('cache-control', 'no-store');
+    if (event === 'click' && result.claims) {
+      // The target comes from the creative, never from the request: no open redirect.
+      const url = await this.clickThrough.urlFor(result.claims.creativeId);
+      if (url) {
+        reply.code(302).header('location', url).send();
+        return;
+      }
+    }
+    reply.code(204).send();
+  }
+}

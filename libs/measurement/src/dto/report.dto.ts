@@ -1,0 +1,135 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+export const GRANULARITIES = ['hour', 'day', 'total'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+export const BREAKDOWNS = ['country', 'platform', 'creative'] as const;
+export type Breakdown = (typeof BREAKDOWNS)[number];
+
+export class ReportQueryDto {
+  @ApiPropertyOptional({ description: 'Report on all campaigns of this advertiser (exactly one of advertiserId, campaignId, lineItemId)', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  advertiserId?: string;
+
+  @ApiPropertyOptional({ description: 'Report on one campaign', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e60' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  campaignId?: string;
+
+  @ApiPropertyOptional({ description: 'Report on one line item', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e61' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  lineItemId?: string;
+
+  @ApiPropertyOptional({ description: 'Start, inclusive (ISO-8601 date or date-time); rounded down to the hour. Default: 30 days before `to`', example: '2026-11-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'End, exclusive (ISO-8601 date or date-time); rounded up to the hour. Default: the end of the current hour', example: '2026-12-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: GRANULARITIES, default: 'total', example: 'day', description: 'One row per hour, per UTC day, or one for the whole range' })
+  @IsOptional()
+  @IsIn(GRANULARITIES)
+  granularity?: Granularity;
+
+  @ApiPropertyOptional({ description: 'Comma-separated dimensions to split rows by: country, platform, creative', example: 'country,platform' })
+  @IsOptional()
+  @Matches(/^(country|platform|creative)(,(country|platform|creative))*$/, { message: 'breakdown must be a comma-separated list of country, platform, creative' })
+  breakdown?: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], example: 'json', description: 'csv (or Accept: text/csv) answers CSV with a header row' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class InvalidByReasonDto {
+  @ApiProperty({ example: 0, description: 'Token older than TRACKING_TOKEN_TTL' }) expired: number;
+  @ApiProperty({ example: 3, description: 'Known bot User-Agent' }) bot: number;
+  @ApiProperty({ example: 1, description: 'Impossible sequence: no prior impression, or complete before start' }) sequence: number;
+  @ApiProperty({ example: 0, description: 'Abnormal rate from one listener' }) rateLimit: number;
+}
+
+export class ReportRowDto {
+  @ApiPropertyOptional({ description: 'Hour (ISO date-time) or day (YYYY-MM-DD, UTC); absent for granularity=total', example: '2026-11-25' })
+  period?: string;
+
+  @ApiPropertyOptional({ example: 'US' }) country?: string;
+  @ApiPropertyOptional({ example: 'ios' }) platform?: string;
+  @ApiPropertyOptional({ example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e62' }) creativeId?: string;
+
+  @ApiProperty({ example: 1200, description: 'Valid impressions' }) impressions: number;
+  @ApiProperty({ example: 1180 }) starts: number;
+  @ApiProperty({ example: 1100 }) firstQuartiles: number;
+  @ApiProperty({ example: 1050 }) midpoints: number;
+  @ApiProperty({ example: 990 }) thirdQuartiles: number;
+  @ApiProperty({ example: 950 }) completes: number;
+  @ApiProperty({ example: 12 }) clicks: number;
+  @ApiProperty({ example: 0.01, description: 'clicks / impressions' }) ctr: number;
+  @ApiProperty({ example: 0.791667, description: 'completes / impressions' }) completionRate: number;
+  @ApiProperty({ example: 800, description: 'Distinct listeners with a valid impression in this row' }) reach: number;
+  @ApiProperty({ example: 1.5, description: 'impressions / reach' }) frequency: number;
+  @ApiProperty({ example: 6000000, description: 'Billable spend in micros (CPM impressions, CPC clicks, CPCL completes), rounded down once per row' }) spendMicros: number;
+  @ApiProperty({ example: 4 }) invalidImpressions: number;
+  @ApiProperty({ example: 1 }) invalidClicks: number;
+  @ApiProperty({ example: 9, description: 'Invalid events of every type' }) invalidEvents: number;
+  @ApiProperty({ type: InvalidByReasonDto }) invalidByReason: InvalidByReasonDto;
+}
+
+export class ReportScopeDto {
+  @ApiPropertyOptional({ example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f' }) advertiserId?: string;
+  @ApiPropertyOptional({ example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e60' }) campaignId?: string;
+  @ApiPropertyOptional({ example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e61' }) lineItemId?: string;
+}
+
+export class ReportDto {
+  @ApiProperty({ type: ReportScopeDto, description: 'What the report covers (the one id given)' })
+  scope: ReportScopeDto;
+
+  @ApiProperty({ example: '2026-11-01T00:00:00.000Z' }) from: string;
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' }) to: string;
+  @ApiProperty({ enum: GRANULARITIES, example: 'day' }) granularity: Granularity;
+  @ApiProperty({ enum: BREAKDOWNS, isArray: true, example: ['country'] }) breakdown: Breakdown[];
+  @ApiProperty({ example: 'UTC', description: 'Zone of hours and days' }) timezone: 'UTC';
+  @ApiProperty({ example: 'USD', nullable: true, description: 'Currency of spendMicros (the advertiser\'s)' }) currency: string | null;
+
+  @ApiProperty({ enum: ['exact'], example: 'exact', description: 'Reach is counted exactly (distinct listeners), not estimated' })
+  reachMethod: 'exact';
+
+  @ApiProperty({ nullable: true, example: '2026-11-25T21:30:00.120Z', description: 'Events received up to this time are in the numbers' })
+  dataThrough: string | null;
+
+  @ApiProperty({ type: [ReportRowDto], description: 'Ordered by period then breakdown values; periods without events are omitted (except the single total row)' })
+  rows: ReportRowDto[];
+}
+
+export class RejectedSummaryRowDto {
+  @ApiProperty({ example: 'bad_signature' }) reason: string;
+  @ApiProperty({ example: 'impression' }) event: string;
+  @ApiProperty({ example: 17 }) count: number;
+}
+
+export class RejectedSummaryDto {
+  @ApiProperty({ example: '2026-11-01T00:00:00.000Z' }) from: string;
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' }) to: string;
+  @ApiProperty({ type: [RejectedSummaryRowDto], description: 'Beacons whose token could not be trusted (attributable to no campaign), by reason and event' })
+  rows: RejectedSummaryRowDto[];
+}
+
+export class RejectedQueryDto {
+  @ApiProperty({ example: '2026-11-01T00:00:00Z' })
+  @IsISO8601({ strict: true })
+  from: string;
+
+  @ApiProperty({ example: '2026-12-01T00:00:00Z' })
+  @IsISO8601({ strict: true })
+  to: string;
+}

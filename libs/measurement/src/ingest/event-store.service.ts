@@ -1,0 +1,223 @@
+import { PlatformConfig } from '@app/platform';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { EventType, InvalidReason } from '../events/event-types';
+import type { ClassifiedEvent } from './ivt-classifier';
+import type { StoredPrerequisites } from './sequence-rules';
+
+/** Longest a batch may take, from taking a connection to COMMIT, before its callers get a 503. */
+export const STORE_DEADLINE_MS = 1800;
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+export class EventStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`event store unavailable (MySQL): ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+/** A beacon ready to be written: classified, with its final invalid reason if any. */
+export interface StorableEvent extends ClassifiedEvent {
+  finalReason?: InvalidReason;
+}
+
+export type StoreOutcome = 'stored' | 'duplicate';
+
+/**
+ * Hooks the batch runs inside its transaction, in this order, between the fence lock and COMMIT:
+ * the prerequisite lookup feeds the sequence rules, which set `finalReason` before the rows are built.
+ */
+export interface BatchHooks {
+  classify(events: StorableEvent[], stored: StoredPrerequisites): void;
+  decisionsToLookUp(events: StorableEvent[]): string[];
+}
+
+const RAW_COLUMNS =
+  'decision_id, event_type, status, invalid_reason, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash, country, platform, pricing_model, rate_micros, ip_hash, ua_hash, ingest_tag';
+
+/**
+ * The write side of ingestion: one mysql2 pool of its own (not the ORM's), so the beacon path has
+ * short connect timeouts, no ORM layer, READ COMMITTED sessions and exact affected-row counts, and a
+ * flood of report queries can never take its connections.
+ */
+@Injectable()
+export class EventStore implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventStore.name);
+  private readonly pool: Pool;
+
+  constructor(@Inject(PlatformConfig) config: PlatformConfig) {
+    this.pool = createPool({
+      host: config.DB_HOST,
+      port: config.DB_PORT,
+      user: config.DB_USER,
+      password: config.DB_PASSWORD,
+      database: config.DB_NAME,
+      charset: 'utf8mb4_unicode_ci',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      connectionLimit: Math.max(2, Math.min(8, config.DB_POOL_SIZE)),
+      connectTimeout: 1500,
+      enableKeepAlive: true,
+      waitForConnections: true,
+      // Without FOUND_ROWS, an ON DUPLICATE KEY no-op counts 0 affected rows: duplicates are countable.
+      flags: ['-FOUND_ROWS'],
+    });
+    this.pool.on('connection', (conn) => {
+      // READ COMMITTED: the duplicate lookup after the insert must see rows committed by others meanwhile.
+      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      conn.query("SET time_zone = '+00:00'");
+    });
+  }
+
+  /**
+   * Writes one group-commit batch in one transaction and says, per event, whether it was stored or
+   * was a duplicate (rejected beacons are always stored). Resolves only after COMMIT.
+   */
+  async writeBatch(events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
+    let attempt = 0;
+    const deadline = Date.now() + STORE_DEADLINE_MS;
+    for (;;) {
+      try {
+        return await this.withDeadline(deadline, (conn) => this.transaction(conn, events, hooks));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && ++attempt < 3 && Date.now() < deadline) {
+          this.logger.warn(`ingest batch retried after ${code}`);
+          continue;
+        }
+        throw err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(err);
+      }
+    }
+  }
+
+  private async withDeadline<T>(deadline: number, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    let conn: PoolConnection | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        // Whatever the connection was doing is abandoned; MySQL rolls back an uncommitted transaction.
+        conn?.destroy();
+        reject(new Error(`no commit within ${STORE_DEADLINE_MS} ms`));
+      }, Math.max(1, deadline - Date.now()));
+    });
+    const run = (async () => {
+      conn = await this.pool.getConnection();
+      if (timedOut) {
+        conn.destroy();
+        throw new Error('timed out');
+      }
+      try {
+        return await work(conn);
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => conn?.destroy());
+        throw err;
+      } finally {
+        if (!timedOut) conn.release();
+      }
+    })();
+    run.catch(() => undefined);
+    try {
+      return await Promise.race([run, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async transaction(conn: PoolConnection, events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
+    await conn.query('START TRANSACTION');
+    // Shared lock: many batches hold it at once; it only keeps the aggregator's fence out (see AggregationService).
+    await conn.query('SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE');
+
+    const lookup = hooks.decisionsToLookUp(events);
+    const stored: StoredPrerequisites = new Map();
+    if (lookup.length > 0) {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        "SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE decision_id IN (?) AND event_type IN ('impression', 'start')",
+        [lookup],
+      );
+      for (const r of rows) {
+        const entry = stored.get(r.decision_id as string) ?? {};
+        entry[r.event_type as 'impression' | 'start'] = { valid: r.status === 'valid', occurredAt: (r.occurred_at as Date).getTime() };
+        stored.set(r.decision_id as string, entry);
+      }
+    }
+    hooks.classify(events, stored);
+
+    const outcomes: StoreOutcome[] = events.map(() => 'stored');
+    const tag = randomInt(0, 2 ** 32);
+    // One row per identity: later copies within the batch are duplicates of the first.
+    const firstOf = new Map<string, number>();
+    const rawIndexes: number[] = [];
+    const rejected: unknown[][] = [];
+    events.forEach((e, i) => {
+      if (!e.claims) {
+        rejected.push([e.event, e.finalReason ?? e.reason ?? 'malformed', new Date(e.receivedAt), e.tokenSha256 ?? '', e.ipHash, e.uaHash]);
+        return;
+      }
+      const identity = `${e.claims.decisionId}|${e.event}`;
+      if (firstOf.has(identity)) outcomes[i] = 'duplicate';
+      else {
+        firstOf.set(identity, i);
+        rawIndexes.push(i);
+      }
+    });
+    // A consistent order across concurrent batches keeps their unique-key locks from deadlocking.
+    rawIndexes.sort((a, b) => {
+      const ka = `${events[a].claims!.decisionId}|${events[a].event}`;
+      const kb = `${events[b].claims!.decisionId}|${events[b].event}`;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+
+    if (rawIndexes.length > 0) {
+      const rows = rawIndexes.map((i) => rawRow(events[i], tag));
+      const [result] = await conn.query<ResultSetHeader>(`INSERT INTO raw_events (${RAW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`, [rows]);
+      if (result.affectedRows < rows.length) {
+        // Some identities existed already: the rows carrying this batch's tag are the ones it inserted.
+        const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type) IN (?)', [
+          rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event]),
+        ]);
+        const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
+        for (const i of rawIndexes) if (!inserted.has(`${events[i].claims!.decisionId}|${events[i].event}`)) outcomes[i] = 'duplicate';
+      }
+    }
+    if (rejected.length > 0) {
+      await conn.query('INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash) VALUES ?', [rejected]);
+    }
+    await conn.query('COMMIT');
+    return outcomes;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+function rawRow(e: StorableEvent, tag: number): unknown[] {
+  const c = e.claims!;
+  const reason = e.finalReason ?? e.reason ?? null;
+  return [
+    c.decisionId,
+    e.event satisfies EventType,
+    reason ? 'invalid' : 'valid',
+    reason,
+    new Date(e.occurredAt),
+    new Date(e.receivedAt),
+    c.advertiserId,
+    c.campaignId,
+    c.lineItemId,
+    c.creativeId,
+    c.userId,
+    e.userHash,
+    c.country,
+    c.platform,
+    c.pricingModel,
+    c.rateMicros,
+    e.ipHash,
+    e.uaHash,
+    tag,
+  ];
+}

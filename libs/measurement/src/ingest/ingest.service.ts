@@ -1,0 +1,149 @@
+import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { ApiConfig } from '@app/platform';
+import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import type { EventOutcome } from '../events/event-types';
+import { AggregationTrigger } from './aggregation-trigger.service';
+import { CountersFeed } from './counters-feed.service';
+import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
+import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
+import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
+import { MeasurementMetrics } from './measurement-metrics.service';
+import { RateLimiterService } from './rate-limiter.service';
+import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+
+const noop = () => undefined;
+
+/** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
+const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 4, maxPendingItems: 50_000 };
+
+export interface IngestResult {
+  outcome: EventOutcome;
+  /** The verified claims (also for invalid events whose signature held), e.g. for the click redirect. */
+  claims?: TrackingClaims;
+}
+
+/**
+ * The beacon pipeline: verify and classify each beacon, batch concurrent ones (group commit), apply
+ * the batch checks (per-user rates in Redis, impossible sequences against MySQL), store everything in
+ * one transaction and answer each caller only after COMMIT.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+  private readonly codec: TrackingTokenCodec;
+  private readonly hashSalt: string;
+  private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
+  /** Per decision: the submissions of this process still writing its impression or start. */
+  private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    config: ApiConfig,
+    private readonly store: EventStore,
+    private readonly rates: RateLimiterService,
+    private readonly metrics: MeasurementMetrics,
+    private readonly trigger: AggregationTrigger,
+    private readonly counters: CountersFeed,
+  ) {
+    this.codec = new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL);
+    this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
+    this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
+  }
+
+  /** Stores the beacons (one transaction) and answers per beacon, in order; 503 if MySQL cannot commit. */
+  async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
+    const nowSeconds = Math.floor(receivedAt / 1000);
+    const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
+    await this.prerequisitesCommitted(classified);
+    const submitted = this.committer.submit(classified);
+    this.holdPrerequisites(classified, submitted);
+    let outcomes: EventOutcome[];
+    try {
+      outcomes = await submitted;
+    } catch (err) {
+      const why = err instanceof GroupCommitOverloadedError ? err.message : (err as Error).message;
+      throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
+    }
+    return outcomes.map((outcome, i) => ({ outcome, claims: classified[i].claims }));
+  }
+
+  /**
+   * Beacons a player fires at once (impression, quartiles, click) reach this process in separate
+   * requests that may land in different, concurrently written batches; a quartile's sequence check
+   * would then miss its impression. So an event that needs a prerequisite first waits for the
+   * submissions of this process still writing that decision's impression or start. Waits point only at
+   * submissions registered earlier, so they cannot form a cycle.
+   */
+  private async prerequisitesCommitted(events: ClassifiedEvent[]): Promise<void> {
+    const waits = new Set<Promise<unknown>>();
+    for (const e of events) {
+      const pending = e.claims && NEEDS_IMPRESSION.has(e.event) ? this.prerequisitesInFlight.get(e.claims.decisionId) : undefined;
+      if (pending) waits.add(pending);
+    }
+    if (waits.size > 0) await Promise.all(waits);
+  }
+
+  private holdPrerequisites(events: ClassifiedEvent[], submitted: Promise<unknown>): void {
+    const settled = submitted.then(noop, noop);
+    for (const e of events) {
+      if (!e.claims || (e.event !== 'impression' && e.event !== 'start')) continue;
+      const id = e.claims.decisionId;
+      const previous = this.prerequisitesInFlight.get(id);
+      const entry = previous ? Promise.all([previous, settled]) : settled;
+      this.prerequisitesInFlight.set(id, entry);
+      void entry.then(() => {
+        if (this.prerequisitesInFlight.get(id) === entry) this.prerequisitesInFlight.delete(id);
+      });
+    }
+  }
+
+  private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {
+    const started = process.hrtime.bigint();
+    const events: StorableEvent[] = items.map((e) => ({ ...e }));
+    await this.applyRateLimits(events);
+    let stored: StoreOutcome[];
+    try {
+      stored = await this.store.writeBatch(events, {
+        decisionsToLookUp: (batch) => decisionsNeedingLookup(batch.map(toCandidate)),
+        classify: (batch, prerequisites) => {
+          for (const [index, reason] of sequenceViolations(batch.map(toCandidate), prerequisites)) batch[index].finalReason = reason;
+        },
+      });
+    } catch (err) {
+      this.metrics.commitSeconds.observe({ result: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.logger.warn(`ingest batch of ${items.length} failed: ${(err as Error).message}`);
+      throw err;
+    }
+    this.metrics.commitSeconds.observe({ result: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+
+    const newlyValid: CountableEvent[] = [];
+    const outcomes = events.map((e, i): EventOutcome => {
+      const reason = e.finalReason ?? e.reason;
+      let outcome: EventOutcome;
+      if (stored[i] === 'duplicate') outcome = { status: 'duplicate' };
+      else if (reason) outcome = { status: 'invalid', reason };
+      else {
+        outcome = { status: 'accepted' };
+        newlyValid.push({ claims: e.claims!, event: e.event, occurredAt: e.occurredAt });
+      }
+      this.metrics.events.inc({ event: e.event, status: outcome.status, reason: outcome.status === 'invalid' ? outcome.reason : '' });
+      return outcome;
+    });
+    this.trigger.afterCommit();
+    if (newlyValid.length > 0) this.counters.apply(newlyValid);
+    return outcomes;
+  }
+
+  /** Per-user rates (impressions, clicks) of the events still valid, one Redis pipeline per batch. */
+  private async applyRateLimits(events: StorableEvent[]): Promise<void> {
+    const indexes = events.map((e, i) => (e.claims && !e.reason && (e.event === 'impression' || e.event === 'click') ? i : -1)).filter((i) => i >= 0);
+    if (indexes.length === 0) return;
+    const flags = await this.rates.check(indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt })));
+    flags.forEach((over, j) => {
+      if (over) events[indexes[j]].finalReason = 'rate_limit';
+    });
+  }
+}
+
+function toCandidate(e: StorableEvent) {
+  return { decisionId: e.claims?.decisionId ?? '', event: e.event, occurredAt: e.occurredAt, valid: !!e.claims && !e.reason && !e.finalReason };
+}

@@ -1,0 +1,88 @@
+import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { GENERIC_CLIENT_PATTERNS, classifyBeacon, userHashOf } from './ivt-classifier';
+
+const SECRET = 'unit-test-secret-0123456789abcdef0123';
+const codec = new TrackingTokenCodec(SECRET, 3600);
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+const claims = (over: Partial<TrackingClaims> = {}): TrackingClaims => ({
+  decisionId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f',
+  advertiserId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e50',
+  campaignId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e51',
+  lineItemId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e52',
+  creativeId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e53',
+  userId: 'listener-1',
+  pricingModel: 'CPM',
+  rateMicros: 2_500_000,
+  country: 'US',
+  platform: 'ios',
+  issuedAt: NOW / 1000 - 60,
+  ...over,
+});
+const CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+
+function classify(token: string, extra: { userAgent?: string; occurredAt?: number } = {}) {
+  return classifyBeacon({ event: 'impression', token, ip: '203.0.113.9', ...extra }, codec.verify(token, NOW / 1000), NOW, SECRET);
+}
+
+describe('IVT classifier (per beacon)', () => {
+  it('accepts a fresh signed token from a real browser, with hashed user, ip and UA', () => {
+    const result = classify(codec.sign(claims()), { userAgent: CHROME });
+    expect(result.reason).toBeUndefined();
+    expect(result.claims?.decisionId).toBe(claims().decisionId);
+    expect(result.userHash).toBe(userHashOf('listener-1'));
+    expect(result.userHash).toMatch(/^\d+$/);
+    expect(result.ipHash).toMatch(/^\d+$/);
+    expect(result.uaHash).not.toBe(result.ipHash);
+  });
+
+  it('rejects a tampered token as bad_signature and a garbled one as malformed, keeping no claims', () => {
+    const token = codec.sign(claims());
+    const tampered = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    const bad = classify(tampered);
+    expect(bad).toMatchObject({ reason: 'bad_signature', userHash: null });
+    expect(bad.claims).toBeUndefined();
+    expect(bad.tokenSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(classify('not-a-token').reason).toBe('malformed');
+    expect(classify(new TrackingTokenCodec('another-secret-0123456789abcdef0123', 3600).sign(claims())).reason).toBe('bad_signature');
+  });
+
+  it('keeps the claims of an expired token and labels it expired', () => {
+    const result = classify(codec.sign(claims({ issuedAt: NOW / 1000 - 7200 })));
+    expect(result.reason).toBe('expired');
+    expect(result.claims?.lineItemId).toBe(claims().lineItemId);
+  });
+
+  it('labels known bots by User-Agent, and not real browsers or a missing UA', () => {
+    const token = codec.sign(claims());
+    expect(classify(token, { userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' }).reason).toBe('bot');
+    expect(classify(token, { userAgent: 'curl/8.5.0' }).reason).toBe('bot');
+    expect(classify(token, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36' }).reason).toBe('bot');
+    // Player HTTP stacks and server-side ad insertion are not bots.
+    for (const userAgent of ['okhttp/4.12.0', 'node', 'undici', 'axios/1.7.2', 'Go-http-client/1.1', 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X)']) {
+      expect(classify(token, { userAgent }).reason).toBeUndefined();
+    }
+    expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
+    expect(classify(token).reason).toBeUndefined();
+  });
+
+  it('clamps the reported time to [issue time, receive time]', () => {
+    const token = codec.sign(claims());
+    expect(classify(token).occurredAt).toBe(NOW);
+    expect(classify(token, { occurredAt: NOW - 10_000 }).occurredAt).toBe(NOW - 10_000);
+    expect(classify(token, { occurredAt: NOW + 3_600_000 }).occurredAt).toBe(NOW);
+    expect(classify(token, { occurredAt: NOW - 3_600_000 }).occurredAt).toBe(NOW - 60_000);
+  });
+
+  it('treats signed claims of the wrong shape as malformed (one bad row must not fail a batch)', () => {
+    expect(classify(codec.sign(claims({ country: 'usa' }))).reason).toBe('malformed');
+    expect(classify(codec.sign(claims({ userId: 'x'.repeat(129) }))).reason).toBe('malformed');
+    expect(classify(codec.sign(claims({ decisionId: 'nope' }))).reason).toBe('malformed');
+  });
+});
+
+describe('bot list', () => {
+  it('leaves out only patterns that isbot really has (a renamed one would silently come back)', () => {
+    const { list } = require('isbot') as { list: string[] };
+    for (const pattern of GENERIC_CLIENT_PATTERNS) expect(list).toContain(pattern);
+  });
+});

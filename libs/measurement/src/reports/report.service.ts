@@ -1,0 +1,206 @@
+import { UUID_PATTERN } from '@app/platform';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AggregationStatusService } from '../aggregation/aggregation-status.service';
+import { BREAKDOWNS, Breakdown, Granularity, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
+
+const HOUR_MS = 3600_000;
+/** Longest range of one report, and of an hourly one (rows stay bounded). */
+const MAX_RANGE_DAYS = 400;
+const DEFAULT_RANGE_DAYS = 30;
+const MAX_HOURLY_RANGE_DAYS = 93;
+
+export type ReportScope = { kind: 'advertiser' | 'campaign' | 'lineItem'; id: string };
+
+export interface ReportRequest {
+  scope: ReportScope;
+  /** Whole UTC hours; `to` exclusive. */
+  from: Date;
+  to: Date;
+  granularity: Granularity;
+  breakdown: Breakdown[];
+}
+
+const SCOPE_COLUMN: Record<ReportScope['kind'], string> = { advertiser: 'advertiser_id', campaign: 'campaign_id', lineItem: 'line_item_id' };
+const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creative_id'> = { country: 'country', platform: 'platform', creative: 'creative_id' };
+const PERIOD_SQL: Record<Granularity, string | null> = { hour: 'hour', day: 'DATE(hour)', total: null };
+
+const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
+
+/**
+ * Delivery reports from the hourly rollups (counts, spend, invalid traffic) and the reach table
+ * (exact distinct listeners), for an advertiser, a campaign or a line item, by hour, day or in total,
+ * split by country, platform and creative. Two grouped queries, merged by row key.
+ */
+@Injectable()
+export class ReportService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly status: AggregationStatusService,
+  ) {}
+
+  /** Validates the query (400 naming the field) and resolves the scope (404 when unknown or not the caller's). */
+  async parse(query: ReportQueryDto, callerAdvertiserId: string | undefined): Promise<ReportRequest & { currency: string | null }> {
+    const given = (['advertiserId', 'campaignId', 'lineItemId'] as const).filter((k) => query[k] !== undefined);
+    if (given.length !== 1) {
+      throw new BadRequestException({
+        message: `exactly one of advertiserId, campaignId, lineItemId is required${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`,
+        details: [{ field: given.length > 1 ? given.join(',') : 'advertiserId', problems: ['exactly one of advertiserId, campaignId, lineItemId is required'] }],
+      });
+    }
+    // Rollups are hourly: the range widens to whole hours (the answer says which), and defaults to
+    // the last 30 days up to the end of the current hour.
+    const to = query.to !== undefined ? toHour(query.to, 'to', Math.ceil) : new Date(Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS);
+    const from = query.from !== undefined ? toHour(query.from, 'from', Math.floor) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * 24 * HOUR_MS);
+    if (to <= from) throw fieldError('to', 'must be after from');
+    const granularity = query.granularity ?? 'total';
+    const days = (to.getTime() - from.getTime()) / (24 * HOUR_MS);
+    if (days > MAX_RANGE_DAYS) throw fieldError('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
+    if (granularity === 'hour' && days > MAX_HOURLY_RANGE_DAYS) throw fieldError('granularity', `hourly reports may span at most ${MAX_HOURLY_RANGE_DAYS} days`);
+    const breakdown = query.breakdown ? [...new Set(query.breakdown.split(','))].map((b) => b as Breakdown) : [];
+    if (breakdown.some((b) => !BREAKDOWNS.includes(b))) throw fieldError('breakdown', `must list only ${BREAKDOWNS.join(', ')}`);
+
+    const key = given[0];
+    const kind = key === 'advertiserId' ? 'advertiser' : key === 'campaignId' ? 'campaign' : 'lineItem';
+    const id = query[key]!;
+    const owner = await this.ownerOf(kind, id);
+    if (!owner || (callerAdvertiserId !== undefined && owner.advertiserId !== callerAdvertiserId)) {
+      throw new NotFoundException(`${kind === 'lineItem' ? 'line item' : kind} ${id} not found`);
+    }
+    return { scope: { kind, id }, from, to, granularity, breakdown, currency: owner.currency };
+  }
+
+  async report(request: ReportRequest & { currency?: string | null }): Promise<ReportDto> {
+    const { scope, from, to, granularity, breakdown } = request;
+    const dims = breakdown.map((b) => DIMENSION_COLUMN[b]);
+    const period = PERIOD_SQL[granularity];
+    const keyColumns = [...(period ? [`${period} AS period`] : []), ...dims];
+    const groupBy = [...(period ? ['period'] : []), ...dims];
+    const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
+
+    type CountsRow = Record<string, string | Date | null>;
+    const counts = (await this.dataSource.query(
+      `SELECT ${[...keyColumns, 'SUM(impressions) AS impressions', 'SUM(starts) AS starts', 'SUM(first_quartiles) AS first_quartiles', 'SUM(midpoints) AS midpoints',
+        'SUM(third_quartiles) AS third_quartiles', 'SUM(completes) AS completes', 'SUM(clicks) AS clicks', 'SUM(invalid_impressions) AS invalid_impressions',
+        'SUM(invalid_clicks) AS invalid_clicks', 'SUM(invalid_events) AS invalid_events', 'SUM(invalid_expired) AS invalid_expired', 'SUM(invalid_bot) AS invalid_bot',
+        'SUM(invalid_sequence) AS invalid_sequence', 'SUM(invalid_rate) AS invalid_rate', 'SUM(spend_mmicros) AS spend_mmicros'].join(', ')}
+       FROM event_rollups_hourly WHERE ${SCOPE_COLUMN[scope.kind]} = ? AND hour >= ? AND hour < ? ${group}`,
+      [scope.id, from, to],
+    )) as CountsRow[];
+
+    const reach = new Map<string, number>();
+    const lineItems =
+      scope.kind === 'lineItem'
+        ? [scope.id]
+        : ((await this.dataSource.query(`SELECT DISTINCT line_item_id FROM event_rollups_hourly WHERE ${SCOPE_COLUMN[scope.kind]} = ? AND hour >= ? AND hour < ?`, [scope.id, from, to])) as Array<{
+            line_item_id: string;
+          }>).map((r) => r.line_item_id);
+    if (lineItems.length > 0) {
+      const rows = (await this.dataSource.query(
+        `SELECT ${[...keyColumns, 'COUNT(DISTINCT user_hash) AS reach'].join(', ')} FROM reach_hourly WHERE line_item_id IN (?) AND hour >= ? AND hour < ? ${group}`,
+        [lineItems, from, to],
+      )) as CountsRow[];
+      for (const r of rows) reach.set(rowKey(r, granularity, dims), Number(r.reach));
+    }
+
+    const rows = counts
+      .filter((r) => r.impressions !== null)
+      .map((r) => toRow(r, granularity, dims, reach.get(rowKey(r, granularity, dims)) ?? 0))
+      .sort(compareRows);
+    if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, granularity, dims, 0));
+
+    const status = await this.status.status();
+    return {
+      scope: { [`${scope.kind}Id`]: scope.id },
+      from: from.toISOString(),
+      to: to.toISOString(),
+      granularity,
+      breakdown,
+      timezone: 'UTC',
+      currency: request.currency ?? null,
+      reachMethod: 'exact',
+      dataThrough: status.oldestPendingReceivedAt ? new Date(status.oldestPendingReceivedAt.getTime() - 1).toISOString() : new Date().toISOString(),
+      rows,
+    };
+  }
+
+  /** Beacons whose token could not be trusted, by reason and event (admin). */
+  async rejected(fromIso: string, toIso: string): Promise<RejectedSummaryDto> {
+    const from = new Date(fromIso);
+    const to = new Date(toIso);
+    if (to <= from) throw fieldError('to', 'must be after from');
+    const rows = (await this.dataSource.query(
+      'SELECT reason, event_type, COUNT(*) AS n FROM rejected_events WHERE received_at >= ? AND received_at < ? GROUP BY reason, event_type ORDER BY reason, event_type',
+      [from, to],
+    )) as Array<{ reason: string; event_type: string; n: string }>;
+    return { from: from.toISOString(), to: to.toISOString(), rows: rows.map((r) => ({ reason: r.reason, event: r.event_type, count: Number(r.n) })) };
+  }
+
+  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; currency: string | null } | null> {
+    if (!UUID_PATTERN.test(id)) return null;
+    const sql = {
+      advertiser: 'SELECT a.id AS advertiser_id, a.currency FROM advertisers a WHERE a.id = ?',
+      campaign: 'SELECT c.advertiser_id, a.currency FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
+      lineItem: 'SELECT l.advertiser_id, a.currency FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
+    }[kind];
+    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; currency: string | null }>;
+    return row ? { advertiserId: row.advertiser_id, currency: row.currency } : null;
+  }
+}
+
+function fieldError(field: string, problem: string): BadRequestException {
+  return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
+}
+
+function toHour(value: string, field: string, round: (hours: number) => number): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw fieldError(field, 'must be an ISO-8601 date-time');
+  return new Date(round(date.getTime() / HOUR_MS) * HOUR_MS);
+}
+
+function periodOf(value: string | Date | null | undefined, granularity: Granularity): string | undefined {
+  if (granularity === 'total' || value === null || value === undefined) return undefined;
+  const date = value instanceof Date ? value : new Date(`${value}${/^\d{4}-\d{2}-\d{2}$/.test(value) ? 'T00:00:00Z' : ''}`);
+  return granularity === 'day' ? date.toISOString().slice(0, 10) : date.toISOString();
+}
+
+function rowKey(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[]): string {
+  return [periodOf(r.period, granularity) ?? '', ...dims.map((d) => String(r[d]))].join('|');
+}
+
+function toRow(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[], reach: number): ReportRowDto {
+  const n = (k: string) => Number(r[k] ?? 0);
+  const impressions = n('impressions');
+  const row: ReportRowDto = {
+    ...(granularity !== 'total' ? { period: periodOf(r.period, granularity) } : {}),
+    ...(dims.includes('country') ? { country: String(r.country) } : {}),
+    ...(dims.includes('platform') ? { platform: String(r.platform) } : {}),
+    ...(dims.includes('creative_id') ? { creativeId: String(r.creative_id) } : {}),
+    impressions,
+    starts: n('starts'),
+    firstQuartiles: n('first_quartiles'),
+    midpoints: n('midpoints'),
+    thirdQuartiles: n('third_quartiles'),
+    completes: n('completes'),
+    clicks: n('clicks'),
+    ctr: ratio(n('clicks'), impressions),
+    completionRate: ratio(n('completes'), impressions),
+    reach,
+    frequency: ratio(impressions, reach),
+    // Milli-micros are summed first and rounded down once: spend is never rounded up into a bill.
+    spendMicros: Number(BigInt(String(r.spend_mmicros ?? '0').split('.')[0]) / 1000n),
+    invalidImpressions: n('invalid_impressions'),
+    invalidClicks: n('invalid_clicks'),
+    invalidEvents: n('invalid_events'),
+    invalidByReason: { expired: n('invalid_expired'), bot: n('invalid_bot'), sequence: n('invalid_sequence'), rateLimit: n('invalid_rate') },
+  };
+  return row;
+}
+
+function compareRows(a: ReportRowDto, b: ReportRowDto): number {
+  const ka = [a.period ?? '', a.country ?? '', a.platform ?? '', a.creativeId ?? ''];
+  const kb = [b.period ?? '', b.country ?? '', b.platform ?? '', b.creativeId ?? ''];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+  return 0;
+}
