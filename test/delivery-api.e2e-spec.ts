@@ -71,6 +71,13 @@ describe('decision API contract (real API process)', () => {
     expect(missing.body.message).toContain('userId');
   });
 
+  it('counts decisions by outcome and records their latency in /metrics', async () => {
+    await http('POST', '/v1/decisions', { body: request, key: null });
+    const metrics = await http('GET', '/metrics', { key: null });
+    expect(metrics.text).toMatch(/delivery_decisions_total\{outcome="(filled|no_fill)"\} [1-9]/);
+    expect(metrics.text).toMatch(/delivery_decision_duration_seconds_count\{outcome="(filled|no_fill)"\} [1-9]/);
+  });
+
   it('documents both endpoints in OpenAPI', async () => {
     const doc = await http('GET', '/docs-json', { key: null });
     expect(doc.body.paths['/v1/decisions'].post).toBeDefined();
