@@ -1,7 +1,7 @@
 import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { ApiConfig } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { EventOutcome } from '../events/event-types';
+import type { EventOutcome, InvalidReason } from '../events/event-types';
 import { AggregationTrigger } from './aggregation-trigger.service';
 import { CountersFeed } from './counters-feed.service';
 import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
@@ -12,7 +12,7 @@ import { RateLimiterService } from './rate-limiter.service';
 import { decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
 
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
-const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 4, maxPendingItems: 50_000 };
+const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000 };
 
 export interface IngestResult {
   outcome: EventOutcome;
@@ -62,12 +62,15 @@ export class IngestService {
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {
     const started = process.hrtime.bigint();
     const events: StorableEvent[] = items.map((e) => ({ ...e }));
-    await this.applyRateLimits(events);
+    // Redis (rates) and MySQL (transaction start, prerequisites) are asked at the same time.
+    const rateLimits = this.rateLimitFlags(events);
+    rateLimits.catch(() => undefined);
     let stored: StoreOutcome[];
     try {
       stored = await this.store.writeBatch(events, {
         decisionsToLookUp: (batch) => decisionsNeedingLookup(batch.map(toCandidate)),
-        classify: (batch, prerequisites) => {
+        classify: async (batch, prerequisites) => {
+          for (const [index, reason] of await rateLimits) batch[index].finalReason = reason;
           for (const [index, reason] of sequenceViolations(batch.map(toCandidate), prerequisites)) batch[index].finalReason = reason;
         },
       });
@@ -79,6 +82,7 @@ export class IngestService {
     this.metrics.commitSeconds.observe({ result: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
 
     const newlyValid: CountableEvent[] = [];
+    const tally = new Map<string, number>();
     const outcomes = events.map((e, i): EventOutcome => {
       const reason = e.finalReason ?? e.reason;
       let outcome: EventOutcome;
@@ -88,22 +92,29 @@ export class IngestService {
         outcome = { status: 'accepted' };
         newlyValid.push({ claims: e.claims!, event: e.event, occurredAt: e.occurredAt });
       }
-      this.metrics.events.inc({ event: e.event, status: outcome.status, reason: outcome.status === 'invalid' ? outcome.reason : '' });
+      const label = `${e.event}|${outcome.status}|${outcome.status === 'invalid' ? outcome.reason : ''}`;
+      tally.set(label, (tally.get(label) ?? 0) + 1);
       return outcome;
     });
+    for (const [label, n] of tally) {
+      const [event, status, reason] = label.split('|');
+      this.metrics.events.inc({ event, status, reason }, n);
+    }
     this.trigger.afterCommit();
     if (newlyValid.length > 0) this.counters.apply(newlyValid);
     return outcomes;
   }
 
   /** Per-user rates (impressions, clicks) of the events still valid, one Redis pipeline per batch. */
-  private async applyRateLimits(events: StorableEvent[]): Promise<void> {
+  private async rateLimitFlags(events: StorableEvent[]): Promise<Map<number, InvalidReason>> {
+    const flagged = new Map<number, InvalidReason>();
     const indexes = events.map((e, i) => (e.claims && !e.reason && (e.event === 'impression' || e.event === 'click') ? i : -1)).filter((i) => i >= 0);
-    if (indexes.length === 0) return;
+    if (indexes.length === 0) return flagged;
     const flags = await this.rates.check(indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt })));
     flags.forEach((over, j) => {
-      if (over) events[indexes[j]].finalReason = 'rate_limit';
+      if (over) flagged.set(indexes[j], 'rate_limit');
     });
+    return flagged;
   }
 }
 

@@ -66,6 +66,21 @@ export function hash64(salt: string, value: string): string {
   return createHash('sha256').update(salt).update(value).digest().readBigUInt64BE(0).toString();
 }
 
+/** Players send a handful of distinct User-Agents: their hashes are kept rather than recomputed. */
+const uaHashes = new Map<string, string>();
+const MAX_CACHED_UAS = 2000;
+
+function uaHashOf(salt: string, userAgent: string): string {
+  const key = `${salt}\u0000${userAgent}`;
+  let hash = uaHashes.get(key);
+  if (hash === undefined) {
+    if (uaHashes.size >= MAX_CACHED_UAS) uaHashes.clear();
+    hash = hash64(salt, `ua:${userAgent}`);
+    uaHashes.set(key, hash);
+  }
+  return hash;
+}
+
 /** The reach key of a listener: stable for ever (unsalted by secrets that may rotate). */
 export function userHashOf(userId: string): string {
   return hash64('user:', userId);
@@ -78,7 +93,7 @@ export function userHashOf(userId: string): string {
  */
 export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string): ClassifiedEvent {
   const ipHash = input.ip ? hash64(hashSalt, `ip:${input.ip}`) : null;
-  const uaHash = input.userAgent ? hash64(hashSalt, `ua:${input.userAgent}`) : null;
+  const uaHash = input.userAgent ? uaHashOf(hashSalt, input.userAgent) : null;
   const claims = verdict.claims;
   if (!claims || (verdict.ok === false && verdict.reason !== 'expired') || !claimsAreWellFormed(claims)) {
     const reason: InvalidReason = !verdict.ok && verdict.reason !== 'expired' ? verdict.reason : 'malformed';

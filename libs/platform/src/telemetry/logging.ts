@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { uuidv7 } from '../util/uuid';
 
-const QUIET_ROUTES = /^\/(health|metrics)(\/|$|\?)/;
+/** Not logged per request: probes, scrapes and tracking beacons (whose record is the raw_events table). */
+const QUIET_ROUTES = /^\/(health|metrics|t)(\/|$|\?)/;
 
 /** Structured JSON logs, one line per request, each with the request id (from X-Request-Id or new). */
 export function loggerParams(level: string): Params {
