@@ -53,13 +53,14 @@ export class Measurement1764400000000 implements MigrationInterface {
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     // Spend is kept in milli-micros so CPM (rate / 1000 per impression) sums exactly; reports floor once.
+    // Keyed campaign first, then hour: a campaign's report over any range is one range scan of the table.
     await q.query(`CREATE TABLE event_rollups_hourly (
-      line_item_id ${ID} NOT NULL,
+      campaign_id ${ID} NOT NULL,
       hour DATETIME NOT NULL,
+      line_item_id ${ID} NOT NULL,
       creative_id ${ID} NOT NULL,
       country CHAR(2) CHARACTER SET ascii NOT NULL,
       platform VARCHAR(16) CHARACTER SET ascii NOT NULL,
-      campaign_id ${ID} NOT NULL,
       advertiser_id ${ID} NOT NULL,
       impressions ${COUNTER},
       starts ${COUNTER},
@@ -77,21 +78,22 @@ export class Measurement1764400000000 implements MigrationInterface {
       invalid_rate ${COUNTER},
       billable_events ${COUNTER},
       spend_mmicros ${COUNTER},
-      PRIMARY KEY (line_item_id, hour, creative_id, country, platform),
-      KEY ix_rollups_campaign (campaign_id, hour),
-      KEY ix_rollups_advertiser (advertiser_id, hour)
+      PRIMARY KEY (campaign_id, hour, line_item_id, creative_id, country, platform),
+      KEY ix_rollups_advertiser (advertiser_id, hour),
+      KEY ix_rollups_hour (hour)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     // Exact reach: one row per user per rollup cell with a valid impression; COUNT(DISTINCT user_hash) over any range.
     await q.query(`CREATE TABLE reach_hourly (
-      line_item_id ${ID} NOT NULL,
+      campaign_id ${ID} NOT NULL,
       hour DATETIME NOT NULL,
+      line_item_id ${ID} NOT NULL,
       creative_id ${ID} NOT NULL,
       country CHAR(2) CHARACTER SET ascii NOT NULL,
       platform VARCHAR(16) CHARACTER SET ascii NOT NULL,
       user_hash BIGINT UNSIGNED NOT NULL,
       impressions INT UNSIGNED NOT NULL,
-      PRIMARY KEY (line_item_id, hour, creative_id, country, platform, user_hash)
+      PRIMARY KEY (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     await q.query(`CREATE TABLE aggregation_watermarks (

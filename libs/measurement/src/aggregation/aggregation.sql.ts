@@ -31,7 +31,7 @@ export const ROLLUP_COUNTERS = [
 ] as const;
 
 /** SELECT list of the rollup, in ROLLUP_COUNTERS order. */
-export const ROLLUP_SELECT = `line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, campaign_id, advertiser_id,
+export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_item_id, creative_id, country, platform, advertiser_id,
   SUM(status = 'valid' AND event_type = 'impression'),
   SUM(status = 'valid' AND event_type = 'start'),
   SUM(status = 'valid' AND event_type = 'firstQuartile'),
@@ -49,9 +49,9 @@ export const ROLLUP_SELECT = `line_item_id, ${EVENT_HOUR} AS event_hour, creativ
   SUM(${BILLABLE}),
   SUM(${EVENT_SPEND_MMICROS})`;
 
-export const ROLLUP_GROUP_BY = 'line_item_id, event_hour, creative_id, country, platform, campaign_id, advertiser_id';
+export const ROLLUP_GROUP_BY = 'campaign_id, event_hour, line_item_id, creative_id, country, platform, advertiser_id';
 
-const ROLLUP_COLUMNS = `line_item_id, hour, creative_id, country, platform, campaign_id, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
+export const ROLLUP_COLUMNS = `campaign_id, hour, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
 
 /** Adds one id range of raw events to the hourly rollups (late events land in their own event hour). */
 export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS})
@@ -59,8 +59,7 @@ export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS
   ON DUPLICATE KEY UPDATE ${ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`;
 
 /** Adds one id range's listeners with a valid impression to the exact reach table. */
-export const REACH_UPSERT = `INSERT INTO reach_hourly (line_item_id, hour, creative_id, country, platform, user_hash, impressions)
-  SELECT line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, user_hash, COUNT(*)
+export const REACH_UPSERT = `INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)
+  SELECT campaign_id, ${EVENT_HOUR}, line_item_id, creative_id, country, platform, user_hash, 1
   FROM raw_events WHERE id > ? AND id <= ? AND event_type = 'impression' AND status = 'valid'
-  GROUP BY line_item_id, event_hour, creative_id, country, platform, user_hash
-  ON DUPLICATE KEY UPDATE impressions = impressions + VALUES(impressions)`;
+  ON DUPLICATE KEY UPDATE impressions = impressions + 1`;
