@@ -1,5 +1,5 @@
 /**
- * bench/aggregate: 1,000,000 raw events into hourly rollups (and exact reach) by the real worker,
+ * bench/aggregate: 1,000,000 raw events into hourly and daily rollups and exact reach (the worker's code),
  * against a single bare INSERT ... SELECT ... GROUP BY of the same rollup over the same data, in the
  * same run; then a 30-day campaign report's latency, and the worker's peak RSS.
  *
@@ -11,6 +11,7 @@
  */
 import { AggregationService } from '@app/measurement';
 import { WorkerConfig, loadConfig, mysqlOptions } from '@app/platform';
+import { Logger } from '@nestjs/common';
 import { Connection } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -68,6 +69,11 @@ async function seedCampaign(db: Connection, advertiserId: string, campaignId: st
   ]);
 }
 
+async function truncateRollups(db: Connection): Promise<void> {
+  for (const table of ['event_rollups_hourly', 'event_rollups_daily', 'reach_hourly']) await db.query(`TRUNCATE ${table}`);
+  await db.query("UPDATE aggregation_watermarks SET last_id = 0, batches = 0 WHERE name = 'rollups'");
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -88,6 +94,7 @@ function peakRss(pid: number): number {
 }
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(['warn', 'error']);
   const id = Date.now().toString(36);
   const stack = await Stack.start({ dbName: `adp_bench_${id}`, queuePrefix: `bench-${id}`, workers: 0 });
   const db = await mysql(stack.env.DB_NAME);
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
     const campaigns = Array.from({ length: 5 }, () => randomUUID());
     const lineItems = Array.from({ length: 25 }, () => randomUUID());
     const creatives = Array.from({ length: 3 }, () => randomUUID());
-    const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 31 * DAY_SECONDS * 1000);
+    const start = new Date(Math.floor(Date.now() / (DAY_SECONDS * 1000)) * DAY_SECONDS * 1000 - 31 * DAY_SECONDS * 1000);
     await seedCampaign(db, advertiserId, campaigns[0], start);
 
     process.stdout.write(`writing ${EVENTS} raw events...\n`);
@@ -116,9 +123,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round}/${ROUNDS}: bare INSERT ... SELECT ... GROUP BY, then the pipeline (rollups + reach, watermark batches)...\n`);
       bareMs.push(await bareRollup(db));
-      await db.query('TRUNCATE event_rollups_hourly');
-      await db.query('TRUNCATE reach_hourly');
-      await db.query("UPDATE aggregation_watermarks SET last_id = 0, batches = 0 WHERE name = 'rollups'");
+      await truncateRollups(db);
       t = Date.now();
       batches = 0;
       for (;;) {
@@ -137,15 +142,16 @@ async function main(): Promise<void> {
     )) as unknown as [Array<{ rolled: string; raw: string }>];
     if (check.rolled !== check.raw) throw new Error(`rollups disagree with raw events: ${check.rolled} vs ${check.raw}`);
 
-    process.stdout.write(`30-day campaign report x${REPORTS} (total, day, day by country+platform)...\n`);
+    process.stdout.write(`30-day campaign report x${REPORTS} (total, day, day by country+platform, hour)...\n`);
     const from = start.toISOString();
     const to = new Date(start.getTime() + 30 * DAY_SECONDS * 1000).toISOString();
-    const latencies: Record<string, number[]> = { total: [], day: [], 'day x country,platform': [] };
     const queries: Record<string, Record<string, string>> = {
       total: { campaignId: campaigns[0], from, to },
       day: { campaignId: campaigns[0], from, to, granularity: 'day' },
       'day x country,platform': { campaignId: campaigns[0], from, to, granularity: 'day', breakdown: 'country,platform' },
+      'hour (720 rows)': { campaignId: campaigns[0], from, to, granularity: 'hour' },
     };
+    const latencies: Record<string, number[]> = Object.fromEntries(Object.keys(queries).map((k) => [k, []]));
     for (let i = 0; i < REPORTS + 5; i++) {
       for (const [name, query] of Object.entries(queries)) {
         const began = process.hrtime.bigint();
@@ -155,16 +161,14 @@ async function main(): Promise<void> {
       }
       await sleep(5);
     }
-    const [[sizes]] = (await db.query('SELECT (SELECT COUNT(*) FROM event_rollups_hourly WHERE campaign_id = ?) AS rollups, (SELECT COUNT(*) FROM reach_hourly WHERE campaign_id = ?) AS reach', [
-      campaigns[0],
-      campaigns[0],
-    ])) as unknown as [Array<{ rollups: string; reach: string }>];
+    const [[sizes]] = (await db.query(
+      'SELECT (SELECT COUNT(*) FROM event_rollups_hourly WHERE campaign_id = ?) AS hourly, (SELECT COUNT(*) FROM event_rollups_daily WHERE campaign_id = ?) AS daily, (SELECT COUNT(*) FROM reach_hourly WHERE campaign_id = ?) AS reach',
+      [campaigns[0], campaigns[0], campaigns[0]],
+    )) as unknown as [Array<{ hourly: string; daily: string; reach: string }>];
 
     // The real worker process on the whole backlog again, from scratch: its wall time and peak memory.
     process.stdout.write('worker process on the whole backlog...\n');
-    await db.query('TRUNCATE event_rollups_hourly');
-    await db.query('TRUNCATE reach_hourly');
-    await db.query("UPDATE aggregation_watermarks SET last_id = 0, batches = 0 WHERE name = 'rollups'");
+    await truncateRollups(db);
     t = Date.now();
     const worker = await stack.startWorker();
     const booted = Date.now();
@@ -188,7 +192,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${'ratio pipeline / bare'.padEnd(46)} best ${(best(pipelineMs) / best(bareMs)).toFixed(2)}x, median ${(median(pipelineMs) / median(bareMs)).toFixed(2)}x; ${(Number(n) / (best(pipelineMs) / 1000)).toFixed(0)} events/s\n`);
     process.stdout.write(`${'worker process, same backlog (after boot)'.padEnd(46)} ${(workerMs / 1000).toFixed(2)} s (boot ${((booted - t) / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${mb(rssPeak)}\n`);
-    process.stdout.write(`30-day campaign report (${sizes.rollups} rollup rows, ${sizes.reach} reach rows for the campaign), ms over ${REPORTS} runs:\n`);
+    process.stdout.write(`30-day campaign report (campaign rows: ${sizes.hourly} hourly, ${sizes.daily} daily, ${sizes.reach} reach), ms over ${REPORTS} runs:\n`);
     for (const [name, values] of Object.entries(latencies)) {
       values.sort((a, b) => a - b);
       process.stdout.write(`  ${name.padEnd(26)} p50 ${percentile(values, 50).toFixed(1)}  p95 ${percentile(values, 95).toFixed(1)}  max ${values[values.length - 1].toFixed(1)}\n`);

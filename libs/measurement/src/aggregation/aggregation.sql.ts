@@ -30,8 +30,10 @@ export const ROLLUP_COUNTERS = [
   'spend_mmicros',
 ] as const;
 
-/** SELECT list of the rollup, in ROLLUP_COUNTERS order. */
-export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_item_id, creative_id, country, platform, advertiser_id,
+/** The UTC day of an event. */
+export const EVENT_DAY = 'DATE(occurred_at)';
+
+const COUNTER_SUMS = `
   SUM(status = 'valid' AND event_type = 'impression'),
   SUM(status = 'valid' AND event_type = 'start'),
   SUM(status = 'valid' AND event_type = 'firstQuartile'),
@@ -49,14 +51,23 @@ export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_ite
   SUM(${BILLABLE}),
   SUM(${EVENT_SPEND_MMICROS})`;
 
+/** SELECT list of the hourly rollup, in ROLLUP_COUNTERS order. */
+export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}`;
 export const ROLLUP_GROUP_BY = 'campaign_id, event_hour, line_item_id, creative_id, country, platform, advertiser_id';
-
 export const ROLLUP_COLUMNS = `campaign_id, hour, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
+
+const ADD_COUNTERS = ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ');
 
 /** Adds one id range of raw events to the hourly rollups (late events land in their own event hour). */
 export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS})
   SELECT ${ROLLUP_SELECT} FROM raw_events WHERE id > ? AND id <= ? GROUP BY ${ROLLUP_GROUP_BY}
-  ON DUPLICATE KEY UPDATE ${ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`;
+  ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
+
+/** The same range into the daily rollups. */
+export const DAILY_ROLLUP_UPSERT = `INSERT INTO event_rollups_daily (campaign_id, day, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')})
+  SELECT campaign_id, ${EVENT_DAY} AS event_day, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}
+  FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, event_day, line_item_id, creative_id, country, platform, advertiser_id
+  ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
 
 /** Adds one id range's listeners with a valid impression to the exact reach table. */
 export const REACH_UPSERT = `INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)

@@ -66,10 +66,15 @@ export class EventStore implements OnApplicationShutdown {
       // A batch is two round trips; every value still goes through placeholders.
       multipleStatements: true,
     });
-    this.pool.on('connection', (conn) => {
+    this.pool.on('connection', (connection) => {
+      // The event hands over the underlying callback-style connection, whatever the typings say.
+      const conn = connection as unknown as { query(sql: string, done: (err: Error | null) => void): void };
+      const failed = (err: Error | null) => {
+        if (err) this.logger.warn(`session setup failed: ${err.message}`);
+      };
       // READ COMMITTED: the duplicate lookup after the insert must see rows committed by others meanwhile.
-      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      conn.query("SET time_zone = '+00:00'");
+      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', failed);
+      conn.query("SET time_zone = '+00:00'", failed);
     });
   }
 

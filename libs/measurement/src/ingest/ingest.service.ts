@@ -1,4 +1,4 @@
-import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { CountableEvent, TokenVerdict, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { ApiConfig } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { EventOutcome, InvalidReason } from '../events/event-types';
@@ -6,10 +6,15 @@ import { AggregationTrigger } from './aggregation-trigger.service';
 import { CountersFeed } from './counters-feed.service';
 import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
 import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
-import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
+import { BeaconInput, ClassifiedEvent, classifyBeacon, userHashOf } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';
 import { decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+
+/** Verified tokens kept: a decision's token comes back with each of its events (impression .. complete). */
+const MAX_CACHED_TOKENS = 100_000;
+/** A cached verdict is reused for at most this long, and never past the token's own expiry, ms. */
+const TOKEN_CACHE_MS = 60_000;
 
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
 const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000 };
@@ -31,6 +36,8 @@ export class IngestService {
   private readonly codec: TrackingTokenCodec;
   private readonly hashSalt: string;
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
+  private readonly ttlSeconds: number;
+  private readonly verified = new Map<string, { verdict: TokenVerdict; userHash: string; until: number }>();
 
   constructor(
     config: ApiConfig,
@@ -42,13 +49,16 @@ export class IngestService {
   ) {
     this.codec = new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL);
     this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
+    this.ttlSeconds = config.TRACKING_TOKEN_TTL;
     this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
   }
 
   /** Stores the beacons (one transaction) and answers per beacon, in order; 503 if MySQL cannot commit. */
   async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
-    const nowSeconds = Math.floor(receivedAt / 1000);
-    const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
+    const classified = inputs.map((input) => {
+      const { verdict, userHash } = this.verify(input.token, receivedAt);
+      return classifyBeacon(input, verdict, receivedAt, this.hashSalt, userHash);
+    });
     let outcomes: EventOutcome[];
     try {
       outcomes = await this.committer.submit(classified);
@@ -57,6 +67,21 @@ export class IngestService {
       throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
     }
     return outcomes.map((outcome, i) => ({ outcome, claims: classified[i].claims }));
+  }
+
+  /**
+   * Token verification, remembered for valid tokens (each decision's token signs all its beacons) until
+   * the earlier of a minute from now and the token's expiry, so a cached verdict is never stale.
+   */
+  private verify(token: string, now: number): { verdict: TokenVerdict; userHash?: string } {
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit;
+    const verdict = this.codec.verify(token, Math.floor(now / 1000));
+    if (!verdict.ok) return { verdict };
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
+    const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
+    this.verified.set(token, entry);
+    return entry;
   }
 
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {

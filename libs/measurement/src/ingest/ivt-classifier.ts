@@ -1,5 +1,5 @@
 import type { TokenVerdict, TrackingClaims } from '@app/delivery';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { isbot } from 'isbot';
 import type { EventType, InvalidReason } from '../events/event-types';
 
@@ -63,7 +63,7 @@ export function claimsAreWellFormed(c: TrackingClaims): boolean {
 
 /** First 64 bits of SHA-256(salt + value), as a decimal string. */
 export function hash64(salt: string, value: string): string {
-  return createHash('sha256').update(salt).update(value).digest().readBigUInt64BE(0).toString();
+  return BigInt(`0x${hash('sha256', salt + value, 'hex').slice(0, 16)}`).toString();
 }
 
 /** Players send a handful of distinct User-Agents: their hashes are kept rather than recomputed. */
@@ -91,7 +91,7 @@ export function userHashOf(userId: string): string {
  * bots by User-Agent (isbot's maintained list), and the event time. Pure apart from hashing; the
  * verdict of the token codec is passed in.
  */
-export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string): ClassifiedEvent {
+export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string, userHash?: string): ClassifiedEvent {
   const ipHash = input.ip ? hash64(hashSalt, `ip:${input.ip}`) : null;
   const uaHash = input.userAgent ? uaHashOf(hashSalt, input.userAgent) : null;
   const claims = verdict.claims;
@@ -114,5 +114,5 @@ export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receiv
   let reason: InvalidReason | undefined;
   if (!verdict.ok) reason = 'expired';
   else if (input.userAgent && isbot(input.userAgent)) reason = 'bot';
-  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHashOf(claims.userId), ipHash, uaHash };
+  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHash ?? userHashOf(claims.userId), ipHash, uaHash };
 }

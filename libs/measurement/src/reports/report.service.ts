@@ -6,6 +6,7 @@ import { AggregationStatusService } from '../aggregation/aggregation-status.serv
 import { BREAKDOWNS, Breakdown, Granularity, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
 
 const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** Longest range of one report, and of an hourly one (rows stay bounded). */
 const MAX_RANGE_DAYS = 400;
 const MAX_HOURLY_RANGE_DAYS = 93;
@@ -90,42 +91,36 @@ export class ReportService {
   async report(request: ReportRequest & { currency?: string | null }): Promise<ReportDto> {
     const { scope, from, to, granularity, breakdown } = request;
     const dims = breakdown.map((b) => DIMENSION_COLUMN[b]);
-    const period = PERIOD_SQL[granularity];
-    const keyColumns = [...(period ? [`${period} AS period`] : []), ...dims];
-    const groupBy = [...(period ? ['period'] : []), ...dims];
+    // Whole days by day or in total read the daily rollups (same counters, ~24x fewer rows).
+    const daily = granularity !== 'hour' && from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0;
+    const table = daily ? 'event_rollups_daily' : 'event_rollups_hourly';
+    const time = daily ? 'day' : 'hour';
+    const range: unknown[] = daily ? [dayOf(from), dayOf(to)] : [from, to];
+    const countPeriod = granularity === 'total' ? null : granularity === 'hour' ? 'hour' : daily ? 'day' : 'DATE(hour)';
+    const reachPeriod = PERIOD_SQL[granularity];
+    const select = (period: string | null) => [...(period ? [`${period} AS period`] : []), ...dims];
+    const groupBy = [...(granularity !== 'total' ? ['period'] : []), ...dims];
     const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
 
-    // Both tables are keyed (campaign, hour, ...): a campaign or line item is one range scan.
-    let where: string;
-    let params: unknown[];
-    if (scope.kind === 'advertiser') {
-      where = 'advertiser_id = ? AND hour >= ? AND hour < ?';
-      params = [scope.id, from, to];
-    } else if (scope.kind === 'campaign') {
-      where = 'campaign_id = ? AND hour >= ? AND hour < ?';
-      params = [scope.id, from, to];
-    } else {
-      where = 'campaign_id = ? AND line_item_id = ? AND hour >= ? AND hour < ?';
-      params = [request.campaignId, scope.id, from, to];
-    }
+    // Every table is keyed (campaign, time, ...): a campaign or line item is one range scan.
+    const scopeSql = scope.kind === 'advertiser' ? 'advertiser_id = ?' : scope.kind === 'campaign' ? 'campaign_id = ?' : 'campaign_id = ? AND line_item_id = ?';
+    const scopeParams = scope.kind === 'lineItem' ? [request.campaignId, scope.id] : [scope.id];
 
     type Row = Record<string, string | Date | null>;
     const countsQuery = this.dataSource.query(
-      `SELECT ${[...keyColumns, ...COUNT_COLUMNS].join(', ')} FROM event_rollups_hourly WHERE ${where} ${group}`,
-      params,
+      `SELECT ${[...select(countPeriod), ...COUNT_COLUMNS].join(', ')} FROM ${table} WHERE ${scopeSql} AND ${time} >= ? AND ${time} < ? ${group}`,
+      [...scopeParams, ...range],
     ) as Promise<Row[]>;
     const reachQuery = (async () => {
+      const reachSelect = [...select(reachPeriod), 'COUNT(DISTINCT user_hash) AS reach'].join(', ');
       if (scope.kind !== 'advertiser') {
-        return (await this.dataSource.query(`SELECT ${[...keyColumns, 'COUNT(DISTINCT user_hash) AS reach'].join(', ')} FROM reach_hourly WHERE ${where} ${group}`, params)) as Row[];
+        return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE ${scopeSql} AND hour >= ? AND hour < ? ${group}`, [...scopeParams, from, to])) as Row[];
       }
-      const campaigns = ((await this.dataSource.query('SELECT DISTINCT campaign_id FROM event_rollups_hourly WHERE advertiser_id = ? AND hour >= ? AND hour < ?', [scope.id, from, to])) as Array<{
+      const campaigns = ((await this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range])) as Array<{
         campaign_id: string;
       }>).map((r) => r.campaign_id);
       if (campaigns.length === 0) return [];
-      return (await this.dataSource.query(
-        `SELECT ${[...keyColumns, 'COUNT(DISTINCT user_hash) AS reach'].join(', ')} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`,
-        [campaigns, from, to],
-      )) as Row[];
+      return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`, [campaigns, from, to])) as Row[];
     })();
     const [counts, reachRows, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
     const reach = new Map(reachRows.map((r) => [rowKey(r, granularity, dims), Number(r.reach)]));
@@ -172,6 +167,11 @@ export class ReportService {
     const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; campaign_id: string | null; currency: string | null }>;
     return row ? { advertiserId: row.advertiser_id, campaignId: row.campaign_id ?? undefined, currency: row.currency } : null;
   }
+}
+
+/** A UTC midnight as a DATE literal. */
+function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
 }
 
 function fieldError(field: string, problem: string): BadRequestException {
