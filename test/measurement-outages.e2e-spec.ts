@@ -1,5 +1,4 @@
 import Redis from 'ioredis';
-import { Connection } from 'mysql2/promise';
 import { http } from './support/http';
 import {
   Placement,

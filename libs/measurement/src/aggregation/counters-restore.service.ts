@@ -41,7 +41,7 @@ export class CountersRestoreService {
     if (!(await this.counters.needsRestore())) return { restored: false };
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
-    let lineItems = 0;
+    let lineItems: number;
     let frequencyRows = 0;
     try {
       await qr.startTransaction('REPEATABLE READ');
