@@ -300,6 +300,21 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       }
     });
 
+    it('answers the same from the daily rollups when the range is whole days', async () => {
+      const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      const days = { from: new Date(midnight - 86_400_000).toISOString(), to: new Date(midnight + 86_400_000).toISOString() };
+      for (const granularity of ['day', 'total'] as const) {
+        for (const breakdown of [[], ['creative', 'country']] as Array<Array<'country' | 'platform' | 'creative'>>) {
+          const res = await report({ campaignId, ...days, granularity, ...(breakdown.length ? { breakdown: breakdown.join(',') } : {}) });
+          expect({ granularity, breakdown, rows: comparable(res.body.rows) }).toEqual({ granularity, breakdown, rows: expectedRows(stored, granularity, breakdown) });
+        }
+      }
+      const li = await report({ lineItemId: cpc.lineItemId, ...days, granularity: 'day' });
+      expect(comparable(li.body.rows)).toEqual(expectedRows(stored.filter((e) => e.claims.lineItemId === cpc.lineItemId), 'day'));
+      const adv = await report({ advertiserId, ...days });
+      expect(comparable(adv.body.rows)).toEqual([expectedRow(stored)]);
+    });
+
     it('reports a line item and an advertiser over any sub-range (late events in their own hour)', async () => {
       const firstHourOnly = { from, to: new Date(new Date(from).getTime() + HOUR_MS).toISOString() };
       const inFirstHour = (e: StoredEvent) => e.occurredAt < new Date(firstHourOnly.to).getTime();

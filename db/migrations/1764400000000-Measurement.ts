@@ -3,6 +3,26 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 const ID = 'CHAR(36) CHARACTER SET ascii COLLATE ascii_bin';
 const EVENT_TYPE = "ENUM('impression','start','firstQuartile','midpoint','thirdQuartile','complete','click')";
 const COUNTER = 'BIGINT UNSIGNED NOT NULL DEFAULT 0';
+const COUNTERS_SQL = [
+  'impressions',
+  'starts',
+  'first_quartiles',
+  'midpoints',
+  'third_quartiles',
+  'completes',
+  'clicks',
+  'invalid_impressions',
+  'invalid_clicks',
+  'invalid_events',
+  'invalid_expired',
+  'invalid_bot',
+  'invalid_sequence',
+  'invalid_rate',
+  'billable_events',
+  'spend_mmicros',
+]
+  .map((c) => `${c} ${COUNTER}`)
+  .join(',\n      ');
 
 /**
  * Measurement: raw events (the system of record of what was heard), rejected beacons, hourly rollups,
@@ -53,45 +73,47 @@ export class Measurement1764400000000 implements MigrationInterface {
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     // Spend is kept in milli-micros so CPM (rate / 1000 per impression) sums exactly; reports floor once.
+    // Keyed campaign first, then hour: a campaign's report over any range is one range scan of the table.
     await q.query(`CREATE TABLE event_rollups_hourly (
-      line_item_id ${ID} NOT NULL,
+      campaign_id ${ID} NOT NULL,
       hour DATETIME NOT NULL,
+      line_item_id ${ID} NOT NULL,
       creative_id ${ID} NOT NULL,
       country CHAR(2) CHARACTER SET ascii NOT NULL,
       platform VARCHAR(16) CHARACTER SET ascii NOT NULL,
-      campaign_id ${ID} NOT NULL,
       advertiser_id ${ID} NOT NULL,
-      impressions ${COUNTER},
-      starts ${COUNTER},
-      first_quartiles ${COUNTER},
-      midpoints ${COUNTER},
-      third_quartiles ${COUNTER},
-      completes ${COUNTER},
-      clicks ${COUNTER},
-      invalid_impressions ${COUNTER},
-      invalid_clicks ${COUNTER},
-      invalid_events ${COUNTER},
-      invalid_expired ${COUNTER},
-      invalid_bot ${COUNTER},
-      invalid_sequence ${COUNTER},
-      invalid_rate ${COUNTER},
-      billable_events ${COUNTER},
-      spend_mmicros ${COUNTER},
-      PRIMARY KEY (line_item_id, hour, creative_id, country, platform),
-      KEY ix_rollups_campaign (campaign_id, hour),
-      KEY ix_rollups_advertiser (advertiser_id, hour)
+      ${COUNTERS_SQL},
+      PRIMARY KEY (campaign_id, hour, line_item_id, creative_id, country, platform),
+      KEY ix_rollups_advertiser (advertiser_id, hour),
+      KEY ix_rollups_hour (hour)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
+
+    // The same counters per UTC day, written in the same transaction as the hourly rows: reports by day or
+    // in total over whole days read ~24x fewer rows.
+    await q.query(`CREATE TABLE event_rollups_daily (
+      campaign_id ${ID} NOT NULL,
+      day DATE NOT NULL,
+      line_item_id ${ID} NOT NULL,
+      creative_id ${ID} NOT NULL,
+      country CHAR(2) CHARACTER SET ascii NOT NULL,
+      platform VARCHAR(16) CHARACTER SET ascii NOT NULL,
+      advertiser_id ${ID} NOT NULL,
+      ${COUNTERS_SQL},
+      PRIMARY KEY (campaign_id, day, line_item_id, creative_id, country, platform),
+      KEY ix_rollups_daily_advertiser (advertiser_id, day)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     // Exact reach: one row per user per rollup cell with a valid impression; COUNT(DISTINCT user_hash) over any range.
     await q.query(`CREATE TABLE reach_hourly (
-      line_item_id ${ID} NOT NULL,
+      campaign_id ${ID} NOT NULL,
       hour DATETIME NOT NULL,
+      line_item_id ${ID} NOT NULL,
       creative_id ${ID} NOT NULL,
       country CHAR(2) CHARACTER SET ascii NOT NULL,
       platform VARCHAR(16) CHARACTER SET ascii NOT NULL,
       user_hash BIGINT UNSIGNED NOT NULL,
       impressions INT UNSIGNED NOT NULL,
-      PRIMARY KEY (line_item_id, hour, creative_id, country, platform, user_hash)
+      PRIMARY KEY (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
 
     await q.query(`CREATE TABLE aggregation_watermarks (
@@ -111,7 +133,7 @@ export class Measurement1764400000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['ingest_fence', 'aggregation_watermarks', 'reach_hourly', 'event_rollups_hourly', 'rejected_events', 'raw_events']) {
+    for (const table of ['ingest_fence', 'aggregation_watermarks', 'reach_hourly', 'event_rollups_daily', 'event_rollups_hourly', 'rejected_events', 'raw_events']) {
       await q.query(`DROP TABLE ${table}`);
     }
   }

@@ -24,6 +24,10 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
+  // Beacon answers (204 / 302, no body) gain nothing from security headers, and they are the busiest route.
+  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+    if (route.url.startsWith('/t/')) route.helmet = false;
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

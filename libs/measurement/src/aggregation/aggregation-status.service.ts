@@ -16,23 +16,26 @@ export interface AggregationStatus {
   lagSeconds: number;
 }
 
-/** How far the rollups are behind the raw events; three primary-key lookups. */
+/** How far the rollups are behind the raw events: one query of primary-key lookups. */
 @Injectable()
 export class AggregationStatusService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async status(now: number = Date.now()): Promise<AggregationStatus> {
-    const [wm] = (await this.dataSource.query('SELECT last_id FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string }>;
-    const watermark = Number(wm?.last_id ?? 0);
-    const [newest] = (await this.dataSource.query('SELECT COALESCE(MAX(id), 0) AS id FROM raw_events')) as Array<{ id: string }>;
-    const [pending] = (await this.dataSource.query('SELECT received_at FROM raw_events WHERE id > ? ORDER BY id LIMIT 1', [watermark])) as Array<{ received_at: Date }>;
-    const [through] = (await this.dataSource.query('SELECT received_at FROM raw_events WHERE id <= ? ORDER BY id DESC LIMIT 1', [watermark])) as Array<{ received_at: Date }>;
-    const oldestPendingReceivedAt = pending?.received_at ?? null;
+    const [row] = (await this.dataSource.query(
+      `SELECT w.last_id AS watermark,
+        (SELECT COALESCE(MAX(id), 0) FROM raw_events) AS newest_id,
+        (SELECT received_at FROM raw_events WHERE id > w.last_id ORDER BY id LIMIT 1) AS pending_at,
+        (SELECT received_at FROM raw_events WHERE id <= w.last_id ORDER BY id DESC LIMIT 1) AS through_at
+       FROM aggregation_watermarks w WHERE w.name = ?`,
+      [ROLLUP_WATERMARK],
+    )) as Array<{ watermark: string; newest_id: string; pending_at: Date | null; through_at: Date | null }>;
+    const oldestPendingReceivedAt = row?.pending_at ?? null;
     return {
-      watermark,
-      newestId: Number(newest.id),
+      watermark: Number(row?.watermark ?? 0),
+      newestId: Number(row?.newest_id ?? 0),
       oldestPendingReceivedAt,
-      aggregatedThrough: through?.received_at ?? null,
+      aggregatedThrough: row?.through_at ?? null,
       lagSeconds: oldestPendingReceivedAt ? Math.max(0, (now - oldestPendingReceivedAt.getTime()) / 1000) : 0,
     };
   }

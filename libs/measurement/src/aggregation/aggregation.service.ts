@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hostname } from 'node:os';
 import { DataSource, QueryRunner } from 'typeorm';
-import { REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
+import { DAILY_ROLLUP_UPSERT, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
 
 export const ROLLUP_WATERMARK = 'rollups';
 /** How long one job keeps rolling batches before handing over to the next run, ms. */
@@ -22,7 +22,7 @@ export interface AggregationRun {
 }
 
 /**
- * Exactly-once aggregation of raw events into hourly rollups and reach, by a watermark over
+ * Exactly-once aggregation of raw events into hourly (and daily) rollups and reach, by a watermark over
  * raw_events.id. Each batch is ONE transaction: lock the watermark row (FOR UPDATE NOWAIT: a second
  * worker backs off instead of double counting), upsert the rollups and reach of (watermark, upto] with
  * set-based SQL, advance the watermark, COMMIT. A worker killed mid-batch commits nothing, and the
@@ -84,6 +84,7 @@ export class AggregationService {
       if (watermark >= settledId) return { state: 'idle' as const, watermark };
       const upto = Math.min(settledId, watermark + this.config.AGGREGATION_BATCH_SIZE);
       await qr.query(ROLLUP_UPSERT, [watermark, upto]);
+      await qr.query(DAILY_ROLLUP_UPSERT, [watermark, upto]);
       await qr.query(REACH_UPSERT, [watermark, upto]);
       await qr.query('UPDATE aggregation_watermarks SET last_id = ?, batches = batches + 1, updated_at = ?, updated_by = ? WHERE name = ?', [
         upto,

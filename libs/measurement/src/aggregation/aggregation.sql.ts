@@ -30,8 +30,10 @@ export const ROLLUP_COUNTERS = [
   'spend_mmicros',
 ] as const;
 
-/** SELECT list of the rollup, in ROLLUP_COUNTERS order. */
-export const ROLLUP_SELECT = `line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, campaign_id, advertiser_id,
+/** The UTC day of an event. */
+export const EVENT_DAY = 'DATE(occurred_at)';
+
+const COUNTER_SUMS = `
   SUM(status = 'valid' AND event_type = 'impression'),
   SUM(status = 'valid' AND event_type = 'start'),
   SUM(status = 'valid' AND event_type = 'firstQuartile'),
@@ -49,18 +51,26 @@ export const ROLLUP_SELECT = `line_item_id, ${EVENT_HOUR} AS event_hour, creativ
   SUM(${BILLABLE}),
   SUM(${EVENT_SPEND_MMICROS})`;
 
-export const ROLLUP_GROUP_BY = 'line_item_id, event_hour, creative_id, country, platform, campaign_id, advertiser_id';
+/** SELECT list of the hourly rollup, in ROLLUP_COUNTERS order. */
+export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}`;
+export const ROLLUP_GROUP_BY = 'campaign_id, event_hour, line_item_id, creative_id, country, platform, advertiser_id';
+export const ROLLUP_COLUMNS = `campaign_id, hour, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
 
-const ROLLUP_COLUMNS = `line_item_id, hour, creative_id, country, platform, campaign_id, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
+const ADD_COUNTERS = ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ');
 
 /** Adds one id range of raw events to the hourly rollups (late events land in their own event hour). */
 export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS})
   SELECT ${ROLLUP_SELECT} FROM raw_events WHERE id > ? AND id <= ? GROUP BY ${ROLLUP_GROUP_BY}
-  ON DUPLICATE KEY UPDATE ${ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ')}`;
+  ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
+
+/** The same range into the daily rollups. */
+export const DAILY_ROLLUP_UPSERT = `INSERT INTO event_rollups_daily (campaign_id, day, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')})
+  SELECT campaign_id, ${EVENT_DAY} AS event_day, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}
+  FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, event_day, line_item_id, creative_id, country, platform, advertiser_id
+  ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
 
 /** Adds one id range's listeners with a valid impression to the exact reach table. */
-export const REACH_UPSERT = `INSERT INTO reach_hourly (line_item_id, hour, creative_id, country, platform, user_hash, impressions)
-  SELECT line_item_id, ${EVENT_HOUR} AS event_hour, creative_id, country, platform, user_hash, COUNT(*)
+export const REACH_UPSERT = `INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)
+  SELECT campaign_id, ${EVENT_HOUR}, line_item_id, creative_id, country, platform, user_hash, 1
   FROM raw_events WHERE id > ? AND id <= ? AND event_type = 'impression' AND status = 'valid'
-  GROUP BY line_item_id, event_hour, creative_id, country, platform, user_hash
-  ON DUPLICATE KEY UPDATE impressions = impressions + VALUES(impressions)`;
+  ON DUPLICATE KEY UPDATE impressions = impressions + 1`;

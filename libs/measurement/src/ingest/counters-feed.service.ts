@@ -3,6 +3,7 @@ import { RedisService } from '@app/platform';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 
 const REPAIR_EVERY_MS = 1000;
+const COUNTED = new Set<CountableEvent['event']>(['impression', 'click', 'complete']);
 
 /**
  * Feeds newly stored valid events to delivery's Redis counters, after COMMIT and off the request path.
@@ -31,8 +32,11 @@ export class CountersFeed implements OnModuleInit, OnModuleDestroy {
   }
 
   apply(events: CountableEvent[]): void {
-    this.counters.applyEvents(events).catch((err: Error) => {
-      if (this.dirtySince === null) this.logger.warn(`delivery counters missed ${events.length} event(s); they will be rebuilt from MySQL: ${err.message}`);
+    // Starts and quartiles change no counter (no spend, no cap, no observed rate): not sent to Redis.
+    const counted = events.filter((e) => COUNTED.has(e.event));
+    if (counted.length === 0) return;
+    this.counters.applyEvents(counted).catch((err: Error) => {
+      if (this.dirtySince === null) this.logger.warn(`delivery counters missed ${counted.length} event(s); they will be rebuilt from MySQL: ${err.message}`);
       this.dirtySince ??= Date.now();
     });
   }

@@ -25,11 +25,11 @@ export interface StorableEvent extends ClassifiedEvent {
 export type StoreOutcome = 'stored' | 'duplicate';
 
 /**
- * Hooks the batch runs inside its transaction, in this order, between the fence lock and COMMIT:
- * the prerequisite lookup feeds the sequence rules, which set `finalReason` before the rows are built.
+ * Hooks the batch runs inside its transaction, between the fence lock and the insert: the decisions
+ * whose stored impression/start must be looked up, then the classification that sets `finalReason`.
  */
 export interface BatchHooks {
-  classify(events: StorableEvent[], stored: StoredPrerequisites): void;
+  classify(events: StorableEvent[], stored: StoredPrerequisites): Promise<void>;
   decisionsToLookUp(events: StorableEvent[]): string[];
 }
 
@@ -57,17 +57,24 @@ export class EventStore implements OnApplicationShutdown {
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: true,
-      connectionLimit: Math.max(2, Math.min(8, config.DB_POOL_SIZE)),
+      connectionLimit: Math.max(2, Math.min(12, config.DB_POOL_SIZE)),
       connectTimeout: 1500,
       enableKeepAlive: true,
       waitForConnections: true,
       // Without FOUND_ROWS, an ON DUPLICATE KEY no-op counts 0 affected rows: duplicates are countable.
       flags: ['-FOUND_ROWS'],
+      // A batch is two round trips; every value still goes through placeholders.
+      multipleStatements: true,
     });
-    this.pool.on('connection', (conn) => {
+    this.pool.on('connection', (connection) => {
+      // The event hands over the underlying callback-style connection, whatever the typings say.
+      const conn = connection as unknown as { query(sql: string, done: (err: Error | null) => void): void };
+      const failed = (err: Error | null) => {
+        if (err) this.logger.warn(`session setup failed: ${err.message}`);
+      };
       // READ COMMITTED: the duplicate lookup after the insert must see rows committed by others meanwhile.
-      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      conn.query("SET time_zone = '+00:00'");
+      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', failed);
+      conn.query("SET time_zone = '+00:00'", failed);
     });
   }
 
@@ -127,25 +134,24 @@ export class EventStore implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Two round trips in the common case: [BEGIN; fence share lock; prerequisite lookup] and
+   * [INSERT raw events; INSERT rejected; COMMIT]; a third, after COMMIT, only when the batch met
+   * identities stored before (to tell which of its rows were duplicates).
+   */
   private async transaction(conn: PoolConnection, events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
-    await conn.query('START TRANSACTION');
-    // Shared lock: many batches hold it at once; it only keeps the aggregator's fence out (see AggregationService).
-    await conn.query('SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE');
-
     const lookup = hooks.decisionsToLookUp(events);
+    // The fence share lock comes before any id is taken: it keeps the aggregator's fence out (see AggregationService).
+    let opening = 'START TRANSACTION; SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE';
+    if (lookup.length > 0) opening += "; SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE decision_id IN (?) AND event_type IN ('impression', 'start')";
+    const [opened] = await conn.query<RowDataPacket[][]>(opening, lookup.length > 0 ? [lookup] : []);
     const stored: StoredPrerequisites = new Map();
-    if (lookup.length > 0) {
-      const [rows] = await conn.query<RowDataPacket[]>(
-        "SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE decision_id IN (?) AND event_type IN ('impression', 'start')",
-        [lookup],
-      );
-      for (const r of rows) {
-        const entry = stored.get(r.decision_id as string) ?? {};
-        entry[r.event_type as 'impression' | 'start'] = { valid: r.status === 'valid', occurredAt: (r.occurred_at as Date).getTime() };
-        stored.set(r.decision_id as string, entry);
-      }
+    for (const r of lookup.length > 0 ? opened[2] : []) {
+      const entry = stored.get(r.decision_id as string) ?? {};
+      entry[r.event_type as 'impression' | 'start'] = { valid: r.status === 'valid', occurredAt: (r.occurred_at as Date).getTime() };
+      stored.set(r.decision_id as string, entry);
     }
-    hooks.classify(events, stored);
+    await hooks.classify(events, stored);
 
     const outcomes: StoreOutcome[] = events.map(() => 'stored');
     const tag = randomInt(0, 2 ** 32);
@@ -166,28 +172,33 @@ export class EventStore implements OnApplicationShutdown {
       }
     });
     // A consistent order across concurrent batches keeps their unique-key locks from deadlocking.
+    const identityOf = (i: number) => `${events[i].claims!.decisionId}|${events[i].event}`;
     rawIndexes.sort((a, b) => {
-      const ka = `${events[a].claims!.decisionId}|${events[a].event}`;
-      const kb = `${events[b].claims!.decisionId}|${events[b].event}`;
+      const ka = identityOf(a);
+      const kb = identityOf(b);
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
 
+    const statements: string[] = [];
+    const params: unknown[] = [];
     if (rawIndexes.length > 0) {
-      const rows = rawIndexes.map((i) => rawRow(events[i], tag));
-      const [result] = await conn.query<ResultSetHeader>(`INSERT INTO raw_events (${RAW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`, [rows]);
-      if (result.affectedRows < rows.length) {
-        // Some identities existed already: the rows carrying this batch's tag are the ones it inserted.
-        const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type) IN (?)', [
-          rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event]),
-        ]);
-        const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
-        for (const i of rawIndexes) if (!inserted.has(`${events[i].claims!.decisionId}|${events[i].event}`)) outcomes[i] = 'duplicate';
-      }
+      statements.push(`INSERT INTO raw_events (${RAW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`);
+      params.push(rawIndexes.map((i) => rawRow(events[i], tag)));
     }
     if (rejected.length > 0) {
-      await conn.query('INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash) VALUES ?', [rejected]);
+      statements.push('INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash) VALUES ?');
+      params.push(rejected);
     }
-    await conn.query('COMMIT');
+    statements.push('COMMIT');
+    const [written] = await conn.query<ResultSetHeader[]>(statements.join('; '), params);
+    if (rawIndexes.length > 0 && written[0].affectedRows < rawIndexes.length) {
+      // Some identities existed already: the rows carrying this batch's tag are the ones it inserted.
+      const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type) IN (?)', [
+        rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event]),
+      ]);
+      const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
+      for (const i of rawIndexes) if (!inserted.has(identityOf(i))) outcomes[i] = 'duplicate';
+    }
     return outcomes;
   }
 

@@ -1,20 +1,25 @@
-import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { CountableEvent, TokenVerdict, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { ApiConfig } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { EventOutcome } from '../events/event-types';
+import type { EventOutcome, InvalidReason } from '../events/event-types';
 import { AggregationTrigger } from './aggregation-trigger.service';
 import { CountersFeed } from './counters-feed.service';
 import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
 import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
-import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
+import { BeaconInput, ClassifiedEvent, classifyBeacon, userHashOf } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';
 import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
 
 const noop = () => undefined;
 
+/** Verified tokens kept: a decision's token comes back with each of its events (impression .. complete). */
+const MAX_CACHED_TOKENS = 100_000;
+/** A cached verdict is reused for at most this long, and never past the token's own expiry, ms. */
+const TOKEN_CACHE_MS = 60_000;
+
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
-const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 4, maxPendingItems: 50_000 };
+const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000 };
 
 export interface IngestResult {
   outcome: EventOutcome;
@@ -35,6 +40,8 @@ export class IngestService {
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
   /** Per decision: the submissions of this process still writing its impression or start. */
   private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
+  private readonly ttlSeconds: number;
+  private readonly verified = new Map<string, { verdict: TokenVerdict; userHash: string; until: number }>();
 
   constructor(
     config: ApiConfig,
@@ -46,13 +53,16 @@ export class IngestService {
   ) {
     this.codec = new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL);
     this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
+    this.ttlSeconds = config.TRACKING_TOKEN_TTL;
     this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
   }
 
   /** Stores the beacons (one transaction) and answers per beacon, in order; 503 if MySQL cannot commit. */
   async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
-    const nowSeconds = Math.floor(receivedAt / 1000);
-    const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
+    const classified = inputs.map((input) => {
+      const { verdict, userHash } = this.verify(input.token, receivedAt);
+      return classifyBeacon(input, verdict, receivedAt, this.hashSalt, userHash);
+    });
     await this.prerequisitesCommitted(classified);
     const submitted = this.committer.submit(classified);
     this.holdPrerequisites(classified, submitted);
@@ -96,15 +106,33 @@ export class IngestService {
     }
   }
 
+  /**
+   * Token verification, remembered for valid tokens (each decision's token signs all its beacons) until
+   * the earlier of a minute from now and the token's expiry, so a cached verdict is never stale.
+   */
+  private verify(token: string, now: number): { verdict: TokenVerdict; userHash?: string } {
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit;
+    const verdict = this.codec.verify(token, Math.floor(now / 1000));
+    if (!verdict.ok) return { verdict };
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
+    const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
+    this.verified.set(token, entry);
+    return entry;
+  }
+
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {
     const started = process.hrtime.bigint();
     const events: StorableEvent[] = items.map((e) => ({ ...e }));
-    await this.applyRateLimits(events);
+    // Redis (rates) and MySQL (transaction start, prerequisites) are asked at the same time.
+    const rateLimits = this.rateLimitFlags(events);
+    rateLimits.catch(() => undefined);
     let stored: StoreOutcome[];
     try {
       stored = await this.store.writeBatch(events, {
         decisionsToLookUp: (batch) => decisionsNeedingLookup(batch.map(toCandidate)),
-        classify: (batch, prerequisites) => {
+        classify: async (batch, prerequisites) => {
+          for (const [index, reason] of await rateLimits) batch[index].finalReason = reason;
           for (const [index, reason] of sequenceViolations(batch.map(toCandidate), prerequisites)) batch[index].finalReason = reason;
         },
       });
@@ -116,6 +144,7 @@ export class IngestService {
     this.metrics.commitSeconds.observe({ result: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
 
     const newlyValid: CountableEvent[] = [];
+    const tally = new Map<string, number>();
     const outcomes = events.map((e, i): EventOutcome => {
       const reason = e.finalReason ?? e.reason;
       let outcome: EventOutcome;
@@ -125,22 +154,29 @@ export class IngestService {
         outcome = { status: 'accepted' };
         newlyValid.push({ claims: e.claims!, event: e.event, occurredAt: e.occurredAt });
       }
-      this.metrics.events.inc({ event: e.event, status: outcome.status, reason: outcome.status === 'invalid' ? outcome.reason : '' });
+      const label = `${e.event}|${outcome.status}|${outcome.status === 'invalid' ? outcome.reason : ''}`;
+      tally.set(label, (tally.get(label) ?? 0) + 1);
       return outcome;
     });
+    for (const [label, n] of tally) {
+      const [event, status, reason] = label.split('|');
+      this.metrics.events.inc({ event, status, reason }, n);
+    }
     this.trigger.afterCommit();
     if (newlyValid.length > 0) this.counters.apply(newlyValid);
     return outcomes;
   }
 
   /** Per-user rates (impressions, clicks) of the events still valid, one Redis pipeline per batch. */
-  private async applyRateLimits(events: StorableEvent[]): Promise<void> {
+  private async rateLimitFlags(events: StorableEvent[]): Promise<Map<number, InvalidReason>> {
+    const flagged = new Map<number, InvalidReason>();
     const indexes = events.map((e, i) => (e.claims && !e.reason && (e.event === 'impression' || e.event === 'click') ? i : -1)).filter((i) => i >= 0);
-    if (indexes.length === 0) return;
+    if (indexes.length === 0) return flagged;
     const flags = await this.rates.check(indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt })));
     flags.forEach((over, j) => {
-      if (over) events[indexes[j]].finalReason = 'rate_limit';
+      if (over) flagged.set(indexes[j], 'rate_limit');
     });
+    return flagged;
   }
 }
 

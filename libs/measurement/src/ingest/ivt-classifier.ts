@@ -1,5 +1,5 @@
 import type { TokenVerdict, TrackingClaims } from '@app/delivery';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createIsbotFromList, list as isbotList } from 'isbot';
 import type { EventType, InvalidReason } from '../events/event-types';
 
@@ -78,7 +78,22 @@ export function claimsAreWellFormed(c: TrackingClaims): boolean {
 
 /** First 64 bits of SHA-256(salt + value), as a decimal string. */
 export function hash64(salt: string, value: string): string {
-  return createHash('sha256').update(salt).update(value).digest().readBigUInt64BE(0).toString();
+  return BigInt(`0x${hash('sha256', salt + value, 'hex').slice(0, 16)}`).toString();
+}
+
+/** Players send a handful of distinct User-Agents: their hashes are kept rather than recomputed. */
+const uaHashes = new Map<string, string>();
+const MAX_CACHED_UAS = 2000;
+
+function uaHashOf(salt: string, userAgent: string): string {
+  const key = `${salt}\u0000${userAgent}`;
+  let hash = uaHashes.get(key);
+  if (hash === undefined) {
+    if (uaHashes.size >= MAX_CACHED_UAS) uaHashes.clear();
+    hash = hash64(salt, `ua:${userAgent}`);
+    uaHashes.set(key, hash);
+  }
+  return hash;
 }
 
 /** The reach key of a listener: stable for ever (unsalted by secrets that may rotate). */
@@ -91,9 +106,9 @@ export function userHashOf(userId: string): string {
  * bots by User-Agent (isbot's maintained list), and the event time. Pure apart from hashing; the
  * verdict of the token codec is passed in.
  */
-export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string): ClassifiedEvent {
+export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string, userHash?: string): ClassifiedEvent {
   const ipHash = input.ip ? hash64(hashSalt, `ip:${input.ip}`) : null;
-  const uaHash = input.userAgent ? hash64(hashSalt, `ua:${input.userAgent}`) : null;
+  const uaHash = input.userAgent ? uaHashOf(hashSalt, input.userAgent) : null;
   const claims = verdict.claims;
   if (!claims || (verdict.ok === false && verdict.reason !== 'expired') || !claimsAreWellFormed(claims)) {
     const reason: InvalidReason = !verdict.ok && verdict.reason !== 'expired' ? verdict.reason : 'malformed';
@@ -114,5 +129,5 @@ export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receiv
   let reason: InvalidReason | undefined;
   if (!verdict.ok) reason = 'expired';
   else if (input.userAgent && isKnownBot(input.userAgent)) reason = 'bot';
-  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHashOf(claims.userId), ipHash, uaHash };
+  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHash ?? userHashOf(claims.userId), ipHash, uaHash };
 }

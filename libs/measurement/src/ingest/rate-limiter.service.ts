@@ -13,6 +13,17 @@ const WINDOW_MS = 60_000;
 /** Counters outlive their minute a little: offline players deliver a minute's events together, later. */
 const COUNTER_TTL_SECONDS = 600;
 
+/** KEYS: counters; ARGV[1]: ttl seconds, then one increment per key. Returns the totals. One call per batch. */
+const COUNT_LUA = `
+local totals = {}
+for i, key in ipairs(KEYS) do
+  totals[i] = redis.call('INCRBY', key, ARGV[i + 1])
+  if totals[i] == tonumber(ARGV[i + 1]) then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return totals`;
+
+type CountClient = { ivtCount(...args: Array<string | number>): Promise<number[]> };
+
 export interface RateCandidate {
   userId: string;
   event: EventType;
@@ -58,7 +69,9 @@ export class RateLimiterService {
   private lastPrune = 0;
   private degraded = false;
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly redis: RedisService) {
+    if (typeof (redis.client as unknown as Partial<CountClient>).ivtCount !== 'function') redis.client.defineCommand('ivtCount', { lua: COUNT_LUA });
+  }
 
   /** One flag per candidate: true when it exceeds its user's per-minute limit. */
   async check(candidates: RateCandidate[]): Promise<boolean[]> {
@@ -82,20 +95,13 @@ export class RateLimiterService {
 
   private async countInRedis(keys: string[], increments: Map<string, number>): Promise<Map<string, number>> {
     if (!this.redis.isReady()) throw new Error(`not connected (${this.redis.client.status})`);
-    const pipeline = this.redis.client.pipeline();
-    for (const k of keys) {
-      const full = this.redis.key(k);
-      pipeline.incrby(full, increments.get(k)!);
-      pipeline.expire(full, COUNTER_TTL_SECONDS);
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const totals = new Map<string, number>();
-    keys.forEach((k, i) => {
-      const [err, value] = replies[i * 2] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      totals.set(k, Number(value));
-    });
-    return totals;
+    const replies = await (this.redis.client as unknown as CountClient).ivtCount(
+      keys.length,
+      ...keys.map((k) => this.redis.key(k)),
+      COUNTER_TTL_SECONDS,
+      ...keys.map((k) => increments.get(k)!),
+    );
+    return new Map(keys.map((k, i) => [k, Number(replies[i])]));
   }
 
   private countLocally(keys: string[], increments: Map<string, number>): Map<string, number> {

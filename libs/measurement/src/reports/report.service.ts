@@ -6,6 +6,7 @@ import { AggregationStatusService } from '../aggregation/aggregation-status.serv
 import { BREAKDOWNS, Breakdown, Granularity, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
 
 const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** Longest range of one report, and of an hourly one (rows stay bounded). */
 const MAX_RANGE_DAYS = 400;
 const DEFAULT_RANGE_DAYS = 30;
@@ -15,6 +16,8 @@ export type ReportScope = { kind: 'advertiser' | 'campaign' | 'lineItem'; id: st
 
 export interface ReportRequest {
   scope: ReportScope;
+  /** The campaign of the scope (the campaign itself, or the line item's); absent for an advertiser. */
+  campaignId?: string;
   /** Whole UTC hours; `to` exclusive. */
   from: Date;
   to: Date;
@@ -22,9 +25,26 @@ export interface ReportRequest {
   breakdown: Breakdown[];
 }
 
-const SCOPE_COLUMN: Record<ReportScope['kind'], string> = { advertiser: 'advertiser_id', campaign: 'campaign_id', lineItem: 'line_item_id' };
 const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creative_id'> = { country: 'country', platform: 'platform', creative: 'creative_id' };
 const PERIOD_SQL: Record<Granularity, string | null> = { hour: 'hour', day: 'DATE(hour)', total: null };
+
+const COUNT_COLUMNS = [
+  'SUM(impressions) AS impressions',
+  'SUM(starts) AS starts',
+  'SUM(first_quartiles) AS first_quartiles',
+  'SUM(midpoints) AS midpoints',
+  'SUM(third_quartiles) AS third_quartiles',
+  'SUM(completes) AS completes',
+  'SUM(clicks) AS clicks',
+  'SUM(invalid_impressions) AS invalid_impressions',
+  'SUM(invalid_clicks) AS invalid_clicks',
+  'SUM(invalid_events) AS invalid_events',
+  'SUM(invalid_expired) AS invalid_expired',
+  'SUM(invalid_bot) AS invalid_bot',
+  'SUM(invalid_sequence) AS invalid_sequence',
+  'SUM(invalid_rate) AS invalid_rate',
+  'SUM(spend_mmicros) AS spend_mmicros',
+];
 
 const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
 
@@ -68,41 +88,45 @@ export class ReportService {
     if (!owner || (callerAdvertiserId !== undefined && owner.advertiserId !== callerAdvertiserId)) {
       throw new NotFoundException(`${kind === 'lineItem' ? 'line item' : kind} ${id} not found`);
     }
-    return { scope: { kind, id }, from, to, granularity, breakdown, currency: owner.currency };
+    return { scope: { kind, id }, campaignId: owner.campaignId, from, to, granularity, breakdown, currency: owner.currency };
   }
 
   async report(request: ReportRequest & { currency?: string | null }): Promise<ReportDto> {
     const { scope, from, to, granularity, breakdown } = request;
     const dims = breakdown.map((b) => DIMENSION_COLUMN[b]);
-    const period = PERIOD_SQL[granularity];
-    const keyColumns = [...(period ? [`${period} AS period`] : []), ...dims];
-    const groupBy = [...(period ? ['period'] : []), ...dims];
+    // Whole days by day or in total read the daily rollups (same counters, ~24x fewer rows).
+    const daily = granularity !== 'hour' && from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0;
+    const table = daily ? 'event_rollups_daily' : 'event_rollups_hourly';
+    const time = daily ? 'day' : 'hour';
+    const range: unknown[] = daily ? [dayOf(from), dayOf(to)] : [from, to];
+    const countPeriod = granularity === 'total' ? null : granularity === 'hour' ? 'hour' : daily ? 'day' : 'DATE(hour)';
+    const reachPeriod = PERIOD_SQL[granularity];
+    const select = (period: string | null) => [...(period ? [`${period} AS period`] : []), ...dims];
+    const groupBy = [...(granularity !== 'total' ? ['period'] : []), ...dims];
     const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
 
-    type CountsRow = Record<string, string | Date | null>;
-    const counts = (await this.dataSource.query(
-      `SELECT ${[...keyColumns, 'SUM(impressions) AS impressions', 'SUM(starts) AS starts', 'SUM(first_quartiles) AS first_quartiles', 'SUM(midpoints) AS midpoints',
-        'SUM(third_quartiles) AS third_quartiles', 'SUM(completes) AS completes', 'SUM(clicks) AS clicks', 'SUM(invalid_impressions) AS invalid_impressions',
-        'SUM(invalid_clicks) AS invalid_clicks', 'SUM(invalid_events) AS invalid_events', 'SUM(invalid_expired) AS invalid_expired', 'SUM(invalid_bot) AS invalid_bot',
-        'SUM(invalid_sequence) AS invalid_sequence', 'SUM(invalid_rate) AS invalid_rate', 'SUM(spend_mmicros) AS spend_mmicros'].join(', ')}
-       FROM event_rollups_hourly WHERE ${SCOPE_COLUMN[scope.kind]} = ? AND hour >= ? AND hour < ? ${group}`,
-      [scope.id, from, to],
-    )) as CountsRow[];
+    // Every table is keyed (campaign, time, ...): a campaign or line item is one range scan.
+    const scopeSql = scope.kind === 'advertiser' ? 'advertiser_id = ?' : scope.kind === 'campaign' ? 'campaign_id = ?' : 'campaign_id = ? AND line_item_id = ?';
+    const scopeParams = scope.kind === 'lineItem' ? [request.campaignId, scope.id] : [scope.id];
 
-    const reach = new Map<string, number>();
-    const lineItems =
-      scope.kind === 'lineItem'
-        ? [scope.id]
-        : ((await this.dataSource.query(`SELECT DISTINCT line_item_id FROM event_rollups_hourly WHERE ${SCOPE_COLUMN[scope.kind]} = ? AND hour >= ? AND hour < ?`, [scope.id, from, to])) as Array<{
-            line_item_id: string;
-          }>).map((r) => r.line_item_id);
-    if (lineItems.length > 0) {
-      const rows = (await this.dataSource.query(
-        `SELECT ${[...keyColumns, 'COUNT(DISTINCT user_hash) AS reach'].join(', ')} FROM reach_hourly WHERE line_item_id IN (?) AND hour >= ? AND hour < ? ${group}`,
-        [lineItems, from, to],
-      )) as CountsRow[];
-      for (const r of rows) reach.set(rowKey(r, granularity, dims), Number(r.reach));
-    }
+    type Row = Record<string, string | Date | null>;
+    const countsQuery = this.dataSource.query(
+      `SELECT ${[...select(countPeriod), ...COUNT_COLUMNS].join(', ')} FROM ${table} WHERE ${scopeSql} AND ${time} >= ? AND ${time} < ? ${group}`,
+      [...scopeParams, ...range],
+    ) as Promise<Row[]>;
+    const reachQuery = (async () => {
+      const reachSelect = [...select(reachPeriod), 'COUNT(DISTINCT user_hash) AS reach'].join(', ');
+      if (scope.kind !== 'advertiser') {
+        return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE ${scopeSql} AND hour >= ? AND hour < ? ${group}`, [...scopeParams, from, to])) as Row[];
+      }
+      const campaigns = ((await this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range])) as Array<{
+        campaign_id: string;
+      }>).map((r) => r.campaign_id);
+      if (campaigns.length === 0) return [];
+      return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`, [campaigns, from, to])) as Row[];
+    })();
+    const [counts, reachRows, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
+    const reach = new Map(reachRows.map((r) => [rowKey(r, granularity, dims), Number(r.reach)]));
 
     const rows = counts
       .filter((r) => r.impressions !== null)
@@ -110,7 +134,6 @@ export class ReportService {
       .sort(compareRows);
     if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, granularity, dims, 0));
 
-    const status = await this.status.status();
     return {
       scope: { [`${scope.kind}Id`]: scope.id },
       from: from.toISOString(),
@@ -137,16 +160,21 @@ export class ReportService {
     return { from: from.toISOString(), to: to.toISOString(), rows: rows.map((r) => ({ reason: r.reason, event: r.event_type, count: Number(r.n) })) };
   }
 
-  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; currency: string | null } | null> {
+  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; campaignId?: string; currency: string | null } | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const sql = {
-      advertiser: 'SELECT a.id AS advertiser_id, a.currency FROM advertisers a WHERE a.id = ?',
-      campaign: 'SELECT c.advertiser_id, a.currency FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
-      lineItem: 'SELECT l.advertiser_id, a.currency FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
+      advertiser: 'SELECT a.id AS advertiser_id, NULL AS campaign_id, a.currency FROM advertisers a WHERE a.id = ?',
+      campaign: 'SELECT c.advertiser_id, c.id AS campaign_id, a.currency FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
+      lineItem: 'SELECT l.advertiser_id, l.campaign_id, a.currency FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
     }[kind];
-    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; currency: string | null }>;
-    return row ? { advertiserId: row.advertiser_id, currency: row.currency } : null;
+    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; campaign_id: string | null; currency: string | null }>;
+    return row ? { advertiserId: row.advertiser_id, campaignId: row.campaign_id ?? undefined, currency: row.currency } : null;
   }
+}
+
+/** A UTC midnight as a DATE literal. */
+function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
 }
 
 function fieldError(field: string, problem: string): BadRequestException {

@@ -33,7 +33,7 @@ export interface JobPayloads {
   [JobName.CampaignsCompleteExpired]: Record<string, never>;
   [JobName.MeasurementAggregate]: {
     /** What asked for the run; the job itself reads its window from the watermark. */
-    trigger: 'schedule' | 'ingest';
+    trigger: 'schedule' | 'ingest' | 'backlog';
   };
   [JobName.MeasurementRestoreCounters]: {
     trigger: 'schedule';
