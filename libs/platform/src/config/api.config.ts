@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { PlatformConfig } from './platform.config';
 
 /** Configuration of the API process (apps/api). */
@@ -17,10 +17,18 @@ export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
   TRACKING_TOKEN_TTL = 172800;
 
+  /** Origin written into tracking URLs; empty means http://localhost:<PORT> (see withDefaults). */
+  @ValidateIf((config: ApiConfig) => config.PUBLIC_BASE_URL !== '')
   @Matches(/^https?:\/\/[^\s/]+(:\d+)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) origin without a path, e.g. http://localhost:3000' })
-  PUBLIC_BASE_URL = 'http://localhost:3000';
+  PUBLIC_BASE_URL = '';
 
   /** Largest request body accepted, in bytes. */
   @Type(() => Number) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1048576;
+
+  /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
+  withDefaults(): this {
+    if (this.PUBLIC_BASE_URL === '') this.PUBLIC_BASE_URL = `http://localhost:${this.PORT}`;
+    return this;
+  }
 }

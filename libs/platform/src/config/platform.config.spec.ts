@@ -9,6 +9,13 @@ describe('loadConfig', () => {
     expect(config.DB_PORT).toBe(3306);
     expect(config.TRACKING_TOKEN_TTL).toBe(172800);
     expect(config.QUEUE_PREFIX).toBe('adp');
+    expect(config.PUBLIC_BASE_URL).toBe('http://localhost:3000');
+  });
+
+  it('points tracking URLs at the configured port unless PUBLIC_BASE_URL is set', () => {
+    expect(loadConfig(ApiConfig, { PORT: '8080' }).PUBLIC_BASE_URL).toBe('http://localhost:8080');
+    expect(loadConfig(ApiConfig, { PORT: '8080', PUBLIC_BASE_URL: 'https://t.example.com' }).PUBLIC_BASE_URL).toBe('https://t.example.com');
+    expect(() => loadConfig(ApiConfig, { PUBLIC_BASE_URL: 'ftp://x/y' })).toThrow(/PUBLIC_BASE_URL/);
   });
 
   it('converts numbers and keeps an empty DB_PASSWORD', () => {

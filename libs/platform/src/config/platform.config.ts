@@ -68,7 +68,8 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
       }),
     );
   }
-  return config;
+  const derived = config as T & { withDefaults?: () => T };
+  return typeof derived.withDefaults === 'function' ? derived.withDefaults() : config;
 }
 
 /** For entrypoints: validate, or print the problems in a few lines and exit 1 (no stack trace). */
