@@ -169,6 +169,8 @@ describe('campaigns', () => {
     const rest = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&limit=1&cursor=${paged.next}`), 200).body;
     expect(rest.data.map((c: { id: string }) => c.id)).toEqual([a.id]);
     expect(rest.next).toBeNull();
+    const byNumber = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&limit=1&page=2`), 200).body;
+    expect(byNumber.data.map((c: { id: string }) => c.id)).toEqual([a.id]);
 
     expectStatus(await http('POST', `/v1/campaigns/${b.id}/activate`), 200);
     const active = expectStatus(await http('GET', `/v1/campaigns?advertiserId=${advertiser.id}&status=active`), 200).body;
@@ -189,7 +191,7 @@ describe('campaigns', () => {
     await expectRejected('POST', '/v1/campaigns', { ...good, endAt: inDays(0) }, 'endAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, endAt: good.startAt }, 'endAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-13-01T00:00:00Z' }, 'startAt', count);
-    await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-12-01T00:00:00' }, 'startAt', count);
+    await expectRejected('POST', '/v1/campaigns', { ...good, startAt: '2026-12-01T25:00:00' }, 'startAt', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: -5 }, 'budgetMicros', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: 0 }, 'budgetMicros', count);
     await expectRejected('POST', '/v1/campaigns', { ...good, budgetMicros: 1.5 }, 'budgetMicros', count);
@@ -347,14 +349,14 @@ describe('line items', () => {
       dailyBudgetMicros: 100_000_000,
       pacing: 'EVEN',
       priority: 8,
-      startAt: null,
-      effectiveStartAt: campaign.startAt,
+      startAt: campaign.startAt,
+      ownStartAt: null,
       frequencyCaps: [{ maxImpressions: 3, periodSeconds: 3600 }],
       targeting: { ...targeting, regions: ['US-CA'], genres: ['pop', 'indie'], keywords: { any: ['running'], none: ['news'] }, dayparts: [{ days: [1, 5], startHour: 6, endHour: 10 }] },
       status: 'draft',
       version: 1,
     });
-    expect(created.effectiveEndAt).toBe(created.endAt);
+    expect(created.ownEndAt).toBe(created.endAt);
     expect(new Set(created.creativeIds as string[])).toEqual(new Set([audio.id, audio2.id]));
     expect(created.creatives).toEqual(
       expect.arrayContaining([
@@ -367,7 +369,7 @@ describe('line items', () => {
       await http('POST', '/v1/line-items', { body: { campaignId: campaign.id, name: 'Minimal', pricingModel: 'CPCL', rateMicros: 50_000, budgetMicros: 1_000_000 } }),
       201,
     ).body;
-    expect(minimal).toMatchObject({ pacing: 'EVEN', priority: 8, format: 'audio', frequencyCaps: [], targeting: {}, creativeIds: [], dailyBudgetMicros: null, endAt: null, effectiveEndAt: campaign.endAt });
+    expect(minimal).toMatchObject({ pacing: 'EVEN', priority: 8, format: 'audio', frequencyCaps: [], targeting: {}, creativeIds: [], dailyBudgetMicros: null, ownEndAt: null, endAt: campaign.endAt });
 
     const list = expectStatus(await http('GET', `/v1/line-items?campaignId=${campaign.id}`), 200).body;
     expect(list.data.map((l: { id: string }) => l.id)).toEqual([minimal.id, created.id]);
@@ -441,7 +443,7 @@ describe('line items', () => {
     const reweighted = expectStatus(await http('PATCH', `/v1/line-items/${li.id}`, { body: { creativeWeights: { [audio2.id]: 2 } } }), 200).body;
     expect(reweighted.creatives).toEqual([{ creativeId: audio2.id, weight: 2, status: 'pending_review' }]);
     const followed = expectStatus(await http('PATCH', `/v1/line-items/${li.id}`, { body: { startAt: null } }), 200).body;
-    expect(followed.effectiveStartAt).toBe(campaign.startAt);
+    expect(followed).toMatchObject({ ownStartAt: null, startAt: campaign.startAt });
 
     const version = async () => (await http('GET', `/v1/line-items/${li.id}`)).body.version;
     await expectRejected('PATCH', `/v1/line-items/${li.id}`, { dailyBudgetMicros: 2_000_000_000 }, 'dailyBudgetMicros', version);
@@ -511,5 +513,39 @@ describe('line items', () => {
     const applied = blind.filter((r) => r.status === 200).length;
     expect(applied).toBeGreaterThanOrEqual(1);
     expect((await http('GET', `/v1/line-items/${li.id}`)).body.version).toBe(2 + applied);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every campaign-management route with request and response schemas whose fields all have examples', async () => {
+    const doc = expectStatus(await http('GET', '/docs-json', { key: null }), 200).body;
+    const routes: Array<[string, string]> = [
+      ['post', '/v1/advertisers'], ['get', '/v1/advertisers'], ['get', '/v1/advertisers/{id}'], ['patch', '/v1/advertisers/{id}'],
+      ['post', '/v1/advertisers/{id}/api-keys'], ['get', '/v1/advertisers/{id}/api-keys'], ['delete', '/v1/api-keys/{id}'],
+      ['post', '/v1/campaigns'], ['get', '/v1/campaigns'], ['get', '/v1/campaigns/{id}'], ['patch', '/v1/campaigns/{id}'],
+      ['post', '/v1/campaigns/{id}/activate'], ['post', '/v1/campaigns/{id}/pause'], ['post', '/v1/campaigns/{id}/archive'],
+      ['post', '/v1/creatives'], ['get', '/v1/creatives'], ['get', '/v1/creatives/{id}'], ['patch', '/v1/creatives/{id}'], ['post', '/v1/creatives/{id}/review'],
+      ['post', '/v1/line-items'], ['get', '/v1/line-items'], ['get', '/v1/line-items/{id}'], ['patch', '/v1/line-items/{id}'],
+      ['post', '/v1/line-items/{id}/activate'], ['post', '/v1/line-items/{id}/pause'], ['post', '/v1/line-items/{id}/archive'],
+    ];
+    for (const [method, path] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect({ method, path, documented: !!op }).toEqual({ method, path, documented: true });
+      const success = op.responses['200'] ?? op.responses['201'];
+      expect({ path, method, response: !!success?.content?.['application/json']?.schema }).toEqual({ path, method, response: true });
+    }
+    const missing: string[] = [];
+    let checked = 0;
+    const mine = /^(Create|Update|Review)?(Advertiser|ApiKey|CreatedApiKey|Campaign|Creative|LineItem|Targeting|FrequencyCap|Keywords|Daypart|AssignedCreative|ActivationConflict)/;
+    for (const [name, schema] of Object.entries<{ properties?: Record<string, Record<string, unknown>> }>(doc.components.schemas)) {
+      if (!mine.test(name) || name.endsWith('QueryDto')) continue;
+      for (const [prop, spec] of Object.entries(schema.properties ?? {})) {
+        const nested = '$ref' in spec || (spec.items as Record<string, unknown> | undefined)?.$ref || (spec.allOf as unknown[] | undefined)?.length;
+        checked++;
+        if (!('example' in spec) && !nested) missing.push(`${name}.${prop}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(150);
   });
 });

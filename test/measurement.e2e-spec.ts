@@ -188,20 +188,20 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       expect(later.body.results).toEqual([{ status: 'duplicate' }, { status: 'accepted' }]);
     });
 
-    it('flags a listener producing more than 20 impressions in one minute', async () => {
+    it('flags a listener producing more than 120 impressions in one minute', async () => {
       const placement = randomPlacement();
       const userId = `fast-${randomUUID()}`;
       const minute = Math.floor((Date.now() - 120_000) / 60_000) * 60_000;
-      const events = Array.from({ length: 23 }, (_, i) => ({
+      const events = Array.from({ length: 123 }, (_, i) => ({
         event: 'impression',
         token: codec.sign(decision(placement, { userId, issuedAt: Math.floor(minute / 1000) - 10 })),
-        occurredAt: minute + i * 1000,
+        occurredAt: minute + i * 400,
       }));
-      const first = await postEvents(events.slice(0, 15));
-      const second = await postEvents(events.slice(15));
+      const first = await postEvents(events.slice(0, 100));
+      const second = await postEvents(events.slice(100));
       const statuses = [...first.body.results, ...second.body.results];
-      expect(statuses.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => ({ status: 'accepted' })));
-      expect(statuses.slice(20)).toEqual(Array.from({ length: 3 }, () => ({ status: 'invalid', reason: 'rate_limit' })));
+      expect(statuses.slice(0, 120)).toEqual(Array.from({ length: 120 }, () => ({ status: 'accepted' })));
+      expect(statuses.slice(120)).toEqual(Array.from({ length: 3 }, () => ({ status: 'invalid', reason: 'rate_limit' })));
       const [[{ n }]] = (await db.query("SELECT COUNT(*) AS n FROM raw_events WHERE user_id = ? AND status = 'invalid' AND invalid_reason = 'rate_limit'", [userId])) as unknown as [
         Array<{ n: string }>,
       ];
@@ -368,17 +368,27 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       expect(none.body.message).toMatch(/exactly one of advertiserId, campaignId, lineItemId/);
       expect((await report({ campaignId, lineItemId: cpm.lineItemId, from, to })).status).toBe(400);
       const bad = [
-        [{ campaignId, from: '2026-11-01T00:30:00Z', to }, 'from'],
+        [{ campaignId, from: 'last tuesday', to }, 'from'],
         [{ campaignId, from, to: from }, 'to'],
         [{ campaignId, from, to, granularity: 'week' }, 'granularity'],
         [{ campaignId, from, to, breakdown: 'country,city' }, 'breakdown'],
-        [{ campaignId, to }, 'from'],
+        [{ campaignId, from: '2026-11-01T00:00:00Z', to: '2020-01-01' }, 'to'],
       ] as const;
       for (const [query, field] of bad) {
         const res = await report(query as Record<string, string>);
         expect({ field, status: res.status }).toEqual({ field, status: 400 });
         expect(res.body.message).toContain(field);
       }
+
+      // Rollups are hourly: a range widens to whole hours, and a missing one means the last 30 days.
+      const explicit = await report({ campaignId, from, to });
+      const rounded = await report({ campaignId, from: new Date(Date.parse(from) + 30 * 60_000).toISOString(), to });
+      expect(rounded.status).toBe(200);
+      expect(rounded.body.from).toBe(new Date(from).toISOString());
+      const defaults = await report({ campaignId });
+      expect(defaults.status).toBe(200);
+      expect(Date.parse(defaults.body.to) - Date.parse(defaults.body.from)).toBe(30 * 24 * 3600_000);
+      if (Date.parse(from) >= Date.parse(defaults.body.from)) expect(defaults.body.rows).toEqual(explicit.body.rows);
     });
 
     it('redirects a click to the creative\'s own click-through URL, never to one from the request', async () => {

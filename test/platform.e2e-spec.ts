@@ -46,6 +46,11 @@ describe('platform (real API and worker processes)', () => {
     expect(huge.body).toMatchObject({ statusCode: 413 });
   });
 
+  it('accepts an empty body sent as application/json on action endpoints', async () => {
+    const res = await http('POST', '/v1/ops/probes', { body: '', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(202);
+  });
+
   it('echoes a request id and sends security headers', async () => {
     const res = await http('GET', '/health/live', { key: null, headers: { 'x-request-id': 'trace-abc.123' } });
     expect(res.headers.get('x-request-id')).toBe('trace-abc.123');

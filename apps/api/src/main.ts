@@ -1,4 +1,4 @@
-import { AllExceptionsFilter, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
+import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
@@ -43,6 +43,7 @@ async function bootstrap(): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  allowEmptyJsonBodies(app, config.BODY_LIMIT_BYTES);
 
   const document = SwaggerModule.createDocument(
     app,

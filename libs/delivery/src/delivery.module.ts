@@ -1,9 +1,33 @@
+import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
+import { ApiConfig, PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
-import { DeliveryCountersService } from './counters/delivery-counters.service';
-import { Clock, SystemClock } from './time/clock';
+import { DecisionsController } from './controllers/decisions.controller';
+import { DeliveryCountersModule } from './delivery-counters.module';
+import { CatalogSource } from './index/catalog-source';
+import { EligibilityIndexService } from './index/eligibility-index.service';
+import { ObservedStateService } from './index/observed-state.service';
+import { DecisionService } from './services/decision.service';
+import { TrackingTokenCodec } from './tracking/tracking-token';
 
+/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST), counters. */
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }, DeliveryCountersService],
-  exports: [Clock, DeliveryCountersService],
+  imports: [CampaignsModule, DeliveryCountersModule],
+  controllers: [DecisionsController],
+  providers: [
+    { provide: CatalogSource, useExisting: DeliveryCatalogService },
+    {
+      provide: TrackingTokenCodec,
+      inject: [PlatformConfig],
+      useFactory: (config: PlatformConfig) => {
+        const { TRACKING_SECRET, TRACKING_TOKEN_TTL } = config as ApiConfig;
+        if (!TRACKING_SECRET) throw new Error('DeliveryModule belongs to the API process (ApiConfig with TRACKING_SECRET); workers import DeliveryCountersModule');
+        return new TrackingTokenCodec(TRACKING_SECRET, TRACKING_TOKEN_TTL);
+      },
+    },
+    EligibilityIndexService,
+    ObservedStateService,
+    DecisionService,
+  ],
+  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService],
 })
 export class DeliveryModule {}

@@ -1,4 +1,4 @@
-import { DeliveryModule } from '@app/delivery';
+import { DeliveryCountersModule } from '@app/delivery';
 import { Module } from '@nestjs/common';
 import { AggregationStatusService } from './aggregation/aggregation-status.service';
 import { AggregationService } from './aggregation/aggregation.service';
@@ -10,7 +10,7 @@ import { RollupReader } from './reports/rollup-reader.service';
 
 /** Measurement's job handlers and schedules; imported by apps/worker only. */
 @Module({
-  imports: [DeliveryModule],
+  imports: [DeliveryCountersModule],
   providers: [AggregationService, AggregationStatusService, CountersRestoreService, AggregateEventsJob, RestoreCountersJob, MeasurementSchedules, RollupReader],
   exports: [AggregationService, AggregationStatusService, RollupReader],
 })

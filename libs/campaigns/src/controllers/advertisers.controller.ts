@@ -17,9 +17,8 @@ import {
 import { AdvertiserDto, AdvertiserPageDto, CreateAdvertiserDto, UpdateAdvertiserDto } from '../dto/advertiser.dto';
 import { ListQueryDto } from '../dto/common.dto';
 import { EtagInterceptor } from '../http/etag.interceptor';
+import { IF_MATCH_HEADER } from '../http/if-match';
 import { AdvertisersService } from '../services/advertisers.service';
-
-export const IF_MATCH_HEADER = { name: 'If-Match', required: false, description: 'The ETag (W/"<version>") last read; 412 when it is stale', example: 'W/"1"' };
 
 @ApiTags('advertisers')
 @ApiBearerAuth()

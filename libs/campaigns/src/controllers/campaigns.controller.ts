@@ -1,5 +1,5 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -16,8 +16,9 @@ import {
 import { CampaignDto, CampaignListQueryDto, CampaignPageDto, CreateCampaignDto, UpdateCampaignDto } from '../dto/campaign.dto';
 import { ActivationConflictDto } from '../dto/common.dto';
 import { EtagInterceptor } from '../http/etag.interceptor';
+import { StatusChange } from '../http/status-change.decorator';
 import { CampaignsService } from '../services/campaigns.service';
-import { IF_MATCH_HEADER } from './advertisers.controller';
+import { IF_MATCH_HEADER } from '../http/if-match';
 
 @ApiTags('campaigns')
 @ApiBearerAuth()
@@ -64,34 +65,17 @@ export class CampaignsController {
     return this.campaigns.update(id, dto, ifMatch, principal);
   }
 
-  @Post(':id/activate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'draft/paused -> active; 409 with reasons when it cannot run' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: CampaignDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ActivationConflictDto })
+  @StatusChange('activate', 'draft/paused -> active; 409 with reasons when it cannot run', CampaignDto, ActivationConflictDto)
   activate(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CampaignDto> {
     return this.campaigns.changeStatus(id, 'activate', ifMatch, principal);
   }
 
-  @Post(':id/pause')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'active -> paused' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: CampaignDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody })
+  @StatusChange('pause', 'active -> paused', CampaignDto)
   pause(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CampaignDto> {
     return this.campaigns.changeStatus(id, 'pause', ifMatch, principal);
   }
 
-  @Post(':id/archive')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Any state -> archived (final); stops delivery of all its line items' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: CampaignDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @StatusChange('archive', 'Any state -> archived (final); stops delivery of all its line items', CampaignDto, null)
   archive(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CampaignDto> {
     return this.campaigns.changeStatus(id, 'archive', ifMatch, principal);
   }

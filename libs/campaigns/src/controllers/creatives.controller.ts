@@ -17,7 +17,7 @@ import {
 import { CreateCreativeDto, CreativeDto, CreativeListQueryDto, CreativePageDto, ReviewCreativeDto, UpdateCreativeDto } from '../dto/creative.dto';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { CreativesService } from '../services/creatives.service';
-import { IF_MATCH_HEADER } from './advertisers.controller';
+import { IF_MATCH_HEADER } from '../http/if-match';
 
 @ApiTags('creatives')
 @ApiBearerAuth()

@@ -1,5 +1,5 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -16,8 +16,9 @@ import {
 import { ActivationConflictDto } from '../dto/common.dto';
 import { CreateLineItemDto, LineItemDto, LineItemListQueryDto, LineItemPageDto, UpdateLineItemDto } from '../dto/line-item.dto';
 import { EtagInterceptor } from '../http/etag.interceptor';
+import { StatusChange } from '../http/status-change.decorator';
 import { LineItemsService } from '../services/line-items.service';
-import { IF_MATCH_HEADER } from './advertisers.controller';
+import { IF_MATCH_HEADER } from '../http/if-match';
 
 @ApiTags('line-items')
 @ApiBearerAuth()
@@ -65,34 +66,17 @@ export class LineItemsController {
     return this.lineItems.update(id, dto, ifMatch, principal);
   }
 
-  @Post(':id/activate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'draft/paused -> active; 409 with reasons (approved creative, budget, flight, campaign state)' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: LineItemDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ActivationConflictDto })
+  @StatusChange('activate', 'draft/paused -> active; 409 with reasons (approved creative, budget, flight, campaign state)', LineItemDto, ActivationConflictDto)
   activate(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<LineItemDto> {
     return this.lineItems.changeStatus(id, 'activate', ifMatch, principal);
   }
 
-  @Post(':id/pause')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'active -> paused' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: LineItemDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody })
+  @StatusChange('pause', 'active -> paused', LineItemDto)
   pause(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<LineItemDto> {
     return this.lineItems.changeStatus(id, 'pause', ifMatch, principal);
   }
 
-  @Post(':id/archive')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Any state -> archived (final)' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: LineItemDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @StatusChange('archive', 'Any state -> archived (final)', LineItemDto, null)
   archive(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<LineItemDto> {
     return this.lineItems.changeStatus(id, 'archive', ifMatch, principal);
   }

@@ -270,17 +270,17 @@ export class LineItemDto extends AuditedDto {
   @ApiProperty({ example: 8 })
   priority: number;
 
-  @ApiProperty({ nullable: true, description: "Own start; null follows the campaign's", example: null })
-  startAt: string | null;
+  @ApiProperty({ description: "The start that applies: its own, or by default the campaign's", example: '2026-12-01T00:00:00.000Z' })
+  startAt: string;
 
-  @ApiProperty({ nullable: true, description: "Own end; null follows the campaign's", example: '2026-12-15T00:00:00.000Z' })
-  endAt: string | null;
+  @ApiProperty({ description: "The end that applies: its own, or by default the campaign's", example: '2026-12-15T00:00:00.000Z' })
+  endAt: string;
 
-  @ApiProperty({ description: 'The start that applies (own or campaign)', example: '2026-12-01T00:00:00.000Z' })
-  effectiveStartAt: string;
+  @ApiProperty({ nullable: true, description: "The line item's own start; null follows the campaign's (also when the campaign's changes)", example: null })
+  ownStartAt: string | null;
 
-  @ApiProperty({ description: 'The end that applies (own or campaign)', example: '2026-12-15T00:00:00.000Z' })
-  effectiveEndAt: string;
+  @ApiProperty({ nullable: true, description: "The line item's own end; null follows the campaign's", example: '2026-12-15T00:00:00.000Z' })
+  ownEndAt: string | null;
 
   @ApiProperty({ type: [FrequencyCapDto] })
   frequencyCaps: FrequencyCapDto[];

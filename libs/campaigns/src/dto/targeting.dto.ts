@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -23,6 +24,19 @@ import { HasUniqueItems, IsAboveProperty } from '../validation/validators';
 
 export const MAX_FREQUENCY_CAPS = 5;
 
+/** An optional, non-empty list of at most `maxSize` items; the decorators that follow check the items. */
+const OptionalList = (maxSize: number) => applyDecorators(IsOptional(), IsArray(), ArrayNotEmpty(), ArrayMaxSize(maxSize));
+
+/** An optional list of keywords: strings of 1..64 characters. */
+const KeywordList = (description: string, example: string[]) =>
+  applyDecorators(
+    ApiPropertyOptional({ description, type: [String], example }),
+    OptionalList(200),
+    IsString({ each: true }),
+    MinLength(1, { each: true }),
+    MaxLength(64, { each: true }),
+  );
+
 export class FrequencyCapDto {
   @ApiProperty({ description: 'Impressions allowed per listener in the period', minimum: 1, maximum: 1_000_000, example: 3 })
   @IsInt()
@@ -38,34 +52,13 @@ export class FrequencyCapDto {
 }
 
 export class KeywordsDto {
-  @ApiPropertyOptional({ description: 'At least one of these (lower-cased)', type: [String], example: ['running', 'fitness'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(64, { each: true })
+  @KeywordList('At least one of these (lower-cased)', ['running', 'fitness'])
   any?: string[];
 
-  @ApiPropertyOptional({ description: 'All of these', type: [String], example: ['summer'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(64, { each: true })
+  @KeywordList('All of these', ['summer'])
   all?: string[];
 
-  @ApiPropertyOptional({ description: 'None of these', type: [String], example: ['news'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(64, { each: true })
+  @KeywordList('None of these', ['news'])
   none?: string[];
 }
 
@@ -97,19 +90,13 @@ export class DaypartDto {
 /** Each field optional and ANDed with the others; the values of one field are ORed. Omit a field to not restrict on it. */
 export class TargetingDto {
   @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 country codes', type: [String], example: ['US', 'CA'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(COUNTRY_CODES.length)
+  @OptionalList(COUNTRY_CODES.length)
   @IsIn(COUNTRY_CODES, { each: true, message: 'countries must contain ISO 3166-1 alpha-2 codes such as US (upper case)' })
   @HasUniqueItems()
   countries?: string[];
 
   @ApiPropertyOptional({ description: 'Regions as the decision request sends them (ISO 3166-2 subdivision such as US-CA)', type: [String], example: ['US-CA', 'US-NY'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(500)
+  @OptionalList(500)
   @IsString({ each: true })
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 .-]{0,63}$/, { each: true, message: 'regions must contain region codes of 1..64 letters, digits, "-" or "."' })
   regions?: string[];
@@ -139,10 +126,7 @@ export class TargetingDto {
   genders?: string[];
 
   @ApiPropertyOptional({ description: 'Content genres (lower-cased)', type: [String], example: ['pop', 'indie'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(100)
+  @OptionalList(100)
   @IsString({ each: true })
   @MinLength(1, { each: true })
   @MaxLength(64, { each: true })
@@ -156,10 +140,7 @@ export class TargetingDto {
   keywords?: KeywordsDto;
 
   @ApiPropertyOptional({ type: [DaypartDto], description: 'When to serve, in the advertiser timezone' })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(28)
+  @OptionalList(28)
   @ValidateNested({ each: true })
   @Type(() => DaypartDto)
   dayparts?: DaypartDto[];

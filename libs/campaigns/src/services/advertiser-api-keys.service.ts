@@ -31,7 +31,8 @@ export class AdvertiserApiKeysService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const where: FindOptionsWhere<ApiKeyEntity> = { advertiserId };
     if (query.cursor) where.id = LessThan(query.cursor);
-    const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where, order: { id: 'DESC' }, take: limit + 1 });
+    const skip = !query.cursor && query.page ? (query.page - 1) * limit : 0;
+    const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where, order: { id: 'DESC' }, skip, take: limit + 1 });
     return toPage(rows, limit, (page) => page.map(toApiKeyDto));
   }
 

@@ -8,7 +8,7 @@ import { AdvertiserEntity } from '../entities/advertiser.entity';
 import { CampaignEntity } from '../entities/campaign.entity';
 import { checkIfMatch, isId, notFound } from '../http/errors';
 import { CatalogNotifier } from './catalog-notifier.service';
-import { DEFAULT_PAGE_SIZE, Page, auditOf, toPage, updateVersioned } from './persistence';
+import { Page, paginate, auditOf, toPage, updateVersioned } from './persistence';
 
 /** Advertisers: created by admin; an advertiser key sees and edits only its own. */
 @Injectable()
@@ -37,11 +37,10 @@ export class AdvertisersService {
   }
 
   async list(query: ListQueryDto, principal: Principal): Promise<Page<AdvertiserDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(AdvertiserEntity).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(limit + 1);
+    const qb = this.dataSource.getRepository(AdvertiserEntity).createQueryBuilder('a');
     if (scope !== undefined) qb.andWhere('a.id = :scope', { scope });
-    if (query.cursor) qb.andWhere('a.id < :cursor', { cursor: query.cursor });
+    const limit = paginate(qb, 'a', query);
     const rows = await qb.getMany();
     return toPage(rows, limit, (page) => page.map(toAdvertiserDto));
   }

@@ -10,7 +10,7 @@ import { StatusAction, campaignActivationProblems, transition } from '../status/
 import { AdvertisersService } from './advertisers.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
-import { DEFAULT_PAGE_SIZE, Page, auditOf, iso, toPage, updateVersioned } from './persistence';
+import { Page, paginate, auditOf, iso, toPage, updateVersioned } from './persistence';
 
 @Injectable()
 export class CampaignsService {
@@ -46,13 +46,12 @@ export class CampaignsService {
   }
 
   async list(query: CampaignListQueryDto, principal: Principal): Promise<Page<CampaignDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(CampaignEntity).createQueryBuilder('c').orderBy('c.id', 'DESC').limit(limit + 1);
+    const qb = this.dataSource.getRepository(CampaignEntity).createQueryBuilder('c');
     if (scope !== undefined) qb.andWhere('c.advertiser_id = :scope', { scope });
     if (query.advertiserId !== undefined) qb.andWhere('c.advertiser_id = :advertiserId', { advertiserId: query.advertiserId });
     if (query.status !== undefined) qb.andWhere('c.status = :status', { status: query.status });
-    if (query.cursor) qb.andWhere('c.id < :cursor', { cursor: query.cursor });
+    const limit = paginate(qb, 'c', query);
     return toPage(await qb.getMany(), limit, (rows) => rows.map(toCampaignDto));
   }
 

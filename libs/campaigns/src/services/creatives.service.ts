@@ -7,7 +7,7 @@ import { CreativeEntity } from '../entities/creative.entity';
 import { checkIfMatch, invalidField, isId, notFound } from '../http/errors';
 import { AdvertisersService } from './advertisers.service';
 import { CatalogNotifier } from './catalog-notifier.service';
-import { DEFAULT_PAGE_SIZE, Page, auditOf, isoOrNull, toPage, updateVersioned } from './persistence';
+import { Page, paginate, auditOf, isoOrNull, toPage, updateVersioned } from './persistence';
 
 /** Fields whose change puts a creative back in review: what the listener hears, sees or is sent to. */
 const REVIEWED_FIELDS = ['mediaUrl', 'clickThroughUrl', 'companionImageUrl'] as const;
@@ -50,14 +50,13 @@ export class CreativesService {
   }
 
   async list(query: CreativeListQueryDto, principal: Principal): Promise<Page<CreativeDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(CreativeEntity).createQueryBuilder('cr').orderBy('cr.id', 'DESC').limit(limit + 1);
+    const qb = this.dataSource.getRepository(CreativeEntity).createQueryBuilder('cr');
     if (scope !== undefined) qb.andWhere('cr.advertiser_id = :scope', { scope });
     if (query.advertiserId !== undefined) qb.andWhere('cr.advertiser_id = :advertiserId', { advertiserId: query.advertiserId });
     if (query.status !== undefined) qb.andWhere('cr.status = :status', { status: query.status });
     if (query.format !== undefined) qb.andWhere('cr.format = :format', { format: query.format });
-    if (query.cursor) qb.andWhere('cr.id < :cursor', { cursor: query.cursor });
+    const limit = paginate(qb, 'cr', query);
     return toPage(await qb.getMany(), limit, (rows) => rows.map(toCreativeDto));
   }
 

@@ -14,7 +14,7 @@ import { StatusAction, lineItemActivationProblems, transition } from '../status/
 import { CampaignsService } from './campaigns.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
-import { DEFAULT_PAGE_SIZE, Page, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
+import { Page, paginate, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
 
 interface Assignment {
   creativeId: string;
@@ -75,13 +75,12 @@ export class LineItemsService {
   }
 
   async list(query: LineItemListQueryDto, principal: Principal): Promise<Page<LineItemDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(LineItemEntity).createQueryBuilder('li').orderBy('li.id', 'DESC').limit(limit + 1);
+    const qb = this.dataSource.getRepository(LineItemEntity).createQueryBuilder('li');
     if (scope !== undefined) qb.andWhere('li.advertiser_id = :scope', { scope });
     if (query.campaignId !== undefined) qb.andWhere('li.campaign_id = :campaignId', { campaignId: query.campaignId });
     if (query.status !== undefined) qb.andWhere('li.status = :status', { status: query.status });
-    if (query.cursor) qb.andWhere('li.id < :cursor', { cursor: query.cursor });
+    const limit = paginate(qb, 'li', query);
     const rows = await qb.getMany();
     const page = toPage(rows, limit, (r) => r);
     return { data: await this.toDtos(this.dataSource.manager, page.data), next: page.next };
@@ -208,7 +207,7 @@ export class LineItemsService {
     return ids.map((creativeId) => ({ creativeId, weight: weights?.[creativeId] ?? 1 }));
   }
 
-  /** Line items as the API shows them: effective flight from the campaign, assignments with creative status; two queries per page. */
+  /** Line items as the API shows them: flight defaulted from the campaign, assignments with creative status; two queries per page. */
   private async toDtos(manager: EntityManager, rows: LineItemEntity[]): Promise<LineItemDto[]> {
     if (rows.length === 0) return [];
     const campaignIds = [...new Set(rows.map((r) => r.campaignId))];
@@ -236,10 +235,11 @@ export class LineItemsService {
         dailyBudgetMicros: li.dailyBudgetMicros,
         pacing: li.pacing,
         priority: li.priority,
-        startAt: isoOrNull(li.startAt),
-        endAt: isoOrNull(li.endAt),
-        effectiveStartAt: iso(li.startAt ?? campaign.startAt),
-        effectiveEndAt: iso(li.endAt ?? campaign.endAt),
+        // The contract's default: a line item without its own flight shows (and runs on) the campaign's.
+        startAt: iso(li.startAt ?? campaign.startAt),
+        endAt: iso(li.endAt ?? campaign.endAt),
+        ownStartAt: isoOrNull(li.startAt),
+        ownEndAt: isoOrNull(li.endAt),
         frequencyCaps: li.frequencyCaps,
         targeting: li.targeting as TargetingDto,
         creativeIds: creatives.map((c) => c.creativeId),

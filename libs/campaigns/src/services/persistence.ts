@@ -1,4 +1,5 @@
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ListQueryDto } from '../dto/common.dto';
 import { staleVersion } from '../http/errors';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -15,6 +16,18 @@ export interface Page<T> {
 export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (rows: R[]) => T[]): Page<T> {
   const pageRows = rows.slice(0, limit);
   return { data: map(pageRows), next: rows.length > limit ? pageRows[pageRows.length - 1].id : null };
+}
+
+/**
+ * Newest first, `limit + 1` rows after the cursor (or from the 1-based `page`), so that toPage can
+ * tell whether another page follows. Returns the page size.
+ */
+export function paginate<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string, query: ListQueryDto): number {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  qb.orderBy(`${alias}.id`, 'DESC').limit(limit + 1);
+  if (query.cursor) qb.andWhere(`${alias}.id < :cursor`, { cursor: query.cursor });
+  else if (query.page && query.page > 1) qb.offset((query.page - 1) * limit);
+  return limit;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
@@ -25,10 +26,27 @@ export function isIanaTimezone(value: unknown): boolean {
 export const HTTP_URL: NonNullable<Parameters<typeof IsUrl>[0]> = { protocols: ['http', 'https'], require_protocol: true, require_valid_protocol: true, require_tld: false };
 
 /** An ISO-8601 date-time with an explicit zone ("Z" or "+hh:mm"), so it cannot mean local time. */
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
+/** A real calendar date-time with a zone; Date.parse alone would roll 2026-02-30 over to March. */
 export function isZonedDateTime(value: unknown): boolean {
-  return typeof value === 'string' && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string') return false;
+  const m = DATE_TIME.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = m.slice(1);
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  return (
+    Number(month) >= 1 &&
+    Number(month) <= 12 &&
+    Number(day) >= 1 &&
+    Number(day) <= daysInMonth &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59 &&
+    !Number.isNaN(Date.parse(value))
+  );
 }
 
 function simple(name: string, check: (value: unknown, args: ValidationArguments) => boolean, message: string, options?: ValidationOptions) {
@@ -40,8 +58,21 @@ export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrenc
 
 export const IsIanaTimezone = (options?: ValidationOptions) => simple('isIanaTimezone', isIanaTimezone, 'must be an IANA timezone such as Europe/Paris or UTC', options);
 
-export const IsZonedDateTime = (options?: ValidationOptions) =>
-  simple('isZonedDateTime', isZonedDateTime, 'must be an ISO-8601 date-time with a zone, e.g. 2026-01-01T00:00:00Z', options);
+/**
+ * API times are UTC: a date alone means its midnight UTC and a date-time without a zone is read as
+ * UTC, so neither can silently take the server's local time.
+ */
+export function toUtcDateTime(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(value)) return `${value}Z`;
+  return value;
+}
+
+export const IsZonedDateTime = (options?: ValidationOptions) => (object: object, propertyName: string) => {
+  Transform(({ value }) => toUtcDateTime(value))(object, propertyName);
+  simple('isZonedDateTime', isZonedDateTime, 'must be an ISO-8601 date-time, e.g. 2026-01-01T00:00:00Z (UTC unless a zone is given)', options)(object, propertyName);
+};
 
 /** A money amount in micros: a positive integer that JSON and JS numbers hold exactly. */
 export const IsMicros = (options?: ValidationOptions) =>

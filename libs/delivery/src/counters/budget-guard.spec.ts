@@ -34,10 +34,12 @@ describe('budget guard (real Redis, concurrent replicas)', () => {
     replicas.push(await testRedis());
     for (let i = 1; i < 4; i++) replicas.push(await testRedis(replicas[0].prefix));
     services = replicas.map((r) => new DeliveryCountersService(r, clock));
+    await Promise.all(services.map((s) => s.whenReady()));
     await services[0].markRestored();
   });
 
   afterEach(async () => {
+    for (const s of services) s.onApplicationShutdown();
     for (const r of replicas.splice(1)) await r.onApplicationShutdown();
     await replicas.pop()!.cleanup();
   });

@@ -35,11 +35,9 @@ export class CounterKeys {
     return this.redis.key('dlv', 'fp', lineItemId, userId);
   }
 
-  /** The 8 keys of the per-candidate and per-event scripts, in their order. */
-  scriptKeys(lineItemId: string, campaignId: string, userId: string): string[] {
-    const li = this.lineItem(lineItemId);
-    const cp = this.campaign(campaignId);
-    return [li, `${li}:q`, `${li}:r`, cp, `${cp}:q`, `${cp}:r`, this.impressions(lineItemId, userId), this.pending(lineItemId, userId)];
+  /** The prefix the Lua scripts build the keys above from (keysOf in counters.lua.ts). */
+  scriptPrefix(): string {
+    return `${this.redis.key('dlv')}:`;
   }
 
   /** Glob matching every counter key of this deployment (for restore after a partial loss). */

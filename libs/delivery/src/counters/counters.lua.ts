@@ -2,7 +2,7 @@
  * Lua scripts of DeliveryCountersService. Redis runs each atomically, which is what makes budgets
  * and frequency caps hold across API replicas: a decision checks and reserves in one step, so two
  * replicas can never both take the last bit of a budget. Amounts are integer milli-micros; numbers
- * go back to Redis through fmt() because Lua's default number formatting switches to exponent
+ * go back to Redis through () because Lua's default number formatting switches to exponent
  * notation above 1e14.
  *
  * An "account" (line item or campaign) is a hash with
@@ -14,45 +14,13 @@
  * decision time (released by the event they anticipate, or dropped when the window passes).
  */
 const PRELUDE = `
-local function fmt(x) return string.format('%d', x) end
 local function num(x) return tonumber(x or '0') or 0 end
-
--- Drops reservation buckets older than the window from an account's outstanding total.
-local function advance(h, r, nowB, win)
-  local oldest = nowB - win + 1
-  local q = tonumber(redis.call('HGET', h, 'resQ'))
-  if not q then
-    redis.call('HSET', h, 'resQ', fmt(oldest), 'res', '0')
-    return
-  end
-  if q >= oldest then return end
-  if oldest - q > win then
-    redis.call('DEL', r)
-    redis.call('HSET', h, 'res', '0', 'resQ', fmt(oldest))
-    return
-  end
-  local sub = 0
-  for b = q, oldest - 1 do
-    local v = redis.call('HGET', r, fmt(b))
-    if v then
-      sub = sub + tonumber(v)
-      redis.call('HDEL', r, fmt(b))
-    end
-  end
-  local res = num(redis.call('HGET', h, 'res')) - sub
-  if res < 0 then res = 0 end
-  redis.call('HSET', h, 'res', fmt(res), 'resQ', fmt(oldest))
-end
-
--- Recomputes "today" from the quarter-hour buckets when the local day changed.
-local function rollDay(h, q, dayQ)
-  if num(redis.call('HGET', h, 'dayQ')) == dayQ and redis.call('HEXISTS', h, 'dayQ') == 1 then return end
-  local sum = 0
-  local all = redis.call('HGETALL', q)
-  for i = 1, #all, 2 do
-    if tonumber(all[i]) >= dayQ then sum = sum + tonumber(all[i + 1]) end
-  end
-  redis.call('HSET', h, 'dayQ', fmt(dayQ), 'today', fmt(sum))
+-- Keys are built here from the deployment's prefix (see counter-keys.ts) rather than sent: eight long
+-- keys per candidate made up most of a decision's bytes on the wire. On Redis Cluster the prefix would
+-- carry a hash tag so that all delivery counters share one slot.
+local function keysOf(p, li, cp, user)
+  local l, c = p .. 'li:' .. li, p .. 'cp:' .. cp
+  return l, l .. ':q', l .. ':r', c, c .. ':q', c .. ':r', p .. 'fc:' .. li .. ':' .. user, p .. 'fp:' .. li .. ':' .. user
 end
 `;
 
@@ -60,11 +28,14 @@ end
  * Walks candidates best first and selects up to `slots` of them, reserving each selection's expected
  * cost against the line item's budget, its daily budget and its campaign's budget, and holding a
  * pending impression against each frequency cap. Returns one verdict per candidate walked.
+ * Written for few Redis calls: an account is read with one HMGET and written back with one HSET.
  *
- * KEYS[1] restore marker; then 8 per candidate: li, li:q, li:r, cp, cp:q, cp:r, fc (impressions), fp (pending)
- * ARGV: now, slots, n, bucketMs, windowBuckets, pendingMs, tailFraction, decision ids (slots of them),
- *       then 12 per candidate: price, reserve, budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n,
- *       target, allowance, random, caps "max:periodMs,...", capTtlSeconds
+ * KEYS[1] restore marker
+ * ARGV: now, slots, n, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"),
+ *       user id, decision ids (slots of them), then one per candidate, its fields separated by spaces
+ *       (one string is far cheaper to send than fourteen): line item id, campaign id, price, reserve,
+ *       budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n, target, allowance, random,
+ *       caps "max:periodMs,..." or "-", capTtlSeconds
  */
 export const RESERVE_LUA = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_restored'} end
@@ -75,51 +46,96 @@ local bucketMs = tonumber(ARGV[4])
 local win = tonumber(ARGV[5])
 local pendingMs = tonumber(ARGV[6])
 local tail = tonumber(ARGV[7])
+local prefix, user = ARGV[8], ARGV[9]
 local ids = {}
-for i = 1, slots do ids[i] = ARGV[7 + i] end
-local base = 7 + slots
+for i = 1, slots do ids[i] = ARGV[9 + i] end
+local base = 9 + slots
 local nowB = math.floor(now / bucketMs)
+local oldest = nowB - win + 1
+local bucket = nowB
+local ttl = ((2 * win + 2) * bucketMs)
+
+-- Reads an account, dropping lapsed reservation buckets and recomputing "today" when the local day
+-- changed. Returns a table with spent, today, res and whether resQ/dayQ need writing back.
+local function account(h, q, r, dayQ)
+  local v = redis.call('HMGET', h, 'spent', 'today', 'res', 'resQ', 'dayQ')
+  local a = { spent = num(v[1]), today = num(v[2]), res = num(v[3]), resQ = tonumber(v[4]), dayQ = tonumber(v[5]), dirty = false }
+  if not a.resQ then
+    a.res, a.resQ, a.dirty = 0, oldest, true
+  elseif a.resQ < oldest then
+    if oldest - a.resQ > win then
+      redis.call('DEL', r)
+      a.res = 0
+    else
+      local fields = {}
+      for b = a.resQ, oldest - 1 do fields[#fields + 1] = b end
+      local lapsed = redis.call('HMGET', r, unpack(fields))
+      for i = 1, #lapsed do
+        if lapsed[i] then a.res = a.res - tonumber(lapsed[i]) end
+      end
+      redis.call('HDEL', r, unpack(fields))
+      if a.res < 0 then a.res = 0 end
+    end
+    a.resQ, a.dirty = oldest, true
+  end
+  if a.dayQ ~= dayQ then
+    local sum = 0
+    local all = redis.call('HGETALL', q)
+    for i = 1, #all, 2 do
+      if tonumber(all[i]) >= dayQ then sum = sum + tonumber(all[i + 1]) end
+    end
+    a.today, a.dayQ, a.dirty = sum, dayQ, true
+  end
+  return a
+end
+
+local function save(h, a, force, ...)
+  if force or a.dirty then
+    redis.call('HSET', h, 'res', a.res, 'resQ', a.resQ, 'dayQ', a.dayQ, 'today', a.today, ...)
+  end
+end
+
+local function hold(r, amount)
+  -- The first reservation of a bucket refreshes the hash's expiry (once per bucket is enough).
+  if redis.call('HINCRBY', r, bucket, amount) == amount then redis.call('PEXPIRE', r, ttl) end
+end
+
 local out = {}
 local chosen = 0
 for j = 1, n do
   if chosen >= slots then break end
-  local k = 1 + (j - 1) * 8
-  local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7], KEYS[k + 8]
-  local a = base + (j - 1) * 12
-  local price, reserve, budget = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local daily, campBudget, dayQ = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
-  local basis, target, allowance, rnd = ARGV[a + 7], tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9]), tonumber(ARGV[a + 10])
-  local caps, capTtl = ARGV[a + 11], ARGV[a + 12]
+  local f = {}
+  for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
+  local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
+  local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
+  local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
+  local caps, capTtl = f[13], f[14]
 
-  advance(liH, liR, nowB, win)
-  rollDay(liH, liQ, dayQ)
-  local st = redis.call('HMGET', liH, 'spent', 'today', 'res')
-  local spent, today, res = num(st[1]), num(st[2]), num(st[3])
+  local li = account(liH, liQ, liR, dayQ)
+  local cp = nil
   local verdict = false
   local inTail = false
-  if spent + res + price > budget then
+  if li.spent + li.res + price > budget then
     verdict = 'budget_exhausted'
-  elseif daily >= 0 and today + res + price > daily then
+  elseif daily >= 0 and li.today + li.res + price > daily then
     verdict = 'daily_budget_exhausted'
   else
-    if budget - spent - res - price < tail * budget then inTail = true end
-    if daily >= 0 and daily - today - res - price < tail * daily then inTail = true end
+    if budget - li.spent - li.res - price < tail * budget then inTail = true end
+    if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
     if campBudget >= 0 then
-      advance(cpH, cpR, nowB, win)
-      local cs = redis.call('HMGET', cpH, 'spent', 'res')
-      local cSpent, cRes = num(cs[1]), num(cs[2])
-      if cSpent + cRes + price > campBudget then
+      cp = account(cpH, cpQ, cpR, dayQ)
+      if cp.spent + cp.res + price > campBudget then
         verdict = 'campaign_budget_exhausted'
-      elseif campBudget - cSpent - cRes - price < tail * campBudget then
+      elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
         inTail = true
       end
     end
   end
-  if not verdict and caps ~= '' then
-    redis.call('ZREMRANGEBYSCORE', fp, '-inf', fmt(now - pendingMs))
-    local pending = redis.call('ZCARD', fp)
+  if not verdict and caps ~= '-' then
+    local pending = redis.call('ZCOUNT', fp, (now - pendingMs), '+inf')
     for max, period in string.gmatch(caps, '(%d+):(%d+)') do
-      local seen = redis.call('ZCOUNT', fc, fmt(now - tonumber(period)), '+inf')
+      local seen = redis.call('ZCOUNT', fc, (now - tonumber(period)), '+inf')
       if seen + pending >= tonumber(max) then
         verdict = 'frequency_capped'
         break
@@ -127,32 +143,34 @@ for j = 1, n do
     end
   end
   if not verdict and basis ~= 'n' then
-    local actual = spent + res
-    if basis == 'd' then actual = today + res end
+    local actual = li.spent + li.res
+    if basis == 'd' then actual = li.today + li.res end
     if actual > target and rnd >= 1 - (actual - target) / allowance then verdict = 'paced' end
   end
   if verdict then
     out[j] = verdict
+    save(liH, li, false)
+    if cp then save(cpH, cp, false) end
   else
     chosen = chosen + 1
     out[j] = 'selected'
     -- Near the end of a budget a CPC/CPCL decision holds a whole event's price, not its expectation,
     -- so that a run of lucky clicks cannot push delivery past the budget.
-    local hold = reserve
-    if inTail and hold < price then hold = price end
-    local ttl = fmt((2 * win + 2) * bucketMs)
-    redis.call('HINCRBY', liR, fmt(nowB), fmt(hold))
-    redis.call('PEXPIRE', liR, ttl)
-    redis.call('HINCRBY', liH, 'res', fmt(hold))
-    redis.call('HSET', liH, 'capTtl', capTtl)
-    if campBudget < 0 then advance(cpH, cpR, nowB, win) end
-    rollDay(cpH, cpQ, dayQ)
-    redis.call('HINCRBY', cpR, fmt(nowB), fmt(hold))
-    redis.call('PEXPIRE', cpR, ttl)
-    redis.call('HINCRBY', cpH, 'res', fmt(hold))
-    if caps ~= '' then
-      redis.call('ZADD', fp, fmt(now), ids[chosen])
-      redis.call('PEXPIRE', fp, fmt(pendingMs))
+    local amount = reserve
+    if inTail and amount < price then amount = price end
+    hold(liR, amount)
+    li.res = li.res + amount
+    save(liH, li, true, 'capTtl', capTtl)
+    -- Campaign reservations only matter against a campaign budget.
+    if cp then
+      hold(cpR, amount)
+      cp.res = cp.res + amount
+      save(cpH, cp, true)
+    end
+    if caps ~= '-' then
+      redis.call('ZADD', fp, now, ids[chosen])
+      -- No trimming needed: pending decisions count against the cap, so the set stays within it.
+      redis.call('PEXPIRE', fp, pendingMs)
     end
   end
 end
@@ -162,10 +180,10 @@ return out
 /**
  * Applies one measured event: spend (lifetime, per quarter hour, today), observed counts, release
  * of the decision's reservation (CPM impressions), and the listener's impression for frequency caps.
+ * A reservation bucket that already lapsed is simply gone, so releasing needs no window bookkeeping.
  *
- * KEYS: li, li:q, li:r, cp, cp:q, cp:r, fc, fp
  * ARGV: event, costMilli, releaseMilli, occurredMs, issuedMs, decisionId, now, bucketMs, windowBuckets,
- *       quarterMs, recentQuarters, defaultCapTtlSeconds
+ *       quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, line item id, campaign id, user id
  */
 export const APPLY_LUA = `${PRELUDE}
 local event = ARGV[1]
@@ -173,17 +191,17 @@ local cost, release, occurred, issued = tonumber(ARGV[2]), tonumber(ARGV[3]), to
 local decisionId = ARGV[6]
 local now, bucketMs, win = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local quarterMs, recent, defaultTtl = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local KEYS = { keysOf(ARGV[13], ARGV[14], ARGV[15], ARGV[16]) }
 local nowQ = math.floor(now / quarterMs)
-local nowB = math.floor(now / bucketMs)
 
 local function addSpend(h, q)
-  redis.call('HINCRBY', h, 'spent', fmt(cost))
+  redis.call('HINCRBY', h, 'spent', cost)
   local eq = math.floor(occurred / quarterMs)
   if eq < nowQ - recent or eq > nowQ + 4 then return end
-  redis.call('HINCRBY', q, fmt(eq), fmt(cost))
-  redis.call('PEXPIRE', q, fmt((recent + 8) * quarterMs))
+  redis.call('HINCRBY', q, eq, cost)
+  redis.call('PEXPIRE', q, ((recent + 8) * quarterMs))
   local dq = redis.call('HGET', h, 'dayQ')
-  if dq and eq >= tonumber(dq) then redis.call('HINCRBY', h, 'today', fmt(cost)) end
+  if dq and eq >= tonumber(dq) then redis.call('HINCRBY', h, 'today', cost) end
   if redis.call('HLEN', q) > recent + 8 then
     local keys = redis.call('HKEYS', q)
     for i = 1, #keys do
@@ -193,13 +211,12 @@ local function addSpend(h, q)
 end
 
 local function releaseReservation(h, r)
-  advance(h, r, nowB, win)
-  local b = fmt(math.floor(issued / bucketMs))
+  local b = (math.floor(issued / bucketMs))
   local v = num(redis.call('HGET', r, b))
   if v <= 0 then return end
   local d = math.min(v, release)
-  redis.call('HINCRBY', r, b, fmt(-d))
-  if redis.call('HINCRBY', h, 'res', fmt(-d)) < 0 then redis.call('HSET', h, 'res', '0') end
+  redis.call('HINCRBY', r, b, (-d))
+  if redis.call('HINCRBY', h, 'res', (-d)) < 0 then redis.call('HSET', h, 'res', '0') end
 end
 
 if cost > 0 then
@@ -215,9 +232,9 @@ if event == 'impression' then
   redis.call('ZREM', KEYS[8], decisionId)
   local ttl = tonumber(redis.call('HGET', KEYS[1], 'capTtl') or defaultTtl)
   if ttl > 0 then
-    redis.call('ZADD', KEYS[7], fmt(occurred), decisionId)
-    redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', fmt(now - ttl * 1000))
-    redis.call('PEXPIRE', KEYS[7], fmt(ttl * 1000))
+    redis.call('ZADD', KEYS[7], occurred, decisionId)
+    redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', (now - ttl * 1000))
+    redis.call('PEXPIRE', KEYS[7], (ttl * 1000))
   end
 elseif event == 'click' then
   redis.call('HINCRBY', KEYS[1], 'clicks', 1)

@@ -57,10 +57,12 @@ describe('DeliveryCountersService (real Redis)', () => {
     redis = await testRedis();
     clock = new ManualClock(T0);
     counters = new DeliveryCountersService(redis, clock);
+    await counters.whenReady();
     await counters.markRestored();
   });
 
   afterEach(async () => {
+    counters.onApplicationShutdown();
     await redis.cleanup();
   });
 
@@ -193,6 +195,7 @@ describe('DeliveryCountersService (real Redis)', () => {
     const other = await testRedis(redis.prefix);
     try {
       const replica = new DeliveryCountersService(other, clock);
+      await replica.whenReady();
       const c = candidate({ frequencyCaps: [{ maxImpressions: 2, periodSeconds: 3600 }, { maxImpressions: 3, periodSeconds: 86400 }] });
       const first = await serve(1, c, 'listener');
       const second = await replica.reserve({ userId: 'listener', decisionIds: ['r-1'], candidates: [c] });
@@ -212,6 +215,7 @@ describe('DeliveryCountersService (real Redis)', () => {
       expect(await serve(1, c, 'listener')).toHaveLength(0);
       clock.advance(86400_000);
       expect(await serve(1, c, 'listener')).toHaveLength(1);
+      replica.onApplicationShutdown();
     } finally {
       await other.onApplicationShutdown();
     }
@@ -240,9 +244,11 @@ describe('DeliveryCountersService (real Redis)', () => {
   it('restores spend, today, caps and rates after Redis lost them, with a reservation for in-flight decisions', async () => {
     const c = candidate({ budgetMilliMicros: 100 * 2_000_000, frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] });
     // Redis "loses everything" of this deployment: every key under the test's prefix is deleted.
+    counters.onApplicationShutdown();
     await redis.cleanup();
     redis = await testRedis(redis.prefix);
     counters = new DeliveryCountersService(redis, clock);
+    await counters.whenReady();
     expect(await counters.needsRestore()).toBe(true);
     const q = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;
     await counters.restore({

@@ -25,13 +25,15 @@ export class ReportQueryDto {
   @MaxLength(64)
   lineItemId?: string;
 
-  @ApiProperty({ description: 'Start, inclusive: a whole UTC hour (ISO-8601, e.g. 2026-11-01T00:00:00Z or 2026-11-01)', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Start, inclusive (ISO-8601 date or date-time); rounded down to the hour. Default: 30 days before `to`', example: '2026-11-01T00:00:00Z' })
+  @IsOptional()
   @IsISO8601({ strict: true })
-  from: string;
+  from?: string;
 
-  @ApiProperty({ description: 'End, exclusive: a whole UTC hour after `from`', example: '2026-12-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'End, exclusive (ISO-8601 date or date-time); rounded up to the hour. Default: the end of the current hour', example: '2026-12-01T00:00:00Z' })
+  @IsOptional()
   @IsISO8601({ strict: true })
-  to: string;
+  to?: string;
 
   @ApiPropertyOptional({ enum: GRANULARITIES, default: 'total', example: 'day', description: 'One row per hour, per UTC day, or one for the whole range' })
   @IsOptional()

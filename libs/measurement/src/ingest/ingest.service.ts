@@ -9,7 +9,9 @@ import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
 import { BeaconInput, ClassifiedEvent, classifyBeacon, userHashOf } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';
-import { decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
+
+const noop = () => undefined;
 
 /** Verified tokens kept: a decision's token comes back with each of its events (impression .. complete). */
 const MAX_CACHED_TOKENS = 100_000;
@@ -38,6 +40,8 @@ export class IngestService {
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
   private readonly ttlSeconds: number;
   private readonly verified = new Map<string, { verdict: TokenVerdict; userHash: string; until: number }>();
+  /** Per decision: the submissions of this process still writing its impression or start. */
+  private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     config: ApiConfig,
@@ -59,9 +63,12 @@ export class IngestService {
       const { verdict, userHash } = this.verify(input.token, receivedAt);
       return classifyBeacon(input, verdict, receivedAt, this.hashSalt, userHash);
     });
+    await this.prerequisitesCommitted(classified);
+    const submitted = this.committer.submit(classified);
+    this.holdPrerequisites(classified, submitted);
     let outcomes: EventOutcome[];
     try {
-      outcomes = await this.committer.submit(classified);
+      outcomes = await submitted;
     } catch (err) {
       const why = err instanceof GroupCommitOverloadedError ? err.message : (err as Error).message;
       throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
@@ -82,6 +89,36 @@ export class IngestService {
     const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
     this.verified.set(token, entry);
     return entry;
+  }
+
+  /**
+   * Beacons a player fires at once (impression, quartiles, click) reach this process in separate
+   * requests that may land in different, concurrently written batches; a quartile's sequence check
+   * would then miss its impression. So an event that needs a prerequisite first waits for the
+   * submissions of this process still writing that decision's impression or start. Waits point only at
+   * submissions registered earlier, so they cannot form a cycle.
+   */
+  private async prerequisitesCommitted(events: ClassifiedEvent[]): Promise<void> {
+    const waits = new Set<Promise<unknown>>();
+    for (const e of events) {
+      const pending = e.claims && NEEDS_IMPRESSION.has(e.event) ? this.prerequisitesInFlight.get(e.claims.decisionId) : undefined;
+      if (pending) waits.add(pending);
+    }
+    if (waits.size > 0) await Promise.all(waits);
+  }
+
+  private holdPrerequisites(events: ClassifiedEvent[], submitted: Promise<unknown>): void {
+    const settled = submitted.then(noop, noop);
+    for (const e of events) {
+      if (!e.claims || (e.event !== 'impression' && e.event !== 'start')) continue;
+      const id = e.claims.decisionId;
+      const previous = this.prerequisitesInFlight.get(id);
+      const entry = previous ? Promise.all([previous, settled]) : settled;
+      this.prerequisitesInFlight.set(id, entry);
+      void entry.then(() => {
+        if (this.prerequisitesInFlight.get(id) === entry) this.prerequisitesInFlight.delete(id);
+      });
+    }
   }
 
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {

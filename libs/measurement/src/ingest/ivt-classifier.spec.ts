@@ -1,5 +1,5 @@
 import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
-import { classifyBeacon, userHashOf } from './ivt-classifier';
+import { GENERIC_CLIENT_PATTERNS, classifyBeacon, userHashOf } from './ivt-classifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123';
 const codec = new TrackingTokenCodec(SECRET, 3600);
@@ -56,6 +56,11 @@ describe('IVT classifier (per beacon)', () => {
     const token = codec.sign(claims());
     expect(classify(token, { userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' }).reason).toBe('bot');
     expect(classify(token, { userAgent: 'curl/8.5.0' }).reason).toBe('bot');
+    expect(classify(token, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36' }).reason).toBe('bot');
+    // Player HTTP stacks and server-side ad insertion are not bots.
+    for (const userAgent of ['okhttp/4.12.0', 'node', 'undici', 'axios/1.7.2', 'Go-http-client/1.1', 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X)']) {
+      expect(classify(token, { userAgent }).reason).toBeUndefined();
+    }
     expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
     expect(classify(token).reason).toBeUndefined();
   });
@@ -72,5 +77,12 @@ describe('IVT classifier (per beacon)', () => {
     expect(classify(codec.sign(claims({ country: 'usa' }))).reason).toBe('malformed');
     expect(classify(codec.sign(claims({ userId: 'x'.repeat(129) }))).reason).toBe('malformed');
     expect(classify(codec.sign(claims({ decisionId: 'nope' }))).reason).toBe('malformed');
+  });
+});
+
+describe('bot list', () => {
+  it('leaves out only patterns that isbot really has (a renamed one would silently come back)', () => {
+    const { list } = require('isbot') as { list: string[] };
+    for (const pattern of GENERIC_CLIENT_PATTERNS) expect(list).toContain(pattern);
   });
 });

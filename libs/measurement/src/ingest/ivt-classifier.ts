@@ -1,7 +1,22 @@
 import type { TokenVerdict, TrackingClaims } from '@app/delivery';
 import { createHash, hash } from 'node:crypto';
-import { isbot } from 'isbot';
+import { createIsbotFromList, list as isbotList } from 'isbot';
 import type { EventType, InvalidReason } from '../events/event-types';
+
+/**
+ * isbot's catch-alls that flag every plain HTTP library ("name/1.2", a URL in the UA, Node.js). Audio
+ * players and server-side ad insertion fire beacons with exactly such clients (ExoPlayer's okhttp,
+ * Node and Go services), so they are left out; crawlers, spiders, headless browsers, monitors and
+ * scripting tools (curl, wget, python) stay bots.
+ */
+export const GENERIC_CLIENT_PATTERNS = new Set([
+  String.raw`^[\w \.\-\(?:\):%]+(?:/v?\d+(?:\.\d+)?(?:\.\d{1,10})*?)?(?:,|$)`,
+  '(?<!lib)http',
+  'node\\b',
+  String.raw`^[\w\-]+/[\w]+$`,
+  String.raw`^\w+/[\w\(\)]*$`,
+]);
+const isKnownBot = createIsbotFromList(isbotList.filter((pattern) => !GENERIC_CLIENT_PATTERNS.has(pattern)));
 
 /** A beacon after the checks that need nothing but the request itself. */
 export interface ClassifiedEvent {
@@ -113,6 +128,6 @@ export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receiv
   const occurredAt = Math.min(Math.max(reported, issuedAtMs), receivedAt);
   let reason: InvalidReason | undefined;
   if (!verdict.ok) reason = 'expired';
-  else if (input.userAgent && isbot(input.userAgent)) reason = 'bot';
+  else if (input.userAgent && isKnownBot(input.userAgent)) reason = 'bot';
   return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHash ?? userHashOf(claims.userId), ipHash, uaHash };
 }

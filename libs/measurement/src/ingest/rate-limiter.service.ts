@@ -2,10 +2,11 @@ import { RedisService } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EventType } from '../events/event-types';
 
-/** Most valid impressions one listener can produce in a minute of event time (ads are seconds long). */
-export const MAX_IMPRESSIONS_PER_USER_MINUTE = 20;
+/** Most valid impressions one listener can produce in a minute of event time: audio ads last 15-30 s, so
+ * even skipped pods stay far below; anything above is a script, not a listener. */
+export const MAX_IMPRESSIONS_PER_USER_MINUTE = 120;
 /** Most valid clicks one listener can produce in a minute of event time. */
-export const MAX_CLICKS_PER_USER_MINUTE = 10;
+export const MAX_CLICKS_PER_USER_MINUTE = 60;
 
 const LIMITS: Partial<Record<EventType, number>> = { impression: MAX_IMPRESSIONS_PER_USER_MINUTE, click: MAX_CLICKS_PER_USER_MINUTE };
 const WINDOW_MS = 60_000;

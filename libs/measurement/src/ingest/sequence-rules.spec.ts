@@ -47,6 +47,11 @@ describe('sequence rules', () => {
     expect(Object.fromEntries(sequenceViolations(batch, new Map(), 1000))).toEqual({ 2: 'no_prior_impression' });
   });
 
+  it('finds prerequisites anywhere in the batch: beacons fired at once arrive in any order', () => {
+    const batch = [c(D1, 'complete', 500), c(D1, 'click', 400), c(D1, 'firstQuartile', 300), c(D1, 'start', 200), c(D1, 'impression', 100), c(D2, 'complete', 0), c(D2, 'impression', 5000)];
+    expect(Object.fromEntries(sequenceViolations(batch, new Map(), 1000))).toEqual({ 5: 'no_prior_impression' });
+  });
+
   it('looks up only decisions with events that need a prerequisite', () => {
     expect(decisionsNeedingLookup([c(D1, 'impression', 0), c(D1, 'start', 0), c(D2, 'click', 0), c('d3', 'complete', 0, false)])).toEqual([D2]);
   });

@@ -20,7 +20,8 @@ export interface SequenceCandidate {
 /** Clock skew tolerated between two events of one decision (API replicas' clocks, player clocks), ms. */
 export const SEQUENCE_TOLERANCE_MS = 1000;
 
-const NEEDS_IMPRESSION = new Set<EventType>(['firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click']);
+/** Events that need a prior impression (complete also a prior start). */
+export const NEEDS_IMPRESSION: ReadonlySet<EventType> = new Set<EventType>(['firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click']);
 
 /** Decisions whose stored impression/start must be looked up for this batch (one query for all). */
 export function decisionsNeedingLookup(candidates: SequenceCandidate[]): string[] {
@@ -31,8 +32,9 @@ export function decisionsNeedingLookup(candidates: SequenceCandidate[]): string[
 
 /**
  * Impossible sequences: a quartile, complete or click with no valid impression before it, and a
- * complete with no valid start before it. Prerequisites come from MySQL or from earlier events of the
- * same batch (players that queued offline send a decision's events together, in order). A stored
+ * complete with no valid start before it. "Before" is by event time (within the tolerance), not by
+ * position: prerequisites come from MySQL or from anywhere in the same batch, since players that queued
+ * offline send a decision's events together and beacons fired at once arrive in any order. A stored
  * prerequisite wins over one in the batch, since the batch copy will then be a duplicate.
  * `start` needs no impression: players fire both at once, and they may race.
  * Returns the reason per candidate index; absent means the sequence is fine.
@@ -40,25 +42,23 @@ export function decisionsNeedingLookup(candidates: SequenceCandidate[]): string[
 export function sequenceViolations(candidates: SequenceCandidate[], stored: StoredPrerequisites, toleranceMs = SEQUENCE_TOLERANCE_MS): Map<number, InvalidReason> {
   const violations = new Map<number, InvalidReason>();
   const inBatch = new Map<string, { impression?: StoredPrerequisite; start?: StoredPrerequisite }>();
+  for (const c of candidates) {
+    if (c.event !== 'impression' && c.event !== 'start') continue;
+    const entry = inBatch.get(c.decisionId) ?? {};
+    // Only the first copy counts: later copies in the batch are duplicates.
+    if (!entry[c.event]) entry[c.event] = { valid: c.valid, occurredAt: c.occurredAt };
+    inBatch.set(c.decisionId, entry);
+  }
   const prerequisite = (decisionId: string, kind: 'impression' | 'start'): StoredPrerequisite | undefined =>
     stored.get(decisionId)?.[kind] ?? inBatch.get(decisionId)?.[kind];
   const satisfied = (p: StoredPrerequisite | undefined, occurredAt: number) => !!p && p.valid && p.occurredAt <= occurredAt + toleranceMs;
 
   candidates.forEach((c, index) => {
-    let valid = c.valid;
-    if (valid && NEEDS_IMPRESSION.has(c.event) && !satisfied(prerequisite(c.decisionId, 'impression'), c.occurredAt)) {
+    if (!c.valid) return;
+    if (NEEDS_IMPRESSION.has(c.event) && !satisfied(prerequisite(c.decisionId, 'impression'), c.occurredAt)) {
       violations.set(index, 'no_prior_impression');
-      valid = false;
-    }
-    if (valid && c.event === 'complete' && !satisfied(prerequisite(c.decisionId, 'start'), c.occurredAt)) {
+    } else if (c.event === 'complete' && !satisfied(prerequisite(c.decisionId, 'start'), c.occurredAt)) {
       violations.set(index, 'complete_before_start');
-      valid = false;
-    }
-    if (c.event === 'impression' || c.event === 'start') {
-      const entry = inBatch.get(c.decisionId) ?? {};
-      // Only the first copy counts: later copies in the batch are duplicates.
-      if (!entry[c.event]) entry[c.event] = { valid, occurredAt: c.occurredAt };
-      inBatch.set(c.decisionId, entry);
     }
   });
   return violations;

@@ -9,6 +9,7 @@ const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** Longest range of one report, and of an hourly one (rows stay bounded). */
 const MAX_RANGE_DAYS = 400;
+const DEFAULT_RANGE_DAYS = 30;
 const MAX_HOURLY_RANGE_DAYS = 93;
 
 export type ReportScope = { kind: 'advertiser' | 'campaign' | 'lineItem'; id: string };
@@ -68,8 +69,10 @@ export class ReportService {
         details: [{ field: given.length > 1 ? given.join(',') : 'advertiserId', problems: ['exactly one of advertiserId, campaignId, lineItemId is required'] }],
       });
     }
-    const from = wholeHour(query.from, 'from');
-    const to = wholeHour(query.to, 'to');
+    // Rollups are hourly: the range widens to whole hours (the answer says which), and defaults to
+    // the last 30 days up to the end of the current hour.
+    const to = query.to !== undefined ? toHour(query.to, 'to', Math.ceil) : new Date(Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS);
+    const from = query.from !== undefined ? toHour(query.from, 'from', Math.floor) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * 24 * HOUR_MS);
     if (to <= from) throw fieldError('to', 'must be after from');
     const granularity = query.granularity ?? 'total';
     const days = (to.getTime() - from.getTime()) / (24 * HOUR_MS);
@@ -178,11 +181,10 @@ function fieldError(field: string, problem: string): BadRequestException {
   return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
 }
 
-function wholeHour(value: string, field: string): Date {
+function toHour(value: string, field: string, round: (hours: number) => number): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime())) throw fieldError(field, 'must be an ISO-8601 date-time');
-  if (date.getTime() % HOUR_MS !== 0) throw fieldError(field, 'must be a whole UTC hour (reports are hourly), e.g. 2026-11-01T00:00:00Z');
-  return date;
+  return new Date(round(date.getTime() / HOUR_MS) * HOUR_MS);
 }
 
 function periodOf(value: string | Date | null | undefined, granularity: Granularity): string | undefined {

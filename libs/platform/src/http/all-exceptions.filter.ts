@@ -50,7 +50,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       delete extra.statusCode;
       delete extra.message;
       delete extra.error;
-      return { ...extra, ...base, message: message ?? describeHealth(r) ?? exception.message };
+      return { ...base, message: message ?? describeHealth(r) ?? exception.message, ...extra };
     }
     const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
     if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {

@@ -1,3 +1,4 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { MetricsService } from '../telemetry/metrics.service';
 
@@ -14,5 +15,19 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: MetricsServ
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
+  });
+}
+
+/**
+ * JSON bodies as Fastify parses them (prototype-poisoning safe), except that an empty body is
+ * allowed: clients commonly send `Content-Type: application/json` with no body on action endpoints
+ * such as POST /v1/campaigns/:id/activate. Registered through Nest so its own parser stands aside.
+ */
+export function allowEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: number): void {
+  const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parse(request as Parameters<typeof parse>[0], text, done);
   });
 }

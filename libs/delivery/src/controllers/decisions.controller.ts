@@ -1,0 +1,146 @@
+import { CurrentPrincipal, ErrorBody, Principal, Public, flattenValidationErrors } from '@app/platform';
+import { BadRequestException, Controller, ForbiddenException, Get, Header, HttpCode, Post, Query, Req, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { DECISION_PLATFORMS, DecisionRequestDto, MAX_SLOTS, VastQueryDto } from '../dto/decision-request.dto';
+import { DecisionDto, DecisionResponseDto } from '../dto/decision-response.dto';
+import { DecisionService } from '../services/decision.service';
+import type { ServedAd } from '../services/decision.types';
+import { renderVast } from '../vast/vast-renderer';
+import { DecisionBody, DecisionBodyPipe } from './decision-body.decorator';
+import { contextFromBody, contextFromVastQuery } from './decision-context.mapper';
+
+/**
+ * Players and ad SDKs append parameters of their own (cache busters, correlators) to VAST tags, so
+ * /v1/vast ignores unknown query parameters instead of refusing them; known ones are validated as strictly.
+ */
+const vastQueryPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: false,
+  transform: true,
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors) => {
+    const details = flattenValidationErrors(errors);
+    return new BadRequestException({ message: details.map((d) => `${d.field}: ${d.problems.join(', ')}`).join('; ') || 'invalid input', details });
+  },
+});
+
+/**
+ * Players and SDKs read these responses as data, never render them as pages: browser security headers
+ * (CSP and friends, about a twentieth of a decision's CPU) buy nothing here, so @fastify/helmet skips them.
+ */
+const NO_SECURITY_HEADERS = { helmet: { skipRoute: true } };
+
+const SAMPLE_VAST = `<?xml version="1.0" encoding="UTF-8"?>
+<VAST version="4.2" xmlns="http://www.iab.com/VAST">
+<Ad id="0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f" adType="audio">
+<InLine>
+<AdSystem version="1.0">AdPlatform</AdSystem>
+<Impression id="0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f"><![CDATA[https://ads.example.com/t/impression?d=...]]></Impression>
+<Pricing model="CPM" currency="USD">2.5</Pricing>
+<AdServingId>0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f</AdServingId>
+<AdTitle>Summer sale</AdTitle>
+<Creatives><Creative id="cr-1" adId="cr-1"><Linear>
+<TrackingEvents><Tracking event="start"><![CDATA[https://ads.example.com/t/start?d=...]]></Tracking>...</TrackingEvents>
+<Duration>00:00:30</Duration>
+<MediaFiles><MediaFile delivery="progressive" type="audio/mpeg" width="0" height="0"><![CDATA[https://cdn.example.com/a.mp3]]></MediaFile></MediaFiles>
+<VideoClicks><ClickTracking><![CDATA[https://ads.example.com/t/click?d=...]]></ClickTracking><ClickThrough><![CDATA[https://brand.example.com]]></ClickThrough></VideoClicks>
+</Linear><UniversalAdId idRegistry="adplatform">cr-1</UniversalAdId></Creative></Creatives>
+</InLine>
+</Ad>
+</VAST>`;
+
+@ApiTags('delivery')
+@Controller('v1')
+export class DecisionsController {
+  constructor(private readonly decisions: DecisionService) {}
+
+  @Post('decisions')
+  @Public()
+  @RouteConfig(NO_SECURITY_HEADERS)
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Decide which ads a listener hears (public; players call it)',
+    description:
+      'Filters the active catalog by flight, format and targeting, ranks by priority then expected value, and applies budgets, pacing and frequency caps atomically across replicas. An empty `decisions` list means no fill. `?explain=true` (admin key) adds why each line item won or lost.',
+  })
+  @ApiBody({ type: DecisionRequestDto })
+  @ApiQuery({ name: 'explain', required: false, enum: ['true', 'false'], description: 'Admin only: add `explanation`' })
+  @ApiOkResponse({ type: DecisionResponseDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed request; the message names the field' })
+  @ApiUnauthorizedResponse({ type: ErrorBody, description: 'explain=true without an API key' })
+  @ApiForbiddenResponse({ type: ErrorBody, description: 'explain=true with a non-admin key' })
+  async decide(
+    @DecisionBody(DecisionBodyPipe) body: DecisionRequestDto,
+    @Query('explain') explainParam: string | undefined,
+    @CurrentPrincipal() principal: Principal | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<DecisionResponseDto> {
+    const explain = parseFlag(explainParam);
+    if (explain) {
+      if (!principal) throw new UnauthorizedException('explain=true needs an admin API key');
+      if (principal.kind !== 'admin') throw new ForbiddenException('explain=true needs an admin API key');
+    }
+    const outcome = await this.decisions.decide(contextFromBody(body), { requestId: String(request.id), explain });
+    const response: DecisionResponseDto = { requestId: outcome.requestId, decisions: outcome.ads.map(toDecisionDto) };
+    if (explain) response.explanation = outcome.explanation;
+    return response;
+  }
+
+  @Get('vast')
+  @Public()
+  @RouteConfig(NO_SECURITY_HEADERS)
+  @Header('Content-Type', 'application/xml; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'The same decision as VAST 4.2 XML (public; players call it)',
+    description:
+      'Flat query parameters as players send them; `userAgent` and `ip` default to the request\'s own; unknown parameters (cache busters) are ignored. Audio ads are `adType="audio"`; a pod has `sequence` numbers; no fill is an empty `<VAST version="4.2"/>`.',
+  })
+  @ApiProduces('application/xml')
+  @ApiQuery({ name: 'placement', required: true, example: 'between-songs' })
+  @ApiQuery({ name: 'userId', required: true, example: 'listener-8f3a2c' })
+  @ApiQuery({ name: 'platform', required: true, enum: DECISION_PLATFORMS, example: 'ios' })
+  @ApiQuery({ name: 'country', required: true, example: 'US' })
+  @ApiQuery({ name: 'slots', required: false, example: 1, description: `1..${MAX_SLOTS}` })
+  @ApiQuery({ name: 'age', required: false, example: 29 })
+  @ApiQuery({ name: 'gender', required: false, example: 'female' })
+  @ApiQuery({ name: 'userAgent', required: false, example: 'Spotify/8.9.10 iOS/17.2' })
+  @ApiQuery({ name: 'ip', required: false, example: '203.0.113.7' })
+  @ApiQuery({ name: 'region', required: false, example: 'CA' })
+  @ApiQuery({ name: 'genre', required: false, example: 'rock' })
+  @ApiQuery({ name: 'keywords', required: false, example: 'running,summer', description: 'Comma-separated' })
+  @ApiQuery({ name: 'format', required: false, enum: ['audio', 'video'], example: 'audio' })
+  @ApiOkResponse({ description: 'VAST 4.2 document', content: { 'application/xml': { schema: { type: 'string' }, example: SAMPLE_VAST } } })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed parameters; the message names the field' })
+  async vast(@Req() request: FastifyRequest): Promise<string> {
+    const query = (await vastQueryPipe.transform(request.query ?? {}, { type: 'query', metatype: VastQueryDto })) as VastQueryDto;
+    const ua = request.headers['user-agent'];
+    const ctx = contextFromVastQuery(query, { userAgent: typeof ua === 'string' ? ua : undefined, ip: request.ip });
+    const outcome = await this.decisions.decide(ctx, { requestId: String(request.id) });
+    return renderVast(outcome.ads);
+  }
+}
+
+function parseFlag(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new BadRequestException('explain: must be true or false');
+}
+
+function toDecisionDto(ad: ServedAd): DecisionDto {
+  return {
+    decisionId: ad.decisionId,
+    campaignId: ad.campaignId,
+    lineItemId: ad.lineItemId,
+    creativeId: ad.creativeId,
+    format: ad.format,
+    mediaUrl: ad.mediaUrl,
+    mimeType: ad.mimeType,
+    durationSeconds: ad.durationSeconds,
+    clickUrl: ad.clickUrl,
+    tracking: { ...ad.tracking },
+  };
+}

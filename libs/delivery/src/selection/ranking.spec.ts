@@ -1,0 +1,63 @@
+import { CLICK_RATE_PRIOR, expectedValueMilliMicros, observedRate, pickWeighted, rankCandidates } from './ranking';
+
+function seeded(seed: number) {
+  return () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+}
+
+describe('ranking', () => {
+  it('observed rates start at the prior and move to the data', () => {
+    expect(observedRate(0, 0, CLICK_RATE_PRIOR)).toBeCloseTo(0.01);
+    expect(observedRate(500, 10_000, CLICK_RATE_PRIOR)).toBeCloseTo(502 / 10_200);
+  });
+
+  it('expected value per impression: CPM rate/1000, CPC rate x CTR, CPCL rate x completion rate', () => {
+    const none = { impressions: 0, clicks: 0, completes: 0 };
+    expect(expectedValueMilliMicros('CPM', 4_000_000, none)).toBe(4_000_000);
+    expect(expectedValueMilliMicros('CPC', 1_000_000, none)).toBeCloseTo(10_000_000);
+    const seen = { impressions: 9_980, clicks: 198, completes: 7_986 };
+    expect(expectedValueMilliMicros('CPC', 1_000_000, seen)).toBeCloseTo(1e9 * (200 / 10_180));
+    expect(expectedValueMilliMicros('CPCL', 10_000, seen)).toBeCloseTo(1e7 * (8_000 / 10_000));
+  });
+
+  it('orders by priority, then expected value', () => {
+    const ranked = rankCandidates(
+      [
+        { id: 'std-low', priority: 8, expectedValue: 1, weight: 1 },
+        { id: 'house', priority: 16, expectedValue: 100, weight: 1 },
+        { id: 'sponsor', priority: 4, expectedValue: 0.5, weight: 1 },
+        { id: 'std-high', priority: 8, expectedValue: 3, weight: 1 },
+      ],
+      Math.random,
+    );
+    expect(ranked.map((r) => r.id)).toEqual(['sponsor', 'std-high', 'std-low', 'house']);
+  });
+
+  it('breaks ties at random in proportion to weight', () => {
+    const random = seeded(11);
+    const wins = { a: 0, b: 0, c: 0 };
+    const items = [
+      { id: 'a' as const, priority: 8, expectedValue: 2, weight: 1 },
+      { id: 'b' as const, priority: 8, expectedValue: 2, weight: 3 },
+      { id: 'c' as const, priority: 8, expectedValue: 2, weight: 6 },
+    ];
+    for (let i = 0; i < 20_000; i++) wins[rankCandidates(items, random)[0].id]++;
+    expect(wins.a / 20_000).toBeCloseTo(0.1, 1);
+    expect(wins.b / 20_000).toBeCloseTo(0.3, 1);
+    expect(wins.c / 20_000).toBeCloseTo(0.6, 1);
+  });
+
+  it('picks creatives by weight', () => {
+    const random = seeded(3);
+    const counts = new Map<string, number>();
+    const creatives = [
+      { id: 'x', weight: 1 },
+      { id: 'y', weight: 4 },
+    ];
+    for (let i = 0; i < 10_000; i++) {
+      const c = pickWeighted(creatives, random);
+      counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
+    }
+    expect(counts.get('y')! / 10_000).toBeCloseTo(0.8, 1);
+    expect(pickWeighted([{ id: 'only', weight: 1 }], () => 0.999).id).toBe('only');
+  });
+});

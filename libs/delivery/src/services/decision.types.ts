@@ -1,0 +1,66 @@
+import type { CreativeFormat, PricingModel } from '@app/campaigns';
+
+export const TRACKING_EVENTS = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click'] as const;
+export type TrackingEvent = (typeof TRACKING_EVENTS)[number];
+
+/** One ad of a decision, with everything the JSON and VAST renderers need. */
+export interface ServedAd {
+  decisionId: string;
+  advertiserId: string;
+  campaignId: string;
+  lineItemId: string;
+  lineItemName: string;
+  creativeId: string;
+  format: CreativeFormat;
+  mediaUrl: string;
+  mimeType: string;
+  durationSeconds: number;
+  clickThroughUrl: string;
+  companionImageUrl: string | null;
+  pricingModel: PricingModel;
+  rateMicros: number;
+  currency: string;
+  /** The click tracking URL (302 to the click-through). */
+  clickUrl: string;
+  tracking: Record<TrackingEvent, string>;
+}
+
+/** Why a considered line item was or was not served (explain mode). */
+export type CandidateReason =
+  | 'selected'
+  | 'flight_not_started'
+  | 'flight_ended'
+  | 'no_creative_for_format'
+  | 'targeting_countries'
+  | 'targeting_regions'
+  | 'targeting_platforms'
+  | 'targeting_ageRanges'
+  | 'targeting_genders'
+  | 'targeting_genres'
+  | 'targeting_keywords'
+  | 'targeting_dayparts'
+  | 'budget_exhausted'
+  | 'daily_budget_exhausted'
+  | 'campaign_budget_exhausted'
+  | 'frequency_capped'
+  | 'paced'
+  | 'outranked'
+  | 'counters_not_restored';
+
+export interface CandidateExplanation {
+  lineItemId: string;
+  campaignId: string;
+  priority: number;
+  /** Expected revenue of one impression, micros (fractional); null when not ranked. */
+  expectedValueMicros: number | null;
+  /** Position in the ranking (1 = best), null when filtered out before ranking. */
+  rank: number | null;
+  reason: CandidateReason;
+}
+
+export interface DecisionOutcome {
+  requestId: string;
+  ads: ServedAd[];
+  /** Only in explain mode: every line item of the catalog and why it won or lost. */
+  explanation?: CandidateExplanation[];
+}
