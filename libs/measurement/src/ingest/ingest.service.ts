@@ -35,7 +35,6 @@ export interface IngestResult {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly codec: TrackingTokenCodec;
   private readonly hashSalt: string;
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
   private readonly ttlSeconds: number;
@@ -45,13 +44,13 @@ export class IngestService {
 
   constructor(
     config: ApiConfig,
+    private readonly codec: TrackingTokenCodec,
     private readonly store: EventStore,
     private readonly rates: RateLimiterService,
     private readonly metrics: MeasurementMetrics,
     private readonly trigger: AggregationTrigger,
     private readonly counters: CountersFeed,
   ) {
-    this.codec = new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL);
     this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
     this.ttlSeconds = config.TRACKING_TOKEN_TTL;
     this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
