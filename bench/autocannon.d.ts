@@ -10,6 +10,8 @@ declare module 'autocannon' {
     }
     interface Options {
       url: string;
+      method?: string;
+      body?: string;
       connections?: number;
       duration?: number;
       overallRate?: number;

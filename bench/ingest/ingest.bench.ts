@@ -14,6 +14,7 @@
 import { TrackingClaims } from '@app/delivery';
 import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
+import { readFileSync } from 'node:fs';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
 import { Stack, dropDatabase } from '../../test/support/stack';
@@ -55,6 +56,12 @@ function tokens(count: number, base: ReturnType<typeof randomPlacement>): string
   const out: string[] = new Array(count);
   for (let i = 0; i < count; i++) out[i] = encodeURIComponent(codec.sign(decision(base, { userId: `bench-${i % 50_000}` })));
   return out;
+}
+
+/** CPU time (user + system) a process has used, ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function rowCount(db: Connection): Promise<number> {
@@ -123,7 +130,9 @@ async function main(): Promise<void> {
   const bareUrl = `http://127.0.0.1:${barePort}`;
   await beaconRun(bareUrl, pool, 3);
   process.stdout.write(`ceiling: bare Fastify for ${DURATION}s...\n`);
+  const bareCpu = cpuMs(bare.child.pid!);
   const ceiling = await beaconRun(bareUrl, pool, DURATION);
+  const bareCpuPerRequest = ((cpuMs(bare.child.pid!) - bareCpu) * 1000) / ceiling.requests;
   await bare.stop();
 
   const stack = await Stack.start({ dbName: `adp_bench_${id}`, queuePrefix: `bench-${id}`, env: { LOG_LEVEL: 'info' } });
@@ -136,7 +145,9 @@ async function main(): Promise<void> {
     await sleep(1000);
     const before = await rowCount(db);
     process.stdout.write(`API: GET /t/impression for ${DURATION}s...\n`);
+    const apiCpu = cpuMs(stack.api.child.pid!);
     const api = await beaconRun(stack.baseUrl, apiPool, DURATION);
+    const apiCpuPerRequest = ((cpuMs(stack.api.child.pid!) - apiCpu) * 1000) / api.requests;
     await sleep(1000);
     const stored = (await rowCount(db)) - before;
 
@@ -163,12 +174,12 @@ async function main(): Promise<void> {
     const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000, randomPlacement()));
 
     const rows = [
-      ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceiling.non2xx + ceiling.errors],
-      ['API GET /t/impression', api.rps.toFixed(0), (stored / DURATION).toFixed(0), api.p99, api.non2xx + api.errors],
-      ['API POST /v1/events x50', (batch.rps * 50).toFixed(0), (batchStored / DURATION).toFixed(0), batch.p99, batch.non2xx + batch.errors],
+      ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceiling.non2xx + ceiling.errors, bareCpuPerRequest.toFixed(0)],
+      ['API GET /t/impression', api.rps.toFixed(0), (stored / DURATION).toFixed(0), api.p99, api.non2xx + api.errors, apiCpuPerRequest.toFixed(0)],
+      ['API POST /v1/events x50', (batch.rps * 50).toFixed(0), (batchStored / DURATION).toFixed(0), batch.p99, batch.non2xx + batch.errors, '-'],
     ];
-    process.stdout.write(`\n${'run'.padEnd(30)} ${'answers/s'.padStart(10)} ${'durable ev/s'.padStart(13)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}\n`);
-    for (const r of rows) process.stdout.write(`${String(r[0]).padEnd(30)} ${String(r[1]).padStart(10)} ${String(r[2]).padStart(13)} ${String(r[3]).padStart(8)} ${String(r[4]).padStart(7)}\n`);
+    process.stdout.write(`\n${'run'.padEnd(30)} ${'answers/s'.padStart(10)} ${'durable ev/s'.padStart(13)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'CPU µs/req'.padStart(11)}\n`);
+    for (const r of rows) process.stdout.write(`${String(r[0]).padEnd(30)} ${String(r[1]).padStart(10)} ${String(r[2]).padStart(13)} ${String(r[3]).padStart(8)} ${String(r[4]).padStart(7)} ${String(r[5]).padStart(11)}\n`);
     process.stdout.write(`\nbeacons: ${(stored / DURATION).toFixed(0)} durable events/s = ${((api.rps / ceiling.rps) * 100).toFixed(1)}% of the bare Fastify ceiling (${ceiling.rps.toFixed(0)} req/s); ${api.requests} answers, ${stored} rows committed\n`);
     process.stdout.write(`freshness at ${fresh.load.rps.toFixed(0)} events/s: 204 -> in reports p50 ${fresh.p50} ms, p95 ${fresh.p95} ms, max ${fresh.max} ms (${fresh.samples} samples)\n`);
   } finally {

@@ -35,23 +35,22 @@ export interface IngestResult {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly codec: TrackingTokenCodec;
   private readonly hashSalt: string;
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
-  /** Per decision: the submissions of this process still writing its impression or start. */
-  private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
   private readonly ttlSeconds: number;
   private readonly verified = new Map<string, { verdict: TokenVerdict; userHash: string; until: number }>();
+  /** Per decision: the submissions of this process still writing its impression or start. */
+  private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     config: ApiConfig,
+    private readonly codec: TrackingTokenCodec,
     private readonly store: EventStore,
     private readonly rates: RateLimiterService,
     private readonly metrics: MeasurementMetrics,
     private readonly trigger: AggregationTrigger,
     private readonly counters: CountersFeed,
   ) {
-    this.codec = new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL);
     this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
     this.ttlSeconds = config.TRACKING_TOKEN_TTL;
     this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
@@ -74,6 +73,21 @@ export class IngestService {
       throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
     }
     return outcomes.map((outcome, i) => ({ outcome, claims: classified[i].claims }));
+  }
+
+  /**
+   * Token verification, remembered for valid tokens (each decision's token signs all its beacons) until
+   * the earlier of a minute from now and the token's expiry, so a cached verdict is never stale.
+   */
+  private verify(token: string, now: number): { verdict: TokenVerdict; userHash?: string } {
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit;
+    const verdict = this.codec.verify(token, Math.floor(now / 1000));
+    if (!verdict.ok) return { verdict };
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
+    const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
+    this.verified.set(token, entry);
+    return entry;
   }
 
   /**
@@ -104,21 +118,6 @@ export class IngestService {
         if (this.prerequisitesInFlight.get(id) === entry) this.prerequisitesInFlight.delete(id);
       });
     }
-  }
-
-  /**
-   * Token verification, remembered for valid tokens (each decision's token signs all its beacons) until
-   * the earlier of a minute from now and the token's expiry, so a cached verdict is never stale.
-   */
-  private verify(token: string, now: number): { verdict: TokenVerdict; userHash?: string } {
-    const hit = this.verified.get(token);
-    if (hit && hit.until > now) return hit;
-    const verdict = this.codec.verify(token, Math.floor(now / 1000));
-    if (!verdict.ok) return { verdict };
-    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
-    const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
-    this.verified.set(token, entry);
-    return entry;
   }
 
   private async flush(items: ClassifiedEvent[]): Promise<EventOutcome[]> {
