@@ -103,8 +103,18 @@ describe('measurement through dependency outages (own stacks)', () => {
       const placement: Placement = await createPlacementVia(stack.baseUrl);
       const stored: StoredEvent[] = [];
       await streamListens(placement, 20, stored, { baseUrl: stack.baseUrl });
+      // Serve the line item, to show that decisions go on while MySQL is away.
+      for (const path of [`/v1/campaigns/${placement.campaignId}/activate`, `/v1/line-items/${placement.lineItemId}/activate`]) {
+        expect((await http('POST', path, { baseUrl: stack.baseUrl })).status).toBe(200);
+      }
+      const decide = () =>
+        http('POST', '/v1/decisions', { key: null, baseUrl: stack.baseUrl, body: { placement: 'outage', user: { id: `listener-${Math.random()}` }, device: { platform: 'ios' }, geo: { country: 'US' } } });
+      await waitFor(async () => (await decide()).body.decisions?.length > 0, 10_000, 'the line item to serve');
 
       await proxy.close();
+      const served = await decide();
+      expect(served.status).toBe(200);
+      expect(served.body.decisions.map((d: { lineItemId: string }) => d.lineItemId)).toEqual([placement.lineItemId]);
       const pending = Array.from({ length: 10 }, () => decision(placement, { userId: `offline-${Math.random()}` }));
       const started = Date.now();
       const refused = await Promise.all(pending.map((c) => beacon('impression', codec.sign(c), { baseUrl: stack.baseUrl })));
