@@ -1,24 +1,19 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
-import { Body, Controller, Get, Headers, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CampaignDto, CampaignListQueryDto, CampaignPageDto, CreateCampaignDto, UpdateCampaignDto } from '../dto/campaign.dto';
 import { ActivationConflictDto } from '../dto/common.dto';
+import { ListEndpoint, ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
-import { StatusChange } from '../http/status-change.decorator';
 import { CampaignsService } from '../services/campaigns.service';
-import { IF_MATCH_HEADER } from '../http/if-match';
 
 @ApiTags('campaigns')
 @ApiBearerAuth()
@@ -38,29 +33,17 @@ export class CampaignsController {
     return this.campaigns.create(dto, principal);
   }
 
-  @Get()
-  @ApiOperation({ summary: 'Campaigns, newest first, filtered by advertiserId and status' })
-  @ApiOkResponse({ type: CampaignPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint('Campaigns, newest first, filtered by advertiserId and status', CampaignPageDto)
   list(@Query() query: CampaignListQueryDto, @CurrentPrincipal() principal: Principal): Promise<CampaignPageDto> {
     return this.campaigns.list(query, principal);
   }
 
-  @Get(':id')
-  @ApiOkResponse({ type: CampaignDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @ReadEndpoint(CampaignDto)
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<CampaignDto> {
     return this.campaigns.get(id, principal);
   }
 
-  @Patch(':id')
-  @ApiOperation({ summary: 'Change name, flight or budget; line items must still fit' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: CampaignDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Archived, or changed concurrently' })
-  @ApiPreconditionFailedResponse({ type: ErrorBody })
+  @UpdateEndpoint('Change name, flight or budget; line items must still fit', CampaignDto, 'Archived, or changed concurrently')
   update(@Param('id') id: string, @Body() dto: UpdateCampaignDto, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CampaignDto> {
     return this.campaigns.update(id, dto, ifMatch, principal);
   }

@@ -1,20 +1,19 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CreateCreativeDto, CreativeDto, CreativeListQueryDto, CreativePageDto, ReviewCreativeDto, UpdateCreativeDto } from '../dto/creative.dto';
+import { ListEndpoint, ReadEndpoint, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { CreativesService } from '../services/creatives.service';
 import { IF_MATCH_HEADER } from '../http/if-match';
@@ -37,29 +36,17 @@ export class CreativesController {
     return this.creatives.create(dto, principal);
   }
 
-  @Get()
-  @ApiOperation({ summary: 'Creatives, newest first, filtered by advertiserId, status and format' })
-  @ApiOkResponse({ type: CreativePageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint('Creatives, newest first, filtered by advertiserId, status and format', CreativePageDto)
   list(@Query() query: CreativeListQueryDto, @CurrentPrincipal() principal: Principal): Promise<CreativePageDto> {
     return this.creatives.list(query, principal);
   }
 
-  @Get(':id')
-  @ApiOkResponse({ type: CreativeDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @ReadEndpoint(CreativeDto)
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
     return this.creatives.get(id, principal);
   }
 
-  @Patch(':id')
-  @ApiOperation({ summary: 'Change a creative; a new media, click-through or companion URL sends it back to pending_review' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: CreativeDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody })
-  @ApiPreconditionFailedResponse({ type: ErrorBody })
+  @UpdateEndpoint('Change a creative; a new media, click-through or companion URL sends it back to pending_review', CreativeDto)
   update(@Param('id') id: string, @Body() dto: UpdateCreativeDto, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<CreativeDto> {
     return this.creatives.update(id, dto, ifMatch, principal);
   }

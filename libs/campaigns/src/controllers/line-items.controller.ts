@@ -1,24 +1,20 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
-import { Body, Controller, Get, Headers, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ActivationConflictDto } from '../dto/common.dto';
 import { CreateLineItemDto, LineItemDto, LineItemListQueryDto, LineItemPageDto, UpdateLineItemDto } from '../dto/line-item.dto';
+import { ListEndpoint, ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
-import { StatusChange } from '../http/status-change.decorator';
 import { LineItemsService } from '../services/line-items.service';
-import { IF_MATCH_HEADER } from '../http/if-match';
 
 @ApiTags('line-items')
 @ApiBearerAuth()
@@ -39,29 +35,17 @@ export class LineItemsController {
     return this.lineItems.create(dto, principal);
   }
 
-  @Get()
-  @ApiOperation({ summary: 'Line items, newest first, filtered by campaignId and status' })
-  @ApiOkResponse({ type: LineItemPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint('Line items, newest first, filtered by campaignId and status', LineItemPageDto)
   list(@Query() query: LineItemListQueryDto, @CurrentPrincipal() principal: Principal): Promise<LineItemPageDto> {
     return this.lineItems.list(query, principal);
   }
 
-  @Get(':id')
-  @ApiOkResponse({ type: LineItemDto })
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @ReadEndpoint(LineItemDto)
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<LineItemDto> {
     return this.lineItems.get(id, principal);
   }
 
-  @Patch(':id')
-  @ApiOperation({ summary: 'Change any field; creativeIds replaces the assignment' })
-  @ApiHeader(IF_MATCH_HEADER)
-  @ApiOkResponse({ type: LineItemDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Archived, or changed concurrently' })
-  @ApiPreconditionFailedResponse({ type: ErrorBody })
+  @UpdateEndpoint('Change any field; creativeIds replaces the assignment', LineItemDto, 'Archived, or changed concurrently')
   update(@Param('id') id: string, @Body() dto: UpdateLineItemDto, @Headers('if-match') ifMatch: string | undefined, @CurrentPrincipal() principal: Principal): Promise<LineItemDto> {
     return this.lineItems.update(id, dto, ifMatch, principal);
   }
