@@ -1,5 +1,6 @@
 import { CATALOG_CHANGED_CHANNEL, CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
 import { ApiConfig, MetricsService, RedisService } from '@app/platform';
+import { Logger } from '@nestjs/common';
 import { testRedis } from '../../../../test/support/test-redis';
 import { DeliveryCountersService } from '../counters/delivery-counters.service';
 import { CatalogSource } from '../index/catalog-source';
@@ -61,6 +62,9 @@ const ctx = (o: Partial<DecisionContext> = {}): DecisionContext => ({
   keywords: [],
   ...o,
 });
+
+// The services log index refreshes and degraded modes; the assertions here say what matters.
+Logger.overrideLogger(['error']);
 
 describe('DecisionService (in-memory catalog, real Redis)', () => {
   let redis: TestRedis;
