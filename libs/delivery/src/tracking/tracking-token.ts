@@ -46,7 +46,7 @@ export class TrackingTokenCodec {
       claims.pricingModel, claims.rateMicros, claims.country, claims.platform, claims.issuedAt,
     ];
     const body = Buffer.from(JSON.stringify(wire)).toString('base64url');
-    return `${body}.${this.mac(body).toString('base64url')}`;
+    return `${body}.${createHmac('sha256', this.secret).update(body).digest('base64url')}`;
   }
 
   verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000)): TokenVerdict {
