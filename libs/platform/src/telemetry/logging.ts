@@ -3,14 +3,26 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { uuidv7 } from '../util/uuid';
 
-/** Not logged per request: probes, scrapes and tracking beacons (whose record is the raw_events table). */
-const QUIET_ROUTES = /^\/(health|metrics|t)(\/|$|\?)/;
+/** Not logged per request: probes and scrapes. */
+const QUIET_ROUTES = /^\/(health|metrics)(\/|$|\?)/;
+
+/**
+ * Player traffic gets no per-request logger at all: decisions and beacons are the busiest routes by
+ * orders of magnitude, a child logger per request was a good part of their allocations (and so of
+ * their GC pauses), and their record is elsewhere: the delivery and measurement metrics, and every
+ * beacon's row in raw_events. Their errors are still logged by AllExceptionsFilter.
+ */
+export const PLAYER_ROUTES = [
+  { method: RequestMethod.ALL, path: 't/*path' },
+  { method: RequestMethod.POST, path: 'v1/decisions' },
+  { method: RequestMethod.GET, path: 'v1/vast' },
+  { method: RequestMethod.POST, path: 'v1/events' },
+];
 
 /** Structured JSON logs, one line per request, each with the request id (from X-Request-Id or new). */
 export function loggerParams(level: string): Params {
   return {
-    // Beacons get no per-request logger at all: the busiest route, and their record is raw_events.
-    exclude: [{ method: RequestMethod.ALL, path: 't/*path' }],
+    exclude: PLAYER_ROUTES,
     pinoHttp: {
       level,
       // The HTTP adapter has already settled the id and written it into the header.
