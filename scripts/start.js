@@ -5,6 +5,7 @@
  * separately, as many of each as needed.
  */
 const { spawn } = require('node:child_process');
+const { nodeFlags } = require('./node-flags');
 const { existsSync } = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -64,7 +65,7 @@ function checkRedis() {
 }
 
 function run(name, file) {
-  const child = spawn(process.execPath, [path.join(root, file)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags(name), path.join(root, file)], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       process.stderr.write(`\n${name} exited (${signal || code}); stopping the platform.\n`);

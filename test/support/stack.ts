@@ -2,6 +2,7 @@ import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from './processes';
+const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -74,7 +75,7 @@ export class Stack {
     const port = await freePort();
     const env = stackEnv(options, port);
     await migrateDatabase(env);
-    const api = startProcess(`${options.queuePrefix}-api`, process.execPath, ['dist/apps/api/src/main.js'], env);
+    const api = startProcess(`${options.queuePrefix}-api`, process.execPath, [...nodeFlags('api'), 'dist/apps/api/src/main.js'], env);
     const stack = new Stack(options, env, api);
     for (let i = 0; i < (options.workers ?? 1); i++) await stack.startWorker();
     await stack.waitForApi();
