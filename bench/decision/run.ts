@@ -3,11 +3,11 @@
  * created through the real API; then HTTP load with autocannon on POST /v1/decisions against the
  * built API process, and in the same run the same load against a bare Fastify server answering a
  * body of the same size in its own process (the ceiling of this machine and client). Prints decisions/s, p50/p99, the
- * ratio to the ceiling, p99 at a fixed 1,000 decisions/s, and the API's peak RSS.
+ * ratio to the ceiling, p99 at a steady 1,000 decisions/s (open loop, beside the bare server at the same rate), and the API's peak RSS.
  *
  *   npm run build && npm run bench:decision
  *
- * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_LINE_ITEMS (1000), BENCH_CREATIVES_PER_LINE_ITEM (3),
+ * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_FIXED_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_LINE_ITEMS (1000), BENCH_CREATIVES_PER_LINE_ITEM (3),
  * BENCH_REUSE=<run id> (reuse the database of an earlier run started with BENCH_KEEP=1, skipping the seed),
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API to bench/results).
  */
@@ -19,12 +19,15 @@ import Redis from 'ioredis';
 import { http } from '../../test/support/http';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
 import { Stack, dropDatabase } from '../../test/support/stack';
+import { PacedResult, pacedLoad } from '../support/paced-load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LINE_ITEMS = Number(process.env.BENCH_LINE_ITEMS ?? 1000);
 const CREATIVES_PER_LINE_ITEM = Number(process.env.BENCH_CREATIVES_PER_LINE_ITEM ?? 3);
+const FIXED_RATE = 1000;
+const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 10);
 
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'CA', 'AU', 'BR', 'JP', 'IN', 'MX'];
 const PLATFORMS = ['ios', 'android', 'desktop', 'web', 'speaker', 'tv', 'car'];
@@ -163,6 +166,11 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/** The run with the median value of `key`. */
+function medianBy<T>(runs: T[], key: (run: T) => number): T {
+  return [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
+}
+
 /** The run with the median throughput. */
 function median(runs: Load[]): Load {
   return [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)];
@@ -240,14 +248,26 @@ async function main(): Promise<void> {
     const bareCpuUs = (bareCpu * 1000) / bareRequests;
     const api = median(apiRuns);
     const ceiling = median(bareRuns);
-    const fixed = await load(decisionsUrl, bodies, { seconds: SECONDS, connections: 16, overallRate: 1000 });
+    // Latency at a steady 1,000 decisions/s, open loop (see paced-load.ts: autocannon's overallRate
+    // sends each second's requests in a burst); the bare server at the same rate is the machine's floor.
+    const paced = (url: string) => pacedLoad({ url, method: 'POST', rate: FIXED_RATE, seconds: FIXED_SECONDS, body: (i) => bodies[i % bodies.length] });
+    await paced(decisionsUrl);
+    const fixedRuns: PacedResult[] = [];
+    const bareFixedRuns: PacedResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      fixedRuns.push(await paced(decisionsUrl));
+      bareFixedRuns.push(await paced(bareUrl));
+    }
+    const fixed = medianBy(fixedRuns, (r) => r.p99);
+    const bareFixed = medianBy(bareFixedRuns, (r) => r.p99);
     const rss = peakRssMb(stack.api.child.pid!);
 
     const rows = [
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'],
       ['API POST /v1/decisions (max, median run)', api.requestsPerSecond.toFixed(0), String(api.p50), String(api.p99), String(api.errors), String(api.non2xx)],
       ['bare Fastify, same body (ceiling, median run)', ceiling.requestsPerSecond.toFixed(0), String(ceiling.p50), String(ceiling.p99), String(ceiling.errors), String(ceiling.non2xx)],
-      ['API at 1,000 decisions/s', fixed.requestsPerSecond.toFixed(0), String(fixed.p50), String(fixed.p99), String(fixed.errors), String(fixed.non2xx)],
+      [`API at a steady ${FIXED_RATE} decisions/s (median p99)`, fixed.rate.toFixed(0), fixed.p50.toFixed(1), fixed.p99.toFixed(1), String(fixed.errors), String(fixed.non2xx)],
+      [`bare Fastify at a steady ${FIXED_RATE}/s (floor)`, bareFixed.rate.toFixed(0), bareFixed.p50.toFixed(1), bareFixed.p99.toFixed(1), String(bareFixed.errors), String(bareFixed.non2xx)],
     ];
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
@@ -255,12 +275,12 @@ async function main(): Promise<void> {
     console.log(`\nline items ${LINE_ITEMS}, creatives ${LINE_ITEMS * CREATIVES_PER_LINE_ITEM}, fill rate ${((filled / 200) * 100).toFixed(0)}%, response body ${payload.length} bytes`);
     console.log(`ratio API / ceiling: ${(ratio * 100).toFixed(1)}% (target >= 50%)`);
     console.log(`server CPU per request: API ${apiCpuUs.toFixed(0)} us, bare Fastify ${bareCpuUs.toFixed(0)} us (ratio ${((bareCpuUs / apiCpuUs) * 100).toFixed(1)}%)`);
-    console.log(`p99 at 1,000 decisions/s: ${fixed.p99} ms (target <= 10 ms)`);
+    console.log(`p99 at a steady ${FIXED_RATE} decisions/s: ${fixed.p99.toFixed(1)} ms (target <= 10 ms; runs ${fixedRuns.map((r) => r.p99.toFixed(1)).join(', ')}); bare Fastify at the same rate: ${bareFixed.p99.toFixed(1)} ms; load generator send lag p99 ${fixed.sendLagP99.toFixed(1)} ms`);
     console.log(`API peak RSS: ${rss.toFixed(0)} MB (target <= 300 MB); RSS before the load ${rssBeforeLoad.toFixed(0)} MB`);
     console.log(`runs (req/s): API ${apiRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}; ceiling ${bareRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}`);
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per target`);
 
-    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, apiRuns, bareRuns, fixed, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
+    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, apiRuns, bareRuns, fixed, fixedRuns, bareFixedRuns, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
   } finally {
     await bare?.stop();
     redis.disconnect();
