@@ -5,6 +5,8 @@ import { EligibilityIndexService } from './eligibility-index.service';
 
 /** How often the observed counts and spend of every indexed line item are re-read from Redis. */
 export const OBSERVED_STATE_REFRESH_MS = 2_000;
+/** Line items (or campaigns) read per Redis pipeline during a refresh. */
+const REFRESH_SLICE = 200;
 
 /**
  * A per-process copy, at most a couple of seconds old, of what ranking needs from Redis for every
@@ -49,7 +51,16 @@ export class ObservedStateService implements OnModuleInit, OnApplicationShutdown
     try {
       const ids = snapshot.items.map((i) => i.lineItem.id);
       const campaignIds = [...new Set(snapshot.items.map((i) => i.lineItem.campaignId))];
-      const [lineItems, campaigns] = await Promise.all([this.counters.readLineItems(ids), this.counters.readCampaigns(campaignIds)]);
+      // In slices, one after the other: a whole catalog's replies parsed in one go would hold up the
+      // decisions waiting behind them on the event loop (a tail-latency spike every refresh).
+      const lineItems = new Map<string, LineItemCounters>();
+      const campaigns = new Map<string, AccountState>();
+      for (let i = 0; i < ids.length; i += REFRESH_SLICE) {
+        for (const [id, counts] of await this.counters.readLineItems(ids.slice(i, i + REFRESH_SLICE))) lineItems.set(id, counts);
+      }
+      for (let i = 0; i < campaignIds.length; i += REFRESH_SLICE) {
+        for (const [id, state] of await this.counters.readCampaigns(campaignIds.slice(i, i + REFRESH_SLICE))) campaigns.set(id, state);
+      }
       this.lineItems = lineItems;
       this.campaigns = campaigns;
       this.index.rerank((id) => lineItems.get(id));
