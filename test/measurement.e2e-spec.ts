@@ -403,6 +403,14 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       const replay = await http('GET', `/t/click?d=${encodeURIComponent(token)}`, { key: null, headers });
       expect(replay.status).toBe(302);
       expect((await rawRows(claims.decisionId)).map((r) => `${r.event_type}:${r.status}`)).toEqual(['impression:valid', 'click:valid']);
+      // HEAD (link checkers, prefetchers) gets the same answers and records nothing.
+      const fresh = decision({ ...cpc, creativeId: secondCreativeId });
+      const freshToken = encodeURIComponent(codec.sign(fresh));
+      const headClick = await http('HEAD', `/t/click?d=${freshToken}`, { key: null, headers });
+      expect(headClick.status).toBe(302);
+      expect(headClick.headers.get('location')).toBe('https://example.com/second');
+      expect((await http('HEAD', `/t/impression?d=${freshToken}`, { key: null, headers })).status).toBe(204);
+      expect(await rawRows(fresh.decisionId)).toEqual([]);
       // An unknown creative has nowhere to go: the click is stored and answered 204.
       const unknown = decision(randomPlacement());
       expect((await beacon('click', codec.sign(unknown))).status).toBe(204);

@@ -1,3 +1,4 @@
+import { TrackingTokenCodec } from '@app/delivery';
 import { ErrorBody, Public } from '@app/platform';
 import { BadRequestException, Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
@@ -12,13 +13,15 @@ export class TrackingController {
   constructor(
     private readonly ingest: IngestService,
     private readonly clickThrough: ClickThroughService,
+    private readonly codec: TrackingTokenCodec,
   ) {}
 
   @Public()
   @Get(':event')
   @ApiOperation({
     summary: 'Tracking beacon: stored before the answer; 204, or 302 to the creative\'s click-through URL for click',
-    description: 'Invalid traffic (bad or expired token, bots, impossible sequences, abnormal rates) and duplicates also answer 204: they are stored and labelled, never billed.',
+    description:
+      'Invalid traffic (bad or expired token, bots, impossible sequences, abnormal rates) and duplicates also answer 204: they are stored and labelled, never billed. HEAD (link checkers, prefetchers) answers the same status and Location but records nothing.',
   })
   @ApiParam({ name: 'event', enum: EVENT_TYPES })
   @ApiQuery({ name: 'd', description: 'Signed tracking token from the decision', example: 'WzEsIjAxOTJmMWM0Li4uIl0.q2VhZ3...' })
@@ -29,11 +32,12 @@ export class TrackingController {
   async beacon(@Param('event') event: string, @Query('d') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!isEventType(event)) throw new BadRequestException(`event must be one of ${EVENT_TYPES.join(', ')}`);
     if (typeof token !== 'string' || token.length === 0) throw new BadRequestException('d: the tracking token is required');
-    const [result] = await this.ingest.ingest([{ event, token, userAgent: request.headers['user-agent'], ip: request.ip }]);
+    // HEAD is what link checkers and prefetchers send, never a player firing a beacon: same answer, nothing recorded.
+    const claims = request.method === 'HEAD' ? this.codec.verify(token).claims : (await this.ingest.ingest([{ event, token, userAgent: request.headers['user-agent'], ip: request.ip }]))[0].claims;
     reply.header('cache-control', 'no-store');
-    if (event === 'click' && result.claims) {
+    if (event === 'click' && claims) {
       // The target comes from the creative, never from the request: no open redirect.
-      const url = await this.clickThrough.urlFor(result.claims.creativeId);
+      const url = await this.clickThrough.urlFor(claims.creativeId);
       if (url) {
         reply.code(302).header('location', url).send();
         return;
