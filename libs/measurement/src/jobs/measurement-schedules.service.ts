@@ -5,6 +5,8 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 export const AGGREGATE_EVERY_MS = 1000;
 /** How often a lost Redis is noticed and the counters rebuilt, ms. */
 export const RESTORE_CHECK_EVERY_MS = 2000;
+/** How often rejected beacons past their retention are deleted, ms. */
+export const PRUNE_REJECTED_EVERY_MS = 3_600_000;
 /** Schedules live in Redis; re-upserting them this often brings them back after Redis lost its data. */
 const ENSURE_EVERY_MS = 10_000;
 
@@ -36,6 +38,7 @@ export class MeasurementSchedules implements OnApplicationBootstrap, OnApplicati
     try {
       await this.jobs.schedule(JobName.MeasurementAggregate, AGGREGATE_EVERY_MS, { trigger: 'schedule' });
       await this.jobs.schedule(JobName.MeasurementRestoreCounters, RESTORE_CHECK_EVERY_MS, { trigger: 'schedule' });
+      await this.jobs.schedule(JobName.MeasurementPruneRejected, PRUNE_REJECTED_EVERY_MS, { trigger: 'schedule' });
     } catch (err) {
       this.logger.warn(`measurement schedules not registered yet: ${(err as Error).message}`);
     }

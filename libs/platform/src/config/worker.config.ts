@@ -19,4 +19,11 @@ export class WorkerConfig extends PlatformConfig {
   /** Raw-event ids rolled up per aggregation transaction (bounds its duration and memory). */
   @Type(() => Number) @IsInt() @Min(100) @Max(1000000)
   AGGREGATION_BATCH_SIZE = 50000;
+
+  /**
+   * Days rejected beacons (bad signature, malformed token) are kept for inspection. Anyone can send
+   * them, so without a limit the table would grow at whatever rate garbage arrives.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3650)
+  REJECTED_EVENTS_RETENTION_DAYS = 30;
 }

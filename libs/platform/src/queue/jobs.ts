@@ -22,6 +22,8 @@ export enum JobName {
   MeasurementAggregate = 'measurement.aggregate',
   /** Rebuilds delivery's Redis counters (spend, frequency, rates) from MySQL when Redis lost them. */
   MeasurementRestoreCounters = 'measurement.restore-counters',
+  /** Deletes rejected (unverifiable) beacons older than their retention (hourly). */
+  MeasurementPruneRejected = 'measurement.prune-rejected',
 }
 
 export interface JobPayloads {
@@ -36,6 +38,9 @@ export interface JobPayloads {
     trigger: 'schedule' | 'ingest' | 'backlog';
   };
   [JobName.MeasurementRestoreCounters]: {
+    trigger: 'schedule';
+  };
+  [JobName.MeasurementPruneRejected]: {
     trigger: 'schedule';
   };
 }
@@ -64,6 +69,7 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.CampaignsCompleteExpired]: { queue: QueueName.Maintenance, options: retried(3, 1000) },
   [JobName.MeasurementAggregate]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementRestoreCounters]: { queue: QueueName.Aggregation, options: frequent },
+  [JobName.MeasurementPruneRejected]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
