@@ -2,6 +2,7 @@ import { CATALOG_CHANGED_CHANNEL, CatalogLineItem, DeliveryCatalogService } from
 import { PlatformConfig, RedisService, mysqlOptions } from '@app/platform';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { e2eConfig } from './support/e2e-config';
 import { http } from './support/http';
 import { waitFor } from './support/processes';
 import {
@@ -20,16 +21,7 @@ import {
  * The read side delivery depends on (DeliveryCatalogService against the test database and Redis),
  * change notification, and automatic completion by the worker process.
  */
-const config = Object.assign(new PlatformConfig(), {
-  DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
-  DB_PORT: Number(process.env.DB_PORT ?? 3306),
-  DB_USER: process.env.DB_USER ?? 'root',
-  DB_PASSWORD: process.env.DB_PASSWORD ?? '',
-  DB_NAME: process.env.E2E_DB_NAME!,
-  DB_POOL_SIZE: 2,
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: process.env.E2E_QUEUE_PREFIX!,
-});
+const config = e2eConfig(PlatformConfig);
 
 let dataSource: DataSource;
 let redis: RedisService;

@@ -4,20 +4,11 @@ import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { e2eConfig } from './support/e2e-config';
 import { waitFor } from './support/processes';
 
 /** Retention of rejected beacons (bad signature, malformed token): the hourly worker job and what it deletes. */
-const config = Object.assign(new WorkerConfig(), {
-  DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
-  DB_PORT: Number(process.env.DB_PORT ?? 3306),
-  DB_USER: process.env.DB_USER ?? 'root',
-  DB_PASSWORD: process.env.DB_PASSWORD ?? '',
-  DB_NAME: process.env.E2E_DB_NAME!,
-  DB_POOL_SIZE: 2,
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: process.env.E2E_QUEUE_PREFIX!,
-  REJECTED_EVENTS_RETENTION_DAYS: 30,
-});
+const config = e2eConfig(WorkerConfig, { REJECTED_EVENTS_RETENTION_DAYS: 30 });
 const DAY_MS = 86_400_000;
 Logger.overrideLogger(['error']);
 
