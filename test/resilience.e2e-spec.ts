@@ -72,4 +72,14 @@ describe('process lifecycle and dependency outages', () => {
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toMatch(/WORKER_CONCURRENCY/);
   });
+
+  it('says how to create and migrate a database that does not exist, and exits 1', async () => {
+    const env = stackEnv({ dbName: `adp_missing_${runId}`, queuePrefix: `test-${runId}-missing`, redisUrl: redis.url }, 1);
+    for (const app of ['api', 'worker']) {
+      const proc = startProcess(`missing-db-${app}`, process.execPath, [`dist/apps/${app}/src/main.js`], env);
+      expect(await proc.exited).toBe(1);
+      expect(proc.output()).toContain(`${app} failed to start: database "adp_missing_${runId}" does not exist`);
+      expect(proc.output()).toContain('node dist/db/migrate.js');
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, createValidationPipe, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
+import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, createValidationPipe, describeStartupError, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
@@ -7,8 +7,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 
+const config = loadConfigOrExit(ApiConfig);
+
 async function bootstrap(): Promise<void> {
-  const config = loadConfigOrExit(ApiConfig);
   // Fastify: its router and serializer keep the decision and beacon paths cheap (see README).
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -20,7 +21,8 @@ async function bootstrap(): Promise<void> {
       return id;
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true });
+  // abortOnError false: a failed start reaches the catch below, which says what to do about it.
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
@@ -62,6 +64,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: Error) => {
-  process.stderr.write(`api failed to start: ${err.message}\n`);
+  process.stderr.write(`api failed to start: ${describeStartupError(err, config.DB_NAME)}\n`);
   process.exit(1);
 });

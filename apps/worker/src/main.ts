@@ -1,11 +1,13 @@
-import { WorkerConfig, loadConfigOrExit } from '@app/platform';
+import { WorkerConfig, describeStartupError, loadConfigOrExit } from '@app/platform';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
 
+const config = loadConfigOrExit(WorkerConfig);
+
 async function bootstrap(): Promise<void> {
-  const config = loadConfigOrExit(WorkerConfig);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  // abortOnError false: a failed start reaches the catch below, which says what to do about it.
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
@@ -34,6 +36,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: Error) => {
-  process.stderr.write(`worker failed to start: ${err.message}\n`);
+  process.stderr.write(`worker failed to start: ${describeStartupError(err, config.DB_NAME)}\n`);
   process.exit(1);
 });

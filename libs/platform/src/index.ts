@@ -4,6 +4,7 @@ export * from './config/api.config';
 export * from './config/worker.config';
 export * from './database/data-source-options';
 export * from './database/transformers';
+export * from './database/startup-errors';
 export * from './redis/redis.service';
 export * from './queue/jobs';
 export * from './queue/job-queue.service';
