@@ -1,0 +1,109 @@
+/**
+ * A/B of two builds of the API on POST /v1/decisions, for changes too small for this noisy machine to
+ * show across separate runs: both APIs run at once on the same seeded database (each on its own Redis
+ * prefix), and 5 s autocannon rounds alternate between them; the figure is server CPU per decision
+ * (from /proc), median over the rounds.
+ *
+ *   # a seeded database: BENCH_KEEP=1 npm run bench:decision  (prints BENCH_REUSE=<run id>)
+ *   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" && npx nest build api)
+ *   npm run build && BENCH_REUSE=<run id> A_ROOT=/tmp/base npm run bench:decision:ab
+ *
+ * Env: A_ROOT (required: the other checkout, built), B_ROOT (default: this one), ROUNDS (8),
+ * A_NODE_FLAGS / B_NODE_FLAGS (default: scripts/node-flags.js for the API).
+ */
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
+import { stackEnv } from '../../test/support/stack';
+
+const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
+
+const ROUNDS = Number(process.env.ROUNDS ?? 8);
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'CA', 'AU', 'BR', 'JP', 'IN', 'MX'];
+const PLATFORMS = ['ios', 'android', 'desktop', 'web', 'speaker', 'tv', 'car'];
+const bodies = Array.from({ length: 2000 }, (_, i) =>
+  JSON.stringify({
+    placement: 'between-songs',
+    slots: i % 5 === 0 ? 3 : 1,
+    user: { id: `ab-listener-${i}`, age: 20 + (i % 45), gender: i % 2 ? 'female' : 'male' },
+    device: { platform: PLATFORMS[i % PLATFORMS.length] },
+    geo: { country: COUNTRIES[i % COUNTRIES.length] },
+    context: { genre: 'rock', keywords: ['running', 'travel'] },
+    format: 'audio',
+  }),
+);
+
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function load(url: string, seconds: number): Promise<number> {
+  let next = 0;
+  return new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        connections: 32,
+        duration: seconds,
+        requests: [{ setupRequest: (req: any) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+      },
+      (err: Error | null, result: any) => (err ? reject(err) : resolve(result.requests.average)),
+    ),
+  );
+}
+
+async function startApi(name: string, root: string, flags: string[], runId: string): Promise<{ proc: ManagedProcess; url: string }> {
+  const port = await freePort();
+  const prefix = `bench-ab-${name}-${runId}`;
+  const env = stackEnv({ dbName: `adp_bench_${runId}`, queuePrefix: prefix, env: { LOG_LEVEL: 'warn' } }, port);
+  const proc = startProcess(prefix, process.execPath, [...flags, join(root, 'dist/apps/api/src/main.js')], env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health/live`).catch(() => undefined))?.status === 200, 30_000, `API ${name}`);
+  // No worker here: declare the fresh delivery counters complete, and start from empty ones.
+  const redis = new Redis(env.REDIS_URL!);
+  const stale = await redis.keys(`${prefix}:dlv:*`);
+  if (stale.length > 0) await redis.del(...stale);
+  await redis.set(`${prefix}:dlv:restored`, new Date().toISOString());
+  redis.disconnect();
+  return { proc, url: `${url}/v1/decisions` };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main(): Promise<void> {
+  const runId = process.env.BENCH_REUSE;
+  const aRoot = process.env.A_ROOT;
+  if (!runId || !aRoot) throw new Error('set BENCH_REUSE (a seeded run id) and A_ROOT (the other built checkout)');
+  const flags = (side: 'A' | 'B') => process.env[`${side}_NODE_FLAGS`]?.split(' ').filter(Boolean) ?? nodeFlags('api');
+  const sides = {
+    A: await startApi('a', aRoot, flags('A'), runId),
+    B: await startApi('b', process.env.B_ROOT ?? ROOT, flags('B'), runId),
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const side of Object.values(sides)) await load(side.url, 3);
+    const cpu: Record<'A' | 'B', number[]> = { A: [], B: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of ['A', 'B'] as const) {
+        const { proc, url } = sides[name];
+        const before = cpuMs(proc.child.pid!);
+        const rps = await load(url, 5);
+        cpu[name].push(((cpuMs(proc.child.pid!) - before) * 1000) / (rps * 5));
+        console.log(`round ${round + 1} ${name}: ${rps.toFixed(0)} decisions/s, ${cpu[name][round].toFixed(0)} us of API CPU per decision`);
+      }
+    }
+    console.log(`median API CPU per decision: A ${median(cpu.A).toFixed(0)} us, B ${median(cpu.B).toFixed(0)} us (B/A ${(median(cpu.B) / median(cpu.A)).toFixed(2)})`);
+  } finally {
+    await Promise.all(Object.values(sides).map((s) => s.proc.stop()));
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
