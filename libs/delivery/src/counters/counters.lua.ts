@@ -33,9 +33,9 @@ end
  * KEYS[1] restore marker
  * ARGV: now, slots, n, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"),
  *       user id, decision ids (slots of them), then one per candidate, its fields separated by spaces
- *       (one string is far cheaper to send than fourteen), those fixed for a line item first:
- *       line item id, campaign id, price, budget, daily|-1, campaignBudget|-1, caps "max:periodMs,..."
- *       or "-", capTtlSeconds, then reserve, dayQ, basis d|f|n, target, allowance, random
+ *       (one string is far cheaper to send than fourteen): line item id, campaign id, price, reserve,
+ *       budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n, target, allowance, random,
+ *       caps "max:periodMs,..." or "-", capTtlSeconds
  */
 export const RESERVE_LUA = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_restored'} end
@@ -107,10 +107,10 @@ for j = 1, n do
   local f = {}
   for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
   local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
-  local price, budget, daily, campBudget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
-  local caps, capTtl = f[7], f[8]
-  local reserve, dayQ = tonumber(f[9]), tonumber(f[10])
-  local basis, target, allowance, rnd = f[11], tonumber(f[12]), tonumber(f[13]), tonumber(f[14])
+  local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
+  local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
+  local caps, capTtl = f[13], f[14]
 
   local li = account(liH, liQ, liR, dayQ)
   local cp = nil

@@ -10,7 +10,6 @@ import {
   CountableEvent,
   CountersRestoreState,
   LineItemCounters,
-  ReservationCandidate,
   ReservationRequest,
   ReservationResult,
 } from './counters.types';
@@ -48,20 +47,6 @@ type ScriptClient = {
   dlvApply(...args: Array<string | number>): Promise<number>;
 };
 
-/** Line items whose fixed reservation fields are kept formatted (more than any catalog served). */
-const FIXED_FIELDS_CACHE_LIMIT = 100_000;
-
-interface FixedFields {
-  campaignId: string;
-  price: number;
-  budget: number;
-  daily: number | null;
-  campaignBudget: number | null;
-  /** The line item's caps array: the same object for as long as the catalog snapshot does not change. */
-  caps: ReservationCandidate['frequencyCaps'];
-  text: string;
-}
-
 const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'daily_budget_exhausted', 'campaign_budget_exhausted', 'frequency_capped', 'paced']);
 
 /**
@@ -88,7 +73,6 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
    * RedisService.client): under load, the decisions of one event-loop tick go out in one write.
    */
   private readonly client: Redis;
-  private readonly fixedFieldsCache = new Map<string, FixedFields>();
 
   constructor(
     redis: RedisService,
@@ -178,8 +162,25 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       ...decisionIds,
     ];
     for (const c of candidates) {
+      const caps = c.frequencyCaps.map((cap) => `${cap.maxImpressions}:${Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000}`).join(',');
+      const capTtl = c.frequencyCaps.reduce((max, cap) => Math.max(max, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS)), 0);
       args.push(
-        `${this.fixedFields(c)} ${Math.ceil(c.reserveMilliMicros)} ${c.dayStartQuarter} ${c.pacingBasis === 'daily' ? 'd' : c.pacingBasis === 'flight' ? 'f' : 'n'} ${Math.floor(c.pacingTargetMilliMicros)} ${Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros))} ${c.random}`,
+        [
+          c.lineItemId,
+          c.campaignId,
+          Math.round(c.eventPriceMilliMicros),
+          Math.ceil(c.reserveMilliMicros),
+          Math.round(c.budgetMilliMicros),
+          c.dailyBudgetMilliMicros === null ? -1 : Math.round(c.dailyBudgetMilliMicros),
+          c.campaignBudgetMilliMicros === null ? -1 : Math.round(c.campaignBudgetMilliMicros),
+          c.dayStartQuarter,
+          c.pacingBasis === 'daily' ? 'd' : c.pacingBasis === 'flight' ? 'f' : 'n',
+          Math.floor(c.pacingTargetMilliMicros),
+          Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros)),
+          c.random,
+          caps || '-',
+          capTtl,
+        ].join(' '),
       );
     }
     const reply = await (this.client as unknown as ScriptClient).dlvReserve(1, this.keys.marker(), ...args);
@@ -190,48 +191,6 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       if (v === 'selected') selected.push({ index, decisionId: decisionIds[selected.length] });
     });
     return { restored: true, verdicts, selected };
-  }
-
-  /**
-   * The fields of a candidate that only change with its line item (id, campaign, price, budgets, caps),
-   * formatted once per line item version rather than on every decision that offers it.
-   */
-  private fixedFields(c: ReservationCandidate): string {
-    const hit = this.fixedFieldsCache.get(c.lineItemId);
-    if (
-      hit &&
-      hit.campaignId === c.campaignId &&
-      hit.price === c.eventPriceMilliMicros &&
-      hit.budget === c.budgetMilliMicros &&
-      hit.daily === c.dailyBudgetMilliMicros &&
-      hit.campaignBudget === c.campaignBudgetMilliMicros &&
-      hit.caps === c.frequencyCaps
-    ) {
-      return hit.text;
-    }
-    const caps = c.frequencyCaps.map((cap) => `${cap.maxImpressions}:${Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000}`).join(',');
-    const capTtl = c.frequencyCaps.reduce((max, cap) => Math.max(max, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS)), 0);
-    const text = [
-      c.lineItemId,
-      c.campaignId,
-      Math.round(c.eventPriceMilliMicros),
-      Math.round(c.budgetMilliMicros),
-      c.dailyBudgetMilliMicros === null ? -1 : Math.round(c.dailyBudgetMilliMicros),
-      c.campaignBudgetMilliMicros === null ? -1 : Math.round(c.campaignBudgetMilliMicros),
-      caps || '-',
-      capTtl,
-    ].join(' ');
-    if (this.fixedFieldsCache.size >= FIXED_FIELDS_CACHE_LIMIT) this.fixedFieldsCache.clear();
-    this.fixedFieldsCache.set(c.lineItemId, {
-      campaignId: c.campaignId,
-      price: c.eventPriceMilliMicros,
-      budget: c.budgetMilliMicros,
-      daily: c.dailyBudgetMilliMicros,
-      campaignBudget: c.campaignBudgetMilliMicros,
-      caps: c.frequencyCaps,
-      text,
-    });
-    return text;
   }
 
   /** Spend, reservations and observed counts of line items (one pipeline). Missing line items read as zeros. */
