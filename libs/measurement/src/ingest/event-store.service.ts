@@ -1,4 +1,4 @@
-import { PlatformConfig } from '@app/platform';
+import { PlatformConfig, mysqlConnection } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
@@ -48,15 +48,7 @@ export class EventStore implements OnApplicationShutdown {
 
   constructor(@Inject(PlatformConfig) config: PlatformConfig) {
     this.pool = createPool({
-      host: config.DB_HOST,
-      port: config.DB_PORT,
-      user: config.DB_USER,
-      password: config.DB_PASSWORD,
-      database: config.DB_NAME,
-      charset: 'utf8mb4_unicode_ci',
-      timezone: 'Z',
-      supportBigNumbers: true,
-      bigNumberStrings: true,
+      ...mysqlConnection(config),
       connectionLimit: Math.max(2, Math.min(12, config.DB_POOL_SIZE)),
       connectTimeout: 1500,
       enableKeepAlive: true,
