@@ -14,13 +14,13 @@ import { WorkerConfig, loadConfig, mysqlOptions } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { Connection } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ROLLUP_COLUMNS, ROLLUP_GROUP_BY, ROLLUP_SELECT } from '../../libs/measurement/src/aggregation/aggregation.sql';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { http } from '../../test/support/http';
 import { sleep, waitFor } from '../../test/support/processes';
 import { DataSource } from 'typeorm';
 import { Stack, dropDatabase } from '../../test/support/stack';
+import { peakRssMb } from '../support/proc-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,11 +86,6 @@ async function bareRollup(db: Connection): Promise<number> {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await db.query('DROP TABLE bench_rollups_bare');
   return ms;
-}
-
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) * 1024;
 }
 
 async function main(): Promise<void> {
@@ -182,16 +177,15 @@ async function main(): Promise<void> {
       20,
     );
     const workerMs = Date.now() - booted;
-    const rssPeak = peakRss(worker.child.pid!);
+    const rssPeak = peakRssMb(worker.child.pid!);
 
-    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
     process.stdout.write(`\n${'aggregation of'.padEnd(46)} ${n} raw events\n`);
     const secs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
     process.stdout.write(`${'bare INSERT...SELECT...GROUP BY'.padEnd(46)} best ${(best(bareMs) / 1000).toFixed(2)} s, median ${(median(bareMs) / 1000).toFixed(2)} s (${secs(bareMs)})\n`);
     process.stdout.write(`${'pipeline: rollups + reach, exactly once'.padEnd(46)} best ${(best(pipelineMs) / 1000).toFixed(2)} s, median ${(median(pipelineMs) / 1000).toFixed(2)} s (${secs(pipelineMs)}), ${batches} batches\n`);
     process.stdout.write(`${'ratio pipeline / bare'.padEnd(46)} best ${(best(pipelineMs) / best(bareMs)).toFixed(2)}x, median ${(median(pipelineMs) / median(bareMs)).toFixed(2)}x; ${(Number(n) / (best(pipelineMs) / 1000)).toFixed(0)} events/s\n`);
     process.stdout.write(`${'worker process, same backlog (after boot)'.padEnd(46)} ${(workerMs / 1000).toFixed(2)} s (boot ${((booted - t) / 1000).toFixed(1)} s)\n`);
-    process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${mb(rssPeak)}\n`);
+    process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${rssPeak.toFixed(0)} MB\n`);
     process.stdout.write(`30-day campaign report (campaign rows: ${sizes.hourly} hourly, ${sizes.daily} daily, ${sizes.reach} reach), ms over ${REPORTS} runs:\n`);
     for (const [name, values] of Object.entries(latencies)) {
       values.sort((a, b) => a - b);

@@ -11,12 +11,12 @@
  * Env: A_ROOT (required: the other checkout, built), B_ROOT (default: this one), ROUNDS (8),
  * A_NODE_FLAGS / B_NODE_FLAGS (default: scripts/node-flags.js for the API).
  */
-import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
 import { stackEnv } from '../../test/support/stack';
+import { decisionLoad } from '../support/decision-load';
+import { cpuMs, medianBy } from '../support/proc-stats';
 
 const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
 
@@ -35,28 +35,6 @@ const bodies = Array.from({ length: 2000 }, (_, i) =>
   }),
 );
 
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-function load(url: string, seconds: number): Promise<number> {
-  let next = 0;
-  return new Promise((resolve, reject) =>
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        connections: 32,
-        duration: seconds,
-        requests: [{ setupRequest: (req: any) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-      },
-      (err: Error | null, result: any) => (err ? reject(err) : resolve(result.requests.average)),
-    ),
-  );
-}
-
 async function startApi(name: string, root: string, flags: string[], runId: string): Promise<{ proc: ManagedProcess; url: string }> {
   const port = await freePort();
   const prefix = `bench-ab-${name}-${runId}`;
@@ -73,7 +51,7 @@ async function startApi(name: string, root: string, flags: string[], runId: stri
   return { proc, url: `${url}/v1/decisions` };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) => medianBy(values, (v) => v);
 
 async function main(): Promise<void> {
   const runId = process.env.BENCH_REUSE;
@@ -86,13 +64,13 @@ async function main(): Promise<void> {
   };
   try {
     await new Promise((r) => setTimeout(r, 2000));
-    for (const side of Object.values(sides)) await load(side.url, 3);
+    for (const side of Object.values(sides)) await decisionLoad(side.url, bodies, { seconds: 3, connections: 32 });
     const cpu: Record<'A' | 'B', number[]> = { A: [], B: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of ['A', 'B'] as const) {
         const { proc, url } = sides[name];
         const before = cpuMs(proc.child.pid!);
-        const rps = await load(url, 5);
+        const rps = (await decisionLoad(url, bodies, { seconds: 5, connections: 32 })).requestsPerSecond;
         cpu[name].push(((cpuMs(proc.child.pid!) - before) * 1000) / (rps * 5));
         console.log(`round ${round + 1} ${name}: ${rps.toFixed(0)} decisions/s, ${cpu[name][round].toFixed(0)} us of API CPU per decision`);
       }

@@ -11,15 +11,16 @@
  * BENCH_REUSE=<run id> (reuse the database of an earlier run started with BENCH_KEEP=1, skipping the seed),
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API to bench/results).
  */
-import autocannon from 'autocannon';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { http } from '../../test/support/http';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
 import { Stack, dropDatabase } from '../../test/support/stack';
+import { Load, decisionLoad } from '../support/decision-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
+import { cpuMs, currentRssMb, medianBy, peakRssMb } from '../support/proc-stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -131,62 +132,6 @@ function requestBodies(n: number): string[] {
   );
 }
 
-interface Load {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-function load(url: string, bodies: string[], options: { seconds: number; connections: number; overallRate?: number }): Promise<Load> {
-  let next = 0;
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        connections: options.connections,
-        duration: options.seconds,
-        overallRate: options.overallRate,
-        requests: [{ setupRequest: (req: any) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-      },
-      (err: Error | null, result: any) => {
-        if (err) return reject(err);
-        resolve({ requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx });
-      },
-    );
-  });
-}
-
-/** CPU time (user + system) a process has used, ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-/** The run with the median value of `key`. */
-function medianBy<T>(runs: T[], key: (run: T) => number): T {
-  return [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
-}
-
-/** The run with the median throughput. */
-function median(runs: Load[]): Load {
-  return [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)];
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-function currentRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
 async function main(): Promise<void> {
   const reuse = process.env.BENCH_REUSE;
   const runId = reuse ?? `${Date.now().toString(36)}`;
@@ -227,8 +172,8 @@ async function main(): Promise<void> {
 
     // Other processes on the machine make single runs noisy: alternate rounds against the API and the
     // ceiling, and compare medians.
-    await load(decisionsUrl, bodies, { seconds: 3, connections: CONNECTIONS });
-    await load(bareUrl, bodies, { seconds: 2, connections: CONNECTIONS });
+    await decisionLoad(decisionsUrl, bodies, { seconds: 3, connections: CONNECTIONS });
+    await decisionLoad(bareUrl, bodies, { seconds: 2, connections: CONNECTIONS });
     const apiRuns: Load[] = [];
     const bareRuns: Load[] = [];
     // CPU per request of each server process: unlike throughput, it does not depend on what else runs.
@@ -236,18 +181,18 @@ async function main(): Promise<void> {
     let bareCpu = 0;
     for (let round = 0; round < ROUNDS; round++) {
       let before = cpuMs(stack.api.child.pid!);
-      apiRuns.push(await load(decisionsUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
+      apiRuns.push(await decisionLoad(decisionsUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
       apiCpu += cpuMs(stack.api.child.pid!) - before;
       before = cpuMs(bare.child.pid!);
-      bareRuns.push(await load(bareUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
+      bareRuns.push(await decisionLoad(bareUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
       bareCpu += cpuMs(bare.child.pid!) - before;
     }
     const apiRequests = apiRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
     const bareRequests = bareRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
     const apiCpuUs = (apiCpu * 1000) / apiRequests;
     const bareCpuUs = (bareCpu * 1000) / bareRequests;
-    const api = median(apiRuns);
-    const ceiling = median(bareRuns);
+    const api = medianBy(apiRuns, (r) => r.requestsPerSecond);
+    const ceiling = medianBy(bareRuns, (r) => r.requestsPerSecond);
     // Latency at a steady 1,000 decisions/s, open loop (see paced-load.ts: autocannon's overallRate
     // sends each second's requests in a burst); the bare server at the same rate is the machine's floor.
     const paced = (url: string) => pacedLoad({ url, method: 'POST', rate: FIXED_RATE, seconds: FIXED_SECONDS, body: (i) => bodies[i % bodies.length] });

@@ -14,11 +14,11 @@
 import { TrackingClaims } from '@app/delivery';
 import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
-import { readFileSync } from 'node:fs';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
 import { Stack, dropDatabase } from '../../test/support/stack';
 import { PacedResult, pacedLoad } from '../support/paced-load';
+import { cpuMs } from '../support/proc-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,12 +57,6 @@ function tokens(count: number, base: ReturnType<typeof randomPlacement>): string
   const out: string[] = new Array(count);
   for (let i = 0; i < count; i++) out[i] = encodeURIComponent(codec.sign(decision(base, { userId: `bench-${i % 50_000}` })));
   return out;
-}
-
-/** CPU time (user + system) a process has used, ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function rowCount(db: Connection): Promise<number> {
