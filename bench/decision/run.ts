@@ -132,6 +132,13 @@ function requestBodies(n: number): string[] {
   );
 }
 
+/** CPU time Redis has used so far (user + system), ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
 async function main(): Promise<void> {
   const reuse = process.env.BENCH_REUSE;
   const runId = reuse ?? `${Date.now().toString(36)}`;
@@ -177,12 +184,16 @@ async function main(): Promise<void> {
     const apiRuns: Load[] = [];
     const bareRuns: Load[] = [];
     // CPU per request of each server process: unlike throughput, it does not depend on what else runs.
+    // Redis's too (INFO cpu, the whole server: nothing else uses it during the API rounds).
     let apiCpu = 0;
     let bareCpu = 0;
+    let redisCpu = 0;
     for (let round = 0; round < ROUNDS; round++) {
       let before = cpuMs(stack.api.child.pid!);
+      const redisBefore = await redisCpuMs(redis);
       apiRuns.push(await decisionLoad(decisionsUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
       apiCpu += cpuMs(stack.api.child.pid!) - before;
+      redisCpu += (await redisCpuMs(redis)) - redisBefore;
       before = cpuMs(bare.child.pid!);
       bareRuns.push(await decisionLoad(bareUrl, bodies, { seconds: SECONDS, connections: CONNECTIONS }));
       bareCpu += cpuMs(bare.child.pid!) - before;
@@ -190,6 +201,7 @@ async function main(): Promise<void> {
     const apiRequests = apiRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
     const bareRequests = bareRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
     const apiCpuUs = (apiCpu * 1000) / apiRequests;
+    const redisCpuUs = (redisCpu * 1000) / apiRequests;
     const bareCpuUs = (bareCpu * 1000) / bareRequests;
     const api = medianBy(apiRuns, (r) => r.requestsPerSecond);
     const ceiling = medianBy(bareRuns, (r) => r.requestsPerSecond);
@@ -219,13 +231,13 @@ async function main(): Promise<void> {
     const ratio = api.requestsPerSecond / ceiling.requestsPerSecond;
     console.log(`\nline items ${LINE_ITEMS}, creatives ${LINE_ITEMS * CREATIVES_PER_LINE_ITEM}, fill rate ${((filled / 200) * 100).toFixed(0)}%, response body ${payload.length} bytes`);
     console.log(`ratio API / ceiling: ${(ratio * 100).toFixed(1)}% (target >= 50%)`);
-    console.log(`server CPU per request: API ${apiCpuUs.toFixed(0)} us, bare Fastify ${bareCpuUs.toFixed(0)} us (ratio ${((bareCpuUs / apiCpuUs) * 100).toFixed(1)}%)`);
+    console.log(`server CPU per request: API ${apiCpuUs.toFixed(0)} us, bare Fastify ${bareCpuUs.toFixed(0)} us (ratio ${((bareCpuUs / apiCpuUs) * 100).toFixed(1)}%); Redis ${redisCpuUs.toFixed(0)} us per decision`);
     console.log(`p99 at a steady ${FIXED_RATE} decisions/s: ${fixed.p99.toFixed(1)} ms (target <= 10 ms; runs ${fixedRuns.map((r) => r.p99.toFixed(1)).join(', ')}); bare Fastify at the same rate: ${bareFixed.p99.toFixed(1)} ms; load generator send lag p99 ${fixed.sendLagP99.toFixed(1)} ms`);
     console.log(`API peak RSS: ${rss.toFixed(0)} MB (target <= 300 MB); RSS before the load ${rssBeforeLoad.toFixed(0)} MB`);
     console.log(`runs (req/s): API ${apiRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}; ceiling ${bareRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}`);
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per target`);
 
-    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, apiRuns, bareRuns, fixed, fixedRuns, bareFixedRuns, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
+    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, redisCpuUs, apiRuns, bareRuns, fixed, fixedRuns, bareFixedRuns, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
   } finally {
     await bare?.stop();
     redis.disconnect();
