@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     const ceiling = medianBy(bareRuns, (r) => r.requestsPerSecond);
     // Latency at a steady 1,000 decisions/s, open loop (see paced-load.ts: autocannon's overallRate
     // sends each second's requests in a burst); the bare server at the same rate is the machine's floor.
-    const paced = (url: string) => pacedLoad({ url, method: 'POST', rate: FIXED_RATE, seconds: FIXED_SECONDS, body: (i) => bodies[i % bodies.length] });
+    const paced = (url: string) => pacedLoad({ url, method: 'POST', rate: FIXED_RATE, seconds: FIXED_SECONDS, bodies });
     await paced(decisionsUrl);
     const fixedRuns: PacedResult[] = [];
     const bareFixedRuns: PacedResult[] = [];

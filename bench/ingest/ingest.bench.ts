@@ -81,7 +81,7 @@ async function freshness(baseUrl: string, db: Connection, seconds: number, pool:
   const delays: number[] = [];
   let done = false;
   // A steady 2,000 beacons/s (autocannon's overallRate would send each second's share in a burst).
-  const load = pacedLoad({ url: `${baseUrl}/t/impression`, method: 'GET', rate: 2000, seconds, path: (i) => `/t/impression?d=${pool[i % pool.length]}`, headers: { 'user-agent': UA }, maxSockets: 256 }).finally(() => {
+  const load = pacedLoad({ url: `${baseUrl}/t/impression`, method: 'GET', rate: 2000, seconds, paths: pool.map((d) => `/t/impression?d=${d}`), headers: { 'user-agent': UA }, maxSockets: 256 }).finally(() => {
     done = true;
   });
   const probes: Array<Promise<void>> = [];
