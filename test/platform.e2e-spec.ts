@@ -112,4 +112,51 @@ describe('platform (real API and worker processes)', () => {
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ops\/queues"/);
     expect(metrics.text).toMatch(/queue_jobs\{queue="maintenance",state="waiting"\}/);
   });
+
+  it('serves player routes (decisions, VAST, beacons) on the lean path: same ids, error bodies, limits and metrics, no page headers', async () => {
+    const decision = await http('POST', '/v1/decisions', {
+      key: null,
+      headers: { 'x-request-id': 'player-trace-1' },
+      body: { placement: 'nowhere', user: { id: 'listener-lean' }, device: { platform: 'ios' }, geo: { country: 'US' } },
+    });
+    expect(decision.status).toBe(200);
+    // Other suites share this stack's catalog: whether anything fills does not matter here.
+    expect(decision.body).toMatchObject({ requestId: 'player-trace-1', decisions: expect.any(Array) });
+    expect(decision.headers.get('x-request-id')).toBe('player-trace-1');
+    expect(decision.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // Players read these answers as data, never as pages: no browser security headers.
+    expect(decision.headers.get('content-security-policy')).toBeNull();
+
+    const invalid = await http('POST', '/v1/decisions', { key: null, body: { placement: 'x', user: { id: 'u' }, device: { platform: 'fridge' }, geo: { country: 'US' } } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({ statusCode: 400, error: 'Bad Request', requestId: expect.any(String) });
+    expect(invalid.body.message).toMatch(/platform/);
+    const badJson = await http('POST', '/v1/decisions', { key: null, body: '{"placement":', headers: { 'content-type': 'application/json' } });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    const wrongType = await http('POST', '/v1/decisions', { key: null, body: 'placement=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body).toMatchObject({ statusCode: 415 });
+    const huge = await declareHugeBody('/v1/decisions', 2 * 1024 * 1024);
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.text)).toMatchObject({ statusCode: 413 });
+    const wrongMethod = await http('PUT', '/v1/decisions', { key: null, body: {} });
+    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.body).toMatchObject({ statusCode: 404 });
+
+    const vast = await http('GET', '/v1/vast?placement=nowhere&userId=u&platform=ios&country=US', { key: null });
+    expect(vast.status).toBe(200);
+    expect(vast.headers.get('content-type')).toBe('application/xml; charset=utf-8');
+    expect(vast.headers.get('cache-control')).toBe('no-store');
+    const beacon = await http('GET', '/t/teleport?d=abc', { key: null });
+    expect(beacon.status).toBe(400);
+    expect(beacon.body.message).toMatch(/event must be one of/);
+
+    // The management API around them keeps its own pipeline.
+    expect((await http('GET', '/v1/decisionsx', { key: null })).status).toBe(404);
+    expect((await http('GET', '/health/live', { key: null })).headers.get('content-security-policy')).toBeTruthy();
+    const metrics = await http('GET', '/metrics', { key: null });
+    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/decisions",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/t\/:event",status="400"\} [1-9]/);
+  });
 });

@@ -1,7 +1,6 @@
-import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, createValidationPipe, describeStartupError, loadConfigOrExit, registerHttpHooks, uuidv7 } from '@app/platform';
+import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, PlayerRoutes, createValidationPipe, describeStartupError, loadConfigOrExit, playerRoutesServer, registerHttpHooks, requestIdOf } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
-import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -10,26 +9,21 @@ import { ApiModule } from './api.module';
 const config = loadConfigOrExit(ApiConfig);
 
 async function bootstrap(): Promise<void> {
-  // Fastify: its router and serializer keep the decision and beacon paths cheap (see README).
+  // Fastify: its router and serializer keep the decision and beacon paths cheap (see README). One HTTP
+  // server: player routes (decisions, VAST, beacons) go to their own lean Fastify instance, the rest to Nest.
+  const player: { routes?: PlayerRoutes } = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: true,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : uuidv7();
-      req.headers['x-request-id'] = id;
-      return id;
-    },
+    genReqId: requestIdOf,
+    serverFactory: playerRoutesServer(() => player.routes),
   });
   // abortOnError false: a failed start reaches the catch below, which says what to do about it.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });
+  player.routes = app.get(PlayerRoutes);
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
-  // Beacon answers (204 / 302, no body) gain nothing from security headers, and they are the busiest route.
-  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
-    if (route.url.startsWith('/t/')) route.helmet = false;
-  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

@@ -22,3 +22,4 @@ export * from './http/validation';
 export * from './telemetry/metrics.service';
 export * from './http/http-hooks';
 export * from './util/uuid';
+export * from './http/player-routes';

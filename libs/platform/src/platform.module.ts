@@ -14,6 +14,7 @@ import { JobQueue } from './queue/job-queue.service';
 import { ALL_QUEUES } from './queue/jobs';
 import { RedisService, redisOptions } from './redis/redis.service';
 import { loggerParams } from './telemetry/logging';
+import { PlayerRoutes } from './http/player-routes';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MetricsService } from './telemetry/metrics.service';
 import { QueueMetricsService } from './telemetry/queue-metrics.service';
@@ -21,7 +22,7 @@ import { QueueMetricsService } from './telemetry/queue-metrics.service';
 export interface PlatformModuleOptions {
   /** The app's validated config instance (ApiConfig or WorkerConfig). */
   config: PlatformConfig;
-  /** Mount /health and /metrics (the API process). */
+  /** Mount /health and /metrics, and provide PlayerRoutes (the API process). */
   http?: boolean;
 }
 
@@ -51,8 +52,8 @@ export class PlatformModule {
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
-      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService],
-      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule],
+      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService, ...(http ? [PlayerRoutes] : [])],
+      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
     };
   }
 }

@@ -1,8 +1,7 @@
-import { CurrentPrincipal, ErrorBody, Principal, Public, flattenValidationErrors } from '@app/platform';
-import { BadRequestException, Controller, ForbiddenException, Get, Header, HttpCode, Post, Query, Req, UnauthorizedException, ValidationPipe } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, flattenValidationErrors } from '@app/platform';
+import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnModuleInit, Post, Query, Req, Res, UnauthorizedException, ValidationPipe } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DECISION_PLATFORMS, DecisionRequestDto, MAX_SLOTS, VastQueryDto } from '../dto/decision-request.dto';
 import { DecisionDto, DecisionResponseDto } from '../dto/decision-response.dto';
 import { DecisionService } from '../services/decision.service';
@@ -26,12 +25,6 @@ const vastQueryPipe = new ValidationPipe({
   },
 });
 
-/**
- * Players and SDKs read these responses as data, never render them as pages: browser security headers
- * (CSP and friends, about a twentieth of a decision's CPU) buy nothing here, so @fastify/helmet skips them.
- */
-const NO_SECURITY_HEADERS = { helmet: { skipRoute: true } };
-
 const SAMPLE_VAST = `<?xml version="1.0" encoding="UTF-8"?>
 <VAST version="4.2" xmlns="http://www.iab.com/VAST">
 <Ad id="0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f" adType="audio">
@@ -51,14 +44,35 @@ const SAMPLE_VAST = `<?xml version="1.0" encoding="UTF-8"?>
 </Ad>
 </VAST>`;
 
+const bodyPipe = new DecisionBodyPipe();
+
+/**
+ * Served as player routes (PlayerRoutes: no Nest pipeline, no security headers; players read these
+ * answers as data, never render them as pages). The Nest decorators describe them in the OpenAPI document.
+ */
 @ApiTags('delivery')
 @Controller('v1')
-export class DecisionsController {
-  constructor(private readonly decisions: DecisionService) {}
+export class DecisionsController implements OnModuleInit {
+  constructor(
+    private readonly decisions: DecisionService,
+    private readonly playerRoutes: PlayerRoutes,
+  ) {}
+
+  onModuleInit(): void {
+    this.playerRoutes.route({
+      method: 'POST',
+      url: '/v1/decisions',
+      handler: async (request) => {
+        const body = await bodyPipe.transform(request.body);
+        const explain = (request.query as Record<string, string | undefined>).explain;
+        return this.decide(body, explain, await this.playerRoutes.principal(request), request);
+      },
+    });
+    this.playerRoutes.route({ method: 'GET', url: '/v1/vast', handler: (request, reply) => this.vast(request, reply) });
+  }
 
   @Post('decisions')
   @Public()
-  @RouteConfig(NO_SECURITY_HEADERS)
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOperation({
@@ -91,9 +105,6 @@ export class DecisionsController {
 
   @Get('vast')
   @Public()
-  @RouteConfig(NO_SECURITY_HEADERS)
-  @Header('Content-Type', 'application/xml; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'The same decision as VAST 4.2 XML (public; players call it)',
     description:
@@ -115,11 +126,12 @@ export class DecisionsController {
   @ApiQuery({ name: 'format', required: false, enum: ['audio', 'video'], example: 'audio' })
   @ApiOkResponse({ description: 'VAST 4.2 document', content: { 'application/xml': { schema: { type: 'string' }, example: SAMPLE_VAST } } })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed parameters; the message names the field' })
-  async vast(@Req() request: FastifyRequest): Promise<string> {
+  async vast(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const query = (await vastQueryPipe.transform(request.query ?? {}, { type: 'query', metatype: VastQueryDto })) as VastQueryDto;
     const ua = request.headers['user-agent'];
     const ctx = contextFromVastQuery(query, { userAgent: typeof ua === 'string' ? ua : undefined, ip: request.ip });
     const outcome = await this.decisions.decide(ctx, { requestId: String(request.id) });
+    void reply.header('content-type', 'application/xml; charset=utf-8').header('cache-control', 'no-store');
     return renderVast(outcome.ads);
   }
 }

@@ -1,20 +1,30 @@
 import { TrackingTokenCodec } from '@app/delivery';
-import { ErrorBody, Public } from '@app/platform';
-import { BadRequestException, Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ErrorBody, PlayerRoutes, Public } from '@app/platform';
+import { BadRequestException, Controller, Get, OnModuleInit, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_TYPES, isEventType } from '../events/event-types';
 import { ClickThroughService } from '../ingest/click-through.service';
 import { IngestService } from '../ingest/ingest.service';
 
+/** Served as a player route (PlayerRoutes); the Nest decorators describe it in the OpenAPI document. */
 @ApiTags('tracking')
 @Controller('t')
-export class TrackingController {
+export class TrackingController implements OnModuleInit {
   constructor(
     private readonly ingest: IngestService,
     private readonly clickThrough: ClickThroughService,
     private readonly codec: TrackingTokenCodec,
+    private readonly playerRoutes: PlayerRoutes,
   ) {}
+
+  onModuleInit(): void {
+    this.playerRoutes.route({
+      method: 'GET',
+      url: '/t/:event',
+      handler: (request, reply) => this.beacon((request.params as { event: string }).event, (request.query as { d?: unknown }).d, request, reply),
+    });
+  }
 
   @Public()
   @Get(':event')

@@ -28,7 +28,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<{ status(code: number): { header(k: string, v: string): { send(b: unknown): void } }; sent?: boolean }>();
     const request = ctx.getRequest<{ id?: string; method?: string; url?: string }>();
-    const body = this.toBody(exception);
+    const body = toErrorBody(exception);
     body.requestId = request?.id;
     if (body.statusCode >= 500 && body.statusCode !== 503) {
       this.logger.error({ err: exception, method: request?.method, url: request?.url }, (exception as Error)?.message ?? String(exception));
@@ -36,35 +36,36 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (reply.sent) return;
     reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
+}
 
-  private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      const base: ErrorBody = { statusCode: status, error: REASONS[status] ?? 'Error', message: exception.message };
-      if (typeof response === 'string') return { ...base, message: response };
-      const r = response as Record<string, unknown>;
-      const message = Array.isArray(r.message) ? r.message.join('; ') : typeof r.message === 'string' ? r.message : undefined;
-      // Health checks (terminus) answer with their own details; keep them beside the uniform fields.
-      const extra: Record<string, unknown> = { ...r };
-      delete extra.statusCode;
-      delete extra.message;
-      delete extra.error;
-      return { ...base, message: message ?? describeHealth(r) ?? exception.message, ...extra };
-    }
-    const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
-    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-      // Errors raised by Fastify itself before Nest sees the request (body too large, bad JSON).
-      return { statusCode: fastifyStatus, error: REASONS[fastifyStatus] ?? 'Error', message: (exception as Error).message };
-    }
-    if (isDatabaseUnavailable(exception)) {
-      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: REASONS[503], message: 'database unavailable, try again shortly' };
-    }
-    if (exception instanceof QueryFailedError && (exception.driverError as { code?: string })?.code === 'ER_LOCK_DEADLOCK') {
-      return { statusCode: HttpStatus.CONFLICT, error: REASONS[409], message: 'concurrent update, retry the request' };
-    }
-    return { statusCode: 500, error: REASONS[500], message: 'internal error' };
+/** The uniform error body for any error (without requestId); shared by every HTTP path of the API. */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const base: ErrorBody = { statusCode: status, error: REASONS[status] ?? 'Error', message: exception.message };
+    if (typeof response === 'string') return { ...base, message: response };
+    const r = response as Record<string, unknown>;
+    const message = Array.isArray(r.message) ? r.message.join('; ') : typeof r.message === 'string' ? r.message : undefined;
+    // Health checks (terminus) answer with their own details; keep them beside the uniform fields.
+    const extra: Record<string, unknown> = { ...r };
+    delete extra.statusCode;
+    delete extra.message;
+    delete extra.error;
+    return { ...base, message: message ?? describeHealth(r) ?? exception.message, ...extra };
   }
+  const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
+  if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+    // Errors raised by Fastify itself before Nest sees the request (body too large, bad JSON).
+    return { statusCode: fastifyStatus, error: REASONS[fastifyStatus] ?? 'Error', message: (exception as Error).message };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: REASONS[503], message: 'database unavailable, try again shortly' };
+  }
+  if (exception instanceof QueryFailedError && (exception.driverError as { code?: string })?.code === 'ER_LOCK_DEADLOCK') {
+    return { statusCode: HttpStatus.CONFLICT, error: REASONS[409], message: 'concurrent update, retry the request' };
+  }
+  return { statusCode: 500, error: REASONS[500], message: 'internal error' };
 }
 
 function describeHealth(r: Record<string, unknown>): string | undefined {

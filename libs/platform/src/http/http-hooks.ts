@@ -25,9 +25,13 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: MetricsServ
  */
 export function allowEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: number): void {
   const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
-  app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    parse(request as Parameters<typeof parse>[0], text, done);
-  });
+  app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => parseJsonAllowingEmpty(parse, request, body.toString(), done));
+}
+
+type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
+
+/** Fastify's JSON parser, except that an empty (or blank) body parses as no body. */
+export function parseJsonAllowingEmpty(parse: JsonParser, request: unknown, text: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (text.trim() === '') return done(null, undefined);
+  parse(request as Parameters<JsonParser>[0], text, done);
 }
