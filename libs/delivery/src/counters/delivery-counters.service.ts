@@ -69,8 +69,10 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   readonly keys: CounterKeys;
   private readonly options: DeliveryCountersOptions;
   /**
-   * A connection of its own with auto-pipelining (same options and fail-fast behaviour as
-   * RedisService.client): under load, the decisions of one event-loop tick go out in one write.
+   * A connection of its own (same options and fail-fast behaviour as RedisService.client). Without
+   * auto-pipelining: ioredis keeps one auto-pipeline in flight per connection, so every decision
+   * waited for the previous batch's round trip (and its objects lived long enough to be promoted);
+   * written at once, 6-31% more decisions/s and 7% less CPU per decision (bench:decision:ab).
    */
   private readonly client: Redis;
 
@@ -81,7 +83,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   ) {
     this.options = { ...DEFAULT_COUNTERS_OPTIONS, ...options };
     this.keys = new CounterKeys(redis);
-    this.client = redis.client.duplicate({ enableAutoPipelining: true });
+    this.client = redis.client.duplicate();
     this.client.on('error', (err: Error) => this.logger.warn(`redis (delivery counters): ${err.message}`));
     this.client.defineCommand('dlvReserve', { lua: RESERVE_LUA });
     this.client.defineCommand('dlvApply', { lua: APPLY_LUA });
