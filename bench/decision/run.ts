@@ -132,6 +132,11 @@ function requestBodies(n: number): string[] {
   );
 }
 
+/** EVALSHA calls Redis has served so far: reservation calls, as no worker applies events here. */
+async function reservationCalls(redis: Redis): Promise<number> {
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+}
+
 /** CPU time Redis has used so far (user + system), ms. */
 async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
@@ -149,6 +154,10 @@ async function main(): Promise<void> {
   const redis = new Redis(stack.env.REDIS_URL!);
   let bare: ManagedProcess | undefined;
   try {
+    // Delivery counters start empty, also on a reused seed: decisions never followed by impressions
+    // leave reservations and pending frequency caps behind, which would make each run harder than the last.
+    const stale = await redis.keys(`${stack.env.QUEUE_PREFIX}:dlv:*`);
+    if (stale.length > 0) await redis.del(...stale);
     // No measurement restore runs in this stack (no worker): declare the fresh counters complete.
     await redis.set(`${stack.env.QUEUE_PREFIX}:dlv:restored`, new Date().toISOString());
     if (!reuse) await seedCatalog(stack.baseUrl);
@@ -188,6 +197,7 @@ async function main(): Promise<void> {
     let apiCpu = 0;
     let bareCpu = 0;
     let redisCpu = 0;
+    const callsBefore = await reservationCalls(redis);
     for (let round = 0; round < ROUNDS; round++) {
       let before = cpuMs(stack.api.child.pid!);
       const redisBefore = await redisCpuMs(redis);
@@ -199,6 +209,7 @@ async function main(): Promise<void> {
       bareCpu += cpuMs(bare.child.pid!) - before;
     }
     const apiRequests = apiRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
+    const callsPerDecision = ((await reservationCalls(redis)) - callsBefore) / apiRequests;
     const bareRequests = bareRuns.reduce((n, r) => n + r.requestsPerSecond * SECONDS, 0);
     const apiCpuUs = (apiCpu * 1000) / apiRequests;
     const redisCpuUs = (redisCpu * 1000) / apiRequests;
@@ -211,10 +222,14 @@ async function main(): Promise<void> {
     await paced(decisionsUrl);
     const fixedRuns: PacedResult[] = [];
     const bareFixedRuns: PacedResult[] = [];
+    let pacedCalls = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      const before = await reservationCalls(redis);
       fixedRuns.push(await paced(decisionsUrl));
+      pacedCalls += (await reservationCalls(redis)) - before;
       bareFixedRuns.push(await paced(bareUrl));
     }
+    const pacedCallsPerDecision = pacedCalls / fixedRuns.reduce((n, r) => n + r.completed, 0);
     const fixed = medianBy(fixedRuns, (r) => r.p99);
     const bareFixed = medianBy(bareFixedRuns, (r) => r.p99);
     const rss = peakRssMb(stack.api.child.pid!);
@@ -233,11 +248,12 @@ async function main(): Promise<void> {
     console.log(`ratio API / ceiling: ${(ratio * 100).toFixed(1)}% (target >= 50%)`);
     console.log(`server CPU per request: API ${apiCpuUs.toFixed(0)} us, bare Fastify ${bareCpuUs.toFixed(0)} us (ratio ${((bareCpuUs / apiCpuUs) * 100).toFixed(1)}%); Redis ${redisCpuUs.toFixed(0)} us per decision`);
     console.log(`p99 at a steady ${FIXED_RATE} decisions/s: ${fixed.p99.toFixed(1)} ms (target <= 10 ms; runs ${fixedRuns.map((r) => r.p99.toFixed(1)).join(', ')}); bare Fastify at the same rate: ${bareFixed.p99.toFixed(1)} ms; load generator send lag p99 ${fixed.sendLagP99.toFixed(1)} ms`);
+    console.log(`reservation calls (Redis round trips) per decision: ${callsPerDecision.toFixed(2)} at full rate, ${pacedCallsPerDecision.toFixed(2)} at ${FIXED_RATE}/s (more than 1 when the best candidates are capped, paced or out of budget)`);
     console.log(`API peak RSS: ${rss.toFixed(0)} MB (target <= 300 MB); RSS before the load ${rssBeforeLoad.toFixed(0)} MB`);
     console.log(`runs (req/s): API ${apiRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}; ceiling ${bareRuns.map((r) => r.requestsPerSecond.toFixed(0)).join(', ')}`);
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per target`);
 
-    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, redisCpuUs, apiRuns, bareRuns, fixed, fixedRuns, bareFixedRuns, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
+    writeFileSync(join(ROOT, 'bench', 'results', `decision-${runId}.json`), JSON.stringify({ api, ceiling, apiCpuUs, bareCpuUs, redisCpuUs, callsPerDecision, pacedCallsPerDecision, apiRuns, bareRuns, fixed, fixedRuns, bareFixedRuns, ratio, peakRssMb: rss, filled, lineItems: LINE_ITEMS, loadavg: loadavg() }, null, 2));
   } finally {
     await bare?.stop();
     redis.disconnect();

@@ -22,7 +22,7 @@ function lineItem(i: number): CatalogLineItem {
 }
 
 class FixedCatalog extends CatalogSource {
-  constructor(private readonly items: CatalogLineItem[]) {
+  constructor(public items: CatalogLineItem[]) {
     super();
   }
   async load(): Promise<DeliveryCatalog> {
@@ -68,5 +68,31 @@ describe('ObservedStateService (real Redis)', () => {
     expect(observed.campaign('cp-3')).toEqual({ spentMilliMicros: 777, spentTodayMilliMicros: 0, reservedMilliMicros: 5 });
     // Observed click rates feed ranking: the line item with clicks now ranks above one without.
     expect(index.snapshot!.ranked[0].lineItem.id).toBe('li-449');
+  });
+
+  it('updates its copy in place on each refresh and forgets line items and campaigns that left the index', async () => {
+    const catalog = new FixedCatalog([lineItem(1), lineItem(2)]);
+    const index = new EligibilityIndexService(catalog, redis, new ManualClock(T0));
+    await index.reload();
+    const observed = new ObservedStateService(counters, index);
+    await observed.refresh();
+    const first = observed.lineItem('li-1');
+    expect(first).toMatchObject({ spentMilliMicros: 0 });
+
+    await redis.client.hset(counters.keys.lineItem('li-1'), 'spent', 42, 'res', 7);
+    await redis.client.hset(counters.keys.campaign('cp-1'), 'spent', 99);
+    await observed.refresh();
+    // The same object, with the new values: nothing long-lived is reallocated per refresh.
+    expect(observed.lineItem('li-1')).toBe(first);
+    expect(first).toMatchObject({ spentMilliMicros: 42, reservedMilliMicros: 7 });
+    expect(observed.campaign('cp-1')).toMatchObject({ spentMilliMicros: 99 });
+
+    catalog.items = [lineItem(2), lineItem(3)];
+    await index.reload();
+    await observed.refresh();
+    expect(observed.lineItem('li-1')).toBeUndefined();
+    expect(observed.campaign('cp-1')).toBeUndefined();
+    expect(observed.lineItem('li-3')).toMatchObject({ spentMilliMicros: 0 });
+    expect(observed.campaign('cp-3')).toBeDefined();
   });
 });
