@@ -1,4 +1,5 @@
 import { http } from './support/http';
+import { createPlacementVia } from './support/measurement-fixtures';
 import { startProcess, waitFor } from './support/processes';
 import { RedisServer } from './support/redis-server';
 import { Stack, dropDatabase, stackEnv } from './support/stack';
@@ -22,6 +23,12 @@ describe('process lifecycle and dependency outages', () => {
   it('turns /health/ready to 503 naming Redis while it is down, and back to 200 when it returns', async () => {
     const baseUrl = stack.baseUrl;
     expect((await http('GET', '/health/ready', { key: null, baseUrl })).status).toBe(200);
+    // A servable line item, so that a decision has something to reserve in Redis.
+    const placement = await createPlacementVia(baseUrl);
+    expect((await http('POST', `/v1/campaigns/${placement.campaignId}/activate`, { baseUrl })).status).toBe(200);
+    expect((await http('POST', `/v1/line-items/${placement.lineItemId}/activate`, { baseUrl })).status).toBe(200);
+    const decide = () => http('POST', '/v1/decisions', { key: null, baseUrl, body: { placement: 'outage', user: { id: 'listener-outage' }, device: { platform: 'ios' }, geo: { country: 'US' } } });
+    await waitFor(async () => (await decide()).body.decisions?.length === 1, 15000, 'a decision to fill');
 
     await redis.stop();
     const down = await waitFor(
@@ -42,9 +49,19 @@ describe('process lifecycle and dependency outages', () => {
     expect(enqueue.body.message).toMatch(/Redis/);
     expect(Date.now() - started).toBeLessThan(5000);
 
+    // Budgets and caps live in Redis: decisions fail closed, fast, with a 503 that says why.
+    const decision = await decide();
+    expect(decision.status).toBe(503);
+    expect(decision.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    expect(decision.body.message).toMatch(/Redis/);
+    const vast = await http('GET', '/v1/vast?placement=outage&userId=listener-outage&platform=ios&country=US', { key: null, baseUrl });
+    expect(vast.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5000);
+
     await redis.resume();
     await waitFor(async () => (await http('GET', '/health/ready', { key: null, baseUrl })).status === 200, 15000, 'readiness to recover');
 
+    await waitFor(async () => (await decide()).body.decisions?.length === 1, 15000, 'decisions to fill again');
     const probe = await http('POST', '/v1/ops/probes', { baseUrl });
     expect(probe.status).toBe(202);
     await waitFor(

@@ -1,5 +1,5 @@
 import { RedisService } from '@app/platform';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { Clock, SystemClock } from '../time/clock';
 import { CounterKeys } from './counter-keys';
@@ -185,7 +185,13 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
         ].join(' '),
       );
     }
-    const reply = await (this.client as unknown as ScriptClient).dlvReserve(1, this.keys.marker(), ...args);
+    let reply: string[];
+    try {
+      reply = await (this.client as unknown as ScriptClient).dlvReserve(1, this.keys.marker(), ...args);
+    } catch (err) {
+      // Budgets and frequency caps live in Redis: without it no ad can be reserved safely (fail closed).
+      throw new ServiceUnavailableException(`delivery counters unavailable (Redis), no ad can be served: ${(err as Error).message}`);
+    }
     if (reply[0] === 'not_restored') return { restored: false };
     const verdicts: CandidateVerdict[] = candidates.map((_, i) => (VERDICTS.has(reply[i] as CandidateVerdict) ? (reply[i] as CandidateVerdict) : 'not_reached'));
     const selected: Array<{ index: number; decisionId: string }> = [];
