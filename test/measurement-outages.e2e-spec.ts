@@ -45,9 +45,6 @@ describe('measurement through dependency outages (own stacks)', () => {
       await outage;
       await streamListens(placement, 50, stored, options);
       await redisServer.resume();
-      await streamListens(placement, 50, stored, options);
-      expect(failures).toEqual([]);
-      expect(stored).toHaveLength(350 * 6);
 
       redis = new Redis(redisServer.url);
       const marker = `${prefix}:dlv:restored`;
@@ -66,6 +63,11 @@ describe('measurement through dependency outages (own stacks)', () => {
         'the delivery counters to be restored',
         200,
       );
+      // Events stored while a restore runs can be counted in Redis once too often or not at all (see
+      // README, "Redis state and its rebuild"), so the exact comparison below streams only after it.
+      await streamListens(placement, 50, stored, options);
+      expect(failures).toEqual([]);
+      expect(stored).toHaveLength(350 * 6);
       await streamListens(placement, 50, stored, options);
       await waitForAggregation(db, 60_000);
 
