@@ -17,7 +17,7 @@ import {
   waitForAggregation,
 } from './support/measurement-fixtures';
 import { ManagedProcess, startProcess, waitFor } from './support/processes';
-import { Stack, dropDatabase } from './support/stack';
+import { Stack } from './support/stack';
 
 /** Rows written straight into raw_events: a backlog large enough for one aggregation batch to take a while. */
 async function insertBacklog(db: Connection, placement: Placement, decisions: number, firstHour: number): Promise<{ rows: number; truth: ReturnType<typeof expectedRow> }> {
@@ -132,7 +132,7 @@ describe('aggregation under faults (own stacks)', () => {
       victim?.child.kill('SIGKILL');
       await db.end();
       await stack.stop();
-      await dropDatabase(stack.env.DB_NAME!);
+      await stack.dropData();
     }
   }, 240_000);
 
@@ -171,7 +171,7 @@ describe('aggregation under faults (own stacks)', () => {
     } finally {
       await db.end();
       await stack.stop();
-      await dropDatabase(stack.env.DB_NAME!);
+      await stack.dropData();
     }
   }, 180_000);
 });

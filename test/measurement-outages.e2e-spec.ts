@@ -156,7 +156,7 @@ describe('measurement through dependency outages (own stacks)', () => {
       await db.end();
       await stack.stop();
       await proxy.close();
-      await dropDatabase(stack.env.DB_NAME!);
+      await stack.dropData();
     }
   }, 180_000);
 });

@@ -19,7 +19,7 @@ import { mysql } from '../../test/support/measurement-fixtures';
 import { http } from '../../test/support/http';
 import { sleep, waitFor } from '../../test/support/processes';
 import { DataSource } from 'typeorm';
-import { Stack, dropDatabase } from '../../test/support/stack';
+import { Stack } from '../../test/support/stack';
 import { peakRssMb } from '../support/proc-stats';
 
 const arg = (name: string, fallback: number) => {
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     await db.end();
     await stack.stop();
     if (process.argv.includes('--keep')) process.stdout.write(`kept database ${stack.env.DB_NAME}\n`);
-    else await dropDatabase(stack.env.DB_NAME!);
+    else await stack.dropData();
   }
 }
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { http } from '../../test/support/http';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
-import { Stack, dropDatabase } from '../../test/support/stack';
+import { Stack } from '../../test/support/stack';
 import { Load, decisionLoad } from '../support/decision-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import { cpuMs, currentRssMb, medianBy, peakRssMb } from '../support/proc-stats';
@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await stack.stop();
     if (process.env.BENCH_KEEP) console.log(`kept: BENCH_REUSE=${runId}`);
-    else await dropDatabase(dbName);
+    else await stack.dropData();
   }
 }
 

@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
-import { Stack, dropDatabase } from '../../test/support/stack';
+import { Stack } from '../../test/support/stack';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import { cpuMs } from '../support/proc-stats';
 
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   } finally {
     await db.end();
     await stack.stop();
-    await dropDatabase(stack.env.DB_NAME!);
+    await stack.dropData();
   }
 }
 

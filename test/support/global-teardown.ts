@@ -1,8 +1,8 @@
-import { dropDatabase, Stack } from './stack';
+import type { Stack } from './stack';
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as { __E2E_STACK__?: Stack }).__E2E_STACK__;
   if (!stack) return;
   await stack.stop();
-  if (!process.env.KEEP_TEST_DB) await dropDatabase(stack.env.DB_NAME!);
+  if (!process.env.KEEP_TEST_DB) await stack.dropData();
 }

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,22 @@ export async function dropDatabase(name: string): Promise<void> {
   const conn = await createConnection({ host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' });
   await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
   await conn.end();
+}
+
+/** Deletes every Redis key of a deployment prefix (queues, counters, caches), as a stack leaves them behind. */
+export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** A real API process and real worker processes on one database and Redis prefix. */
@@ -115,5 +132,11 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all([this.api.stop(), ...this.workers.map((w) => w.stop())]);
+  }
+
+  /** After stop(): drops the stack's database and its Redis keys, so that runs leave nothing behind. */
+  async dropData(): Promise<void> {
+    await dropDatabase(this.env.DB_NAME!);
+    await dropRedisPrefix(this.env.REDIS_URL!, this.env.QUEUE_PREFIX!);
   }
 }
