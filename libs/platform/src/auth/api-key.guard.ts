@@ -1,6 +1,6 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeyService } from './api-key.service';
+import { ApiKeyService, bearerKey } from './api-key.service';
 import { AUTH_PUBLIC, AUTH_ROLES, AuthenticatedRequest } from './auth.decorators';
 import type { Role } from './principal';
 
@@ -20,17 +20,12 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string | undefined> }>();
 
     const header = request.headers['authorization'];
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
+    const key = bearerKey(header);
+    if (!key) {
       if (isPublic) return true;
       throw new UnauthorizedException(header ? 'Authorization header must be "Bearer <api key>"' : 'missing API key: send Authorization: Bearer <api key>');
     }
-    let principal;
-    try {
-      principal = await this.keys.resolve(match[1]);
-    } catch (err) {
-      throw new ServiceUnavailableException(`cannot check the API key, database unavailable: ${(err as Error).message}`);
-    }
+    const principal = await this.keys.resolveForRequest(key);
     if (!principal) {
       if (isPublic) return true;
       throw new UnauthorizedException('invalid or revoked API key');

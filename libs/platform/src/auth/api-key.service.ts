@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
@@ -86,6 +86,15 @@ export class ApiKeyService implements OnModuleInit {
     return this.findVisible(id, scope);
   }
 
+  /** As `resolve`, for a request: a lookup that cannot reach MySQL is a 503 naming the cause. */
+  async resolveForRequest(presented: string): Promise<Principal | null> {
+    try {
+      return await this.resolve(presented);
+    } catch (err) {
+      throw new ServiceUnavailableException(`cannot check the API key, database unavailable: ${(err as Error).message}`);
+    }
+  }
+
   /** The principal a presented key stands for, or null when it is unknown or revoked. */
   async resolve(presented: string): Promise<Principal | null> {
     const hash = sha256(presented);
@@ -105,4 +114,9 @@ export class ApiKeyService implements OnModuleInit {
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** The key of an `Authorization: Bearer <key>` header, or null when the header is absent or another shape. */
+export function bearerKey(header: string | undefined): string | null {
+  return header ? (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
 }

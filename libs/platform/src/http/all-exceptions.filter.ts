@@ -26,16 +26,30 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const reply = ctx.getResponse<{ status(code: number): { header(k: string, v: string): { send(b: unknown): void } }; sent?: boolean }>();
-    const request = ctx.getRequest<{ id?: string; method?: string; url?: string }>();
-    const body = toErrorBody(exception);
-    body.requestId = request?.id;
-    if (body.statusCode >= 500 && body.statusCode !== 503) {
-      this.logger.error({ err: exception, method: request?.method, url: request?.url }, (exception as Error)?.message ?? String(exception));
-    }
-    if (reply.sent) return;
-    reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+    replyWithError(exception, ctx.getRequest<ErrorRequest>(), ctx.getResponse<ErrorReply>(), this.logger);
   }
+}
+
+interface ErrorRequest {
+  id?: unknown;
+  method?: string;
+  url?: string;
+}
+
+interface ErrorReply {
+  status(code: number): { header(k: string, v: string): { send(b: unknown): unknown } };
+  sent?: boolean;
+}
+
+/** Answers an error with the uniform body, logging the unexpected ones; every HTTP path of the API uses it. */
+export function replyWithError(exception: unknown, request: ErrorRequest | undefined, reply: ErrorReply, logger: Logger): void {
+  const body = toErrorBody(exception);
+  body.requestId = request?.id === undefined ? undefined : String(request.id);
+  if (body.statusCode >= 500 && body.statusCode !== 503) {
+    logger.error({ err: exception, method: request?.method, url: request?.url }, (exception as Error)?.message ?? String(exception));
+  }
+  if (reply.sent) return;
+  reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
 /** The uniform error body for any error (without requestId); shared by every HTTP path of the API. */

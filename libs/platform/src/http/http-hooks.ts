@@ -1,6 +1,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { uuidv7 } from '../util/uuid';
 import type { MetricsService } from '../telemetry/metrics.service';
+
+/** The caller's X-Request-Id when it is a sane token, else a new id; written back for the logs. */
+export function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : uuidv7();
+  req.headers['x-request-id'] = id;
+  return id;
+}
 
 /**
  * Fastify hooks every response goes through: the request id header (set by the adapter's genReqId

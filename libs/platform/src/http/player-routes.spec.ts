@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { ApiKeyService } from '../auth/api-key.service';
+import { ApiKeyService } from '../auth/api-key.service';
 import type { Principal } from '../auth/principal';
 import { ApiConfig } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
@@ -7,7 +7,9 @@ import { PlayerRoutes, playerRoutesServer } from './player-routes';
 
 function playerRoutes(resolve: (key: string) => Promise<Principal | null> = async () => null): PlayerRoutes {
   const config = Object.assign(new ApiConfig(), { BODY_LIMIT_BYTES: 1024 });
-  return new PlayerRoutes(config, new MetricsService(), { resolve } as unknown as ApiKeyService);
+  // The real service's request-facing methods over a stubbed lookup (no MySQL in this unit test).
+  const keys = Object.assign(Object.create(ApiKeyService.prototype) as ApiKeyService, { resolve });
+  return new PlayerRoutes(config, new MetricsService(), keys);
 }
 
 describe('PlayerRoutes', () => {

@@ -1,21 +1,12 @@
-import { Injectable, Logger, NotFoundException, OnApplicationBootstrap, ServiceUnavailableException } from '@nestjs/common';
-import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { IncomingMessage, RequestListener, Server, ServerOptions, createServer } from 'node:http';
-import { ApiKeyService } from '../auth/api-key.service';
+import { Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
+import Fastify, { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { RequestListener, Server, ServerOptions, createServer } from 'node:http';
+import { ApiKeyService, bearerKey } from '../auth/api-key.service';
 import type { Principal } from '../auth/principal';
 import { ApiConfig } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
-import { uuidv7 } from '../util/uuid';
-import { toErrorBody } from './all-exceptions.filter';
-import { parseJsonAllowingEmpty, registerHttpHooks } from './http-hooks';
-
-/** The caller's X-Request-Id when it is a sane token, else a new id; written back for the logs. */
-export function requestIdOf(req: IncomingMessage): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : uuidv7();
-  req.headers['x-request-id'] = id;
-  return id;
-}
+import { replyWithError } from './all-exceptions.filter';
+import { parseJsonAllowingEmpty, registerHttpHooks, requestIdOf } from './http-hooks';
 
 /**
  * The routes players and SDKs call (decisions, VAST, tracking beacons): the busiest of the platform,
@@ -32,7 +23,7 @@ export function requestIdOf(req: IncomingMessage): string {
 export class PlayerRoutes implements OnApplicationBootstrap {
   private readonly logger = new Logger('HttpError');
   readonly fastify: FastifyInstance;
-  private readonly exactPaths = new Set<string>();
+  private readonly exactPaths: string[] = [];
   private readonly prefixes: string[] = [];
   private started = false;
 
@@ -46,21 +37,15 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     const parse = this.fastify.getDefaultJsonParser('error', 'error');
     this.fastify.removeContentTypeParser('application/json');
     this.fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => parseJsonAllowingEmpty(parse, request, body as string, done));
-    const fail = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-      const body = toErrorBody(error);
-      body.requestId = String(request.id);
-      if (body.statusCode >= 500 && body.statusCode !== 503) this.logger.error({ err: error, method: request.method, url: request.url }, (error as Error).message);
-      void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
-    };
-    this.fastify.setErrorHandler(fail);
+    this.fastify.setErrorHandler((error, request, reply) => replyWithError(error, request, reply, this.logger));
     // Same words as Nest's router for the rest of the API.
-    this.fastify.setNotFoundHandler((request, reply) => fail(new NotFoundException(`Cannot ${request.method} ${request.url.split('?')[0]}`), request, reply));
+    this.fastify.setNotFoundHandler((request, reply) => replyWithError(new NotFoundException(`Cannot ${request.method} ${request.url.split('?')[0]}`), request, reply, this.logger));
   }
 
   /** Adds a route. A path parameter ends the part of the URL that sends requests here ('/t/:event' takes all of /t/). */
   route(options: RouteOptions): void {
     const param = options.url.indexOf(':');
-    if (param < 0) this.exactPaths.add(options.url);
+    if (param < 0) this.exactPaths.push(options.url);
     else this.prefixes.push(options.url.slice(0, param));
     this.fastify.route(options);
   }
@@ -70,13 +55,13 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     this.started = true;
   }
 
-  /** Whether a request URL belongs here (a Set lookup and a few prefix compares per request). */
+  /** Whether a request URL belongs here: a few prefix compares, nothing allocated (it runs for every request). */
   handles(url: string | undefined): boolean {
     if (!this.started || !url) return false;
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
-    if (this.exactPaths.has(path)) return true;
-    for (const prefix of this.prefixes) if (path.startsWith(prefix)) return true;
+    for (const path of this.exactPaths) {
+      if (url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)) return true;
+    }
+    for (const prefix of this.prefixes) if (url.startsWith(prefix)) return true;
     return false;
   }
 
@@ -85,14 +70,8 @@ export class PlayerRoutes implements OnApplicationBootstrap {
    * (a malformed or unknown key is simply no principal; MySQL down is a 503).
    */
   async principal(request: FastifyRequest): Promise<Principal | undefined> {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) return undefined;
-    try {
-      return (await this.keys.resolve(match[1])) ?? undefined;
-    } catch (err) {
-      throw new ServiceUnavailableException(`cannot check the API key, database unavailable: ${(err as Error).message}`);
-    }
+    const key = bearerKey(request.headers.authorization);
+    return key ? ((await this.keys.resolveForRequest(key)) ?? undefined) : undefined;
   }
 }
 
