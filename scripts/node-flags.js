@@ -9,18 +9,22 @@
  * collects earlier and the same load peaks under 200 MB at the same throughput (BENCHMARKS.md).
  * Raise it for very large catalogs: the eligibility index of each API process lives in this heap.
  *
- * The API also collects garbage on its own thread (--single-threaded-gc; API_PARALLEL_GC=1 turns it
- * off). V8's parallel scavenger and concurrent marker start helper threads that compete for the cores
- * with the main thread, Redis and MySQL; on a busy host the main thread then waits for them, and a
- * decision that arrives meanwhile waits too. At a steady 1,000 decisions/s p99 went from 17-52 ms to
- * 11-14 ms (five paired runs), for about 5% more CPU per decision at full load (BENCHMARKS.md).
+ * The API also keeps V8's garbage collector off the second core's back (API_PARALLEL_GC=1 restores
+ * V8's defaults): young-generation collections run on the main thread (--no-parallel-scavenge), and
+ * old-generation marking runs concurrently on one helper thread (--concurrent-marking-max-worker-num=1).
+ * By default V8 starts several helper threads for every collection; on a two-core host shared with
+ * Redis and MySQL the main thread then waits for them, and decisions arriving meanwhile wait too
+ * (p99 at a steady 1,000 decisions/s: 17-52 ms). Collecting everything on the main thread
+ * (--single-threaded-gc) fixed that but made each full collection's ~70 ms of marking a run of
+ * slow decisions (p99 8.7-13.2 ms, max up to 80 ms); one concurrent marker keeps marking off the
+ * main thread without crowding the cores (p99 7.3-8.7 ms, max 19-27 ms, six paired runs; BENCHMARKS.md).
  *
  *   node scripts/node-flags.js api   prints the flags (used by package.json scripts)
  */
 function nodeFlags(app) {
   if (app === 'api') {
     const flags = [`--max-old-space-size=${Number(process.env.API_MAX_OLD_SPACE_MB || 256)}`];
-    if (process.env.API_PARALLEL_GC !== '1') flags.push('--single-threaded-gc');
+    if (process.env.API_PARALLEL_GC !== '1') flags.push('--no-parallel-scavenge', '--concurrent-marking-max-worker-num=1');
     return flags;
   }
   return [];

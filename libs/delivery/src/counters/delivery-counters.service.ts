@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Option
 import type { ChainableCommander, Redis } from 'ioredis';
 import { Clock, SystemClock } from '../time/clock';
 import { CounterKeys } from './counter-keys';
-import { APPLY_LUA, RESERVE_LUA } from './counters.lua';
+import { APPLY_LUA, READ_LUA, RESERVE_LUA } from './counters.lua';
 import {
   AccountState,
   CandidateVerdict,
@@ -45,6 +45,7 @@ export const DELIVERY_COUNTERS_OPTIONS = Symbol('DELIVERY_COUNTERS_OPTIONS');
 type ScriptClient = {
   dlvReserve(...args: Array<string | number>): Promise<string[]>;
   dlvApply(...args: Array<string | number>): Promise<number>;
+  dlvRead(...args: Array<string | number>): Promise<Array<string | null>>;
 };
 
 const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'daily_budget_exhausted', 'campaign_budget_exhausted', 'frequency_capped', 'paced']);
@@ -87,6 +88,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     this.client.on('error', (err: Error) => this.logger.warn(`redis (delivery counters): ${err.message}`));
     this.client.defineCommand('dlvReserve', { lua: RESERVE_LUA });
     this.client.defineCommand('dlvApply', { lua: APPLY_LUA });
+    this.client.defineCommand('dlvRead', { lua: READ_LUA });
   }
 
   /** Waits (boundedly) for the connection, so the first decisions after boot do not fail fast. */
@@ -201,32 +203,33 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     return { restored: true, verdicts, selected };
   }
 
-  /** Spend, reservations and observed counts of line items (one pipeline). Missing line items read as zeros. */
+  /** Spend, reservations and observed counts of line items (one script call). Missing line items read as zeros. */
   async readLineItems(ids: readonly string[]): Promise<Map<string, LineItemCounters>> {
+    const rows = await this.readAccounts(ids.map((id) => this.keys.lineItem(id)), ['spent', 'today', 'res', 'imps', 'clicks', 'completes']);
     const out = new Map<string, LineItemCounters>();
-    if (ids.length === 0) return out;
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.lineItem(id), 'spent', 'today', 'res', 'imps', 'clicks', 'completes');
-    const rows = await execOrThrow<Array<string | null>>(pipeline);
     ids.forEach((id, i) => {
-      const [spent, today, res, imps, clicks, completes] = rows[i].map((v) => Number(v ?? 0));
+      const [spent, today, res, imps, clicks, completes] = rows[i];
       out.set(id, { spentMilliMicros: spent, spentTodayMilliMicros: today, reservedMilliMicros: res, impressions: imps, clicks, completes });
     });
     return out;
   }
 
-  /** Spend and reservations of campaigns (one pipeline). */
+  /** Spend and reservations of campaigns (one script call). */
   async readCampaigns(ids: readonly string[]): Promise<Map<string, AccountState>> {
+    const rows = await this.readAccounts(ids.map((id) => this.keys.campaign(id)), ['spent', 'today', 'res']);
     const out = new Map<string, AccountState>();
-    if (ids.length === 0) return out;
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.campaign(id), 'spent', 'today', 'res');
-    const rows = await execOrThrow<Array<string | null>>(pipeline);
     ids.forEach((id, i) => {
-      const [spent, today, res] = rows[i].map((v) => Number(v ?? 0));
+      const [spent, today, res] = rows[i];
       out.set(id, { spentMilliMicros: spent, spentTodayMilliMicros: today, reservedMilliMicros: res });
     });
     return out;
+  }
+
+  /** The numeric fields of many account hashes, in one round trip; missing values read as 0. */
+  private async readAccounts(keys: string[], fields: string[]): Promise<number[][]> {
+    if (keys.length === 0) return [];
+    const flat = await (this.client as unknown as ScriptClient).dlvRead(keys.length, ...keys, ...fields);
+    return keys.map((_, i) => fields.map((_, j) => Number(flat[i * fields.length + j] ?? 0)));
   }
 
   /** A listener's counted impressions and pending decisions per line item (for explanations and tests). */

@@ -5,14 +5,14 @@ import { EligibilityIndexService } from './eligibility-index.service';
 
 /** How often the observed counts and spend of every indexed line item are re-read from Redis. */
 export const OBSERVED_STATE_REFRESH_MS = 2_000;
-/** Line items (or campaigns) read per Redis pipeline during a refresh. */
+/** Line items (or campaigns) read per Redis call during a refresh. */
 const REFRESH_SLICE = 200;
 
 /**
  * A per-process copy, at most a couple of seconds old, of what ranking needs from Redis for every
  * indexed line item: observed counts (click and completion rates for expected value) and spend
  * (to skip line items whose budget is already gone before the atomic reservation step, which
- * remains the authority). One pipeline per refresh, not per decision.
+ * remains the authority). A few Redis calls per refresh, none per decision.
  */
 @Injectable()
 export class ObservedStateService implements OnModuleInit, OnApplicationShutdown {
