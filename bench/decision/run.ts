@@ -20,7 +20,7 @@ import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../tes
 import { Stack } from '../../test/support/stack';
 import { Load, decisionLoad } from '../support/decision-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
-import { cpuMs, currentRssMb, medianBy, peakRssMb } from '../support/proc-stats';
+import { cpuMs, currentRssMb, medianBy, peakRssMb, redisCpuMs } from '../support/proc-stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -135,13 +135,6 @@ function requestBodies(n: number): string[] {
 /** EVALSHA calls Redis has served so far: reservation calls, as no worker applies events here. */
 async function reservationCalls(redis: Redis): Promise<number> {
   return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
-}
-
-/** CPU time Redis has used so far (user + system), ms. */
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
 }
 
 async function main(): Promise<void> {

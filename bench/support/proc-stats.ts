@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import type Redis from 'ioredis';
 
 /** CPU time (user + system) a process has used so far, ms (Linux /proc; clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
@@ -24,4 +25,25 @@ export function currentRssMb(pid: number): number {
 /** The element with the median value of `key`. */
 export function medianBy<T>(values: readonly T[], key: (value: T) => number): T {
   return [...values].sort((a, b) => key(a) - key(b))[Math.floor(values.length / 2)];
+}
+
+/** CPU time Redis has used so far (user + system, from INFO cpu: the whole server), ms. */
+export async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+/** CPU time the local MariaDB/MySQL server has used so far, ms; NaN when its process is not visible here. */
+export function mysqlCpuMs(): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm === 'mariadbd' || comm === 'mysqld') return cpuMs(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return NaN;
 }
