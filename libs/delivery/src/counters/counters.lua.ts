@@ -178,21 +178,22 @@ return out
 `;
 
 /**
- * Applies one measured event: spend (lifetime, per quarter hour, today), observed counts, release
- * of the decision's reservation (CPM impressions), and the listener's impression for frequency caps.
- * A reservation bucket that already lapsed is simply gone, so releasing needs no window bookkeeping.
+ * Applies measured events, in order: spend (lifetime, per quarter hour, today), observed counts,
+ * release of the decision's reservation (CPM impressions), and the listener's impression for frequency
+ * caps. A reservation bucket that already lapsed is simply gone, so releasing needs no window
+ * bookkeeping. Many events per call: a call per event cost Redis a script invocation and the API a
+ * command of 17 arguments each, which made up much of a beacon's cost.
  *
- * ARGV: event, costMilli, releaseMilli, occurredMs, issuedMs, decisionId, now, bucketMs, windowBuckets,
- *       quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, line item id, campaign id, user id
+ * ARGV: now, bucketMs, quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, then two per event:
+ *       "event costMilli releaseMilli occurredMs issuedMs decisionId lineItemId campaignId" (ids and
+ *       names without spaces) and the user id (any string).
  */
 export const APPLY_LUA = `${PRELUDE}
-local event = ARGV[1]
-local cost, release, occurred, issued = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local decisionId = ARGV[6]
-local now, bucketMs, win = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local quarterMs, recent, defaultTtl = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local KEYS = { keysOf(ARGV[13], ARGV[14], ARGV[15], ARGV[16]) }
+local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
+local cost, release, occurred, issued = 0, 0, 0, 0
 
 local function addSpend(h, q)
   redis.call('HINCRBY', h, 'spent', cost)
@@ -219,27 +220,34 @@ local function releaseReservation(h, r)
   if redis.call('HINCRBY', h, 'res', (-d)) < 0 then redis.call('HSET', h, 'res', '0') end
 end
 
-if cost > 0 then
-  addSpend(KEYS[1], KEYS[2])
-  addSpend(KEYS[4], KEYS[5])
-end
-if release > 0 then
-  releaseReservation(KEYS[1], KEYS[3])
-  releaseReservation(KEYS[4], KEYS[6])
-end
-if event == 'impression' then
-  redis.call('HINCRBY', KEYS[1], 'imps', 1)
-  redis.call('ZREM', KEYS[8], decisionId)
-  local ttl = tonumber(redis.call('HGET', KEYS[1], 'capTtl') or defaultTtl)
-  if ttl > 0 then
-    redis.call('ZADD', KEYS[7], occurred, decisionId)
-    redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', (now - ttl * 1000))
-    redis.call('PEXPIRE', KEYS[7], (ttl * 1000))
+for i = 7, #ARGV, 2 do
+  local f = {}
+  for field in string.gmatch(ARGV[i], '%S+') do f[#f + 1] = field end
+  local event, decisionId = f[1], f[6]
+  cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
+  if cost > 0 then
+    addSpend(liH, liQ)
+    addSpend(cpH, cpQ)
   end
-elseif event == 'click' then
-  redis.call('HINCRBY', KEYS[1], 'clicks', 1)
-elseif event == 'complete' then
-  redis.call('HINCRBY', KEYS[1], 'completes', 1)
+  if release > 0 then
+    releaseReservation(liH, liR)
+    releaseReservation(cpH, cpR)
+  end
+  if event == 'impression' then
+    redis.call('HINCRBY', liH, 'imps', 1)
+    redis.call('ZREM', fp, decisionId)
+    local ttl = tonumber(redis.call('HGET', liH, 'capTtl') or defaultTtl)
+    if ttl > 0 then
+      redis.call('ZADD', fc, occurred, decisionId)
+      redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
+      redis.call('PEXPIRE', fc, (ttl * 1000))
+    end
+  elseif event == 'click' then
+    redis.call('HINCRBY', liH, 'clicks', 1)
+  elseif event == 'complete' then
+    redis.call('HINCRBY', liH, 'completes', 1)
+  end
 end
 return 1
 `;

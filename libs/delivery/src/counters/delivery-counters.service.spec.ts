@@ -93,6 +93,23 @@ describe('DeliveryCountersService (real Redis)', () => {
     expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(7_500_003);
   });
 
+  it('applies a large batch (several script calls) in full, with any user id', async () => {
+    const users = ['listener with spaces', 'ünïcode-😀', 'plain'];
+    const events = Array.from({ length: 123 }, (_, i) => ({
+      claims: claims({ decisionId: `big-${i}`, userId: users[i % 3], lineItemId: i % 2 ? 'li-odd' : 'li-even', rateMicros: 1_000_001 }),
+      event: 'impression' as const,
+      occurredAt: T0 - i,
+    }));
+    await counters.applyEvents(events);
+    const read = await counters.readLineItems(['li-odd', 'li-even']);
+    expect(read.get('li-odd')).toMatchObject({ impressions: 61, spentMilliMicros: 61 * 1_000_001 });
+    expect(read.get('li-even')).toMatchObject({ impressions: 62, spentMilliMicros: 62 * 1_000_001 });
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(123 * 1_000_001);
+    // Each listener's impressions are counted under their own id, spaces and all.
+    const seen = await counters.readFrequency(['li-odd', 'li-even'], 'listener with spaces');
+    expect(seen.get('li-odd')!.impressionTimes.length + seen.get('li-even')!.impressionTimes.length).toBe(41);
+  });
+
   it('bills CPC on clicks and CPCL on completes, at the full rate', async () => {
     await counters.applyEvents([
       { claims: claims({ lineItemId: 'cpc', pricingModel: 'CPC', rateMicros: 300_000 }), event: 'impression', occurredAt: T0 },

@@ -19,6 +19,11 @@ import { eventCostMilliMicros } from './pricing';
 export const QUARTER_MS = 900_000;
 /** Recent spend kept per account, in quarter hours (26 h: covers "today" in every timezone). */
 export const RECENT_QUARTERS = 104;
+/**
+ * Events per counters script call: a call holds Redis for its whole run (tens of µs per event), so a
+ * large batch goes as several calls, and other clients' commands (decisions' reservations) run in between.
+ */
+const APPLY_CHUNK = 50;
 /** Longest frequency-cap period honoured, and how long impressions are kept when the caps are unknown. */
 export const MAX_CAP_PERIOD_SECONDS = 31 * 24 * 3600;
 
@@ -115,34 +120,31 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     return Math.ceil(this.options.reservationWindowMs / this.options.reservationBucketMs);
   }
 
-  /** Counts newly stored valid events: spend, observed rates, frequency caps, reservation release. One pipeline. */
+  /**
+   * Counts newly stored valid events: spend, observed rates, frequency caps, reservation release. One
+   * script call per APPLY_CHUNK events (each call atomic), all in one pipeline.
+   */
   async applyEvents(events: CountableEvent[]): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock.now();
-    const pipeline = this.client.pipeline() as ChainableCommander & ScriptClient;
-    for (const { claims, event, occurredAt } of events) {
-      const cost = eventCostMilliMicros(claims.pricingModel, claims.rateMicros, event);
-      const release = claims.pricingModel === 'CPM' && event === 'impression' ? cost : 0;
-      pipeline.dlvApply(
-        0,
-        event,
-        cost,
-        release,
-        Math.round(occurredAt),
-        claims.issuedAt * 1000,
-        claims.decisionId,
-        now,
-        this.options.reservationBucketMs,
-        this.windowBuckets,
-        QUARTER_MS,
-        RECENT_QUARTERS,
-        MAX_CAP_PERIOD_SECONDS,
-        this.keys.scriptPrefix(),
-        claims.lineItemId,
-        claims.campaignId,
-        claims.userId,
-      );
+    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix()];
+    const calls: Array<Array<string | number>> = [];
+    for (let start = 0; start < events.length; start += APPLY_CHUNK) {
+      const args: Array<string | number> = [0, ...common];
+      for (const { claims, event, occurredAt } of events.slice(start, start + APPLY_CHUNK)) {
+        const cost = eventCostMilliMicros(claims.pricingModel, claims.rateMicros, event);
+        const release = claims.pricingModel === 'CPM' && event === 'impression' ? cost : 0;
+        args.push(`${event} ${cost} ${release} ${Math.round(occurredAt)} ${claims.issuedAt * 1000} ${claims.decisionId} ${claims.lineItemId} ${claims.campaignId}`, claims.userId);
+      }
+      calls.push(args);
     }
+    const client = this.client as unknown as ScriptClient;
+    if (calls.length === 1) {
+      await client.dlvApply(...calls[0]);
+      return;
+    }
+    const pipeline = this.client.pipeline() as ChainableCommander & ScriptClient;
+    for (const args of calls) pipeline.dlvApply(...args);
     await execOrThrow(pipeline);
   }
 
