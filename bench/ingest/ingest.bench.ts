@@ -57,9 +57,22 @@ function cannon(options: autocannon.Options): Promise<Run> {
   });
 }
 
-function tokens(count: number, base: ReturnType<typeof randomPlacement>): string[] {
+type Placement = ReturnType<typeof randomPlacement>;
+
+/**
+ * A catalog's worth of placements for the tokens: 1,000 line items in 100 campaigns of 20 advertisers,
+ * events spread evenly over them (the delivery counters sum events per line item and campaign within a
+ * call, which would flatter a benchmark whose events all belong to one line item).
+ */
+function catalog(): Placement[] {
+  const advertisers = Array.from({ length: 20 }, () => randomPlacement());
+  const campaigns = Array.from({ length: 100 }, (_, i) => randomPlacement({ advertiserId: advertisers[i % 20].advertiserId }));
+  return Array.from({ length: 1000 }, (_, i) => randomPlacement({ advertiserId: campaigns[i % 100].advertiserId, campaignId: campaigns[i % 100].campaignId }));
+}
+
+function tokens(count: number, placements: Placement[] = catalog()): string[] {
   const out: string[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = encodeURIComponent(codec.sign(decision(base, { userId: `bench-${i % 50_000}` })));
+  for (let i = 0; i < count; i++) out[i] = encodeURIComponent(codec.sign(decision(placements[i % placements.length], { userId: `bench-${i % 50_000}` })));
   return out;
 }
 
@@ -130,8 +143,8 @@ async function main(): Promise<void> {
   const id = `${Date.now().toString(36)}`;
   process.stdout.write(`minting tokens...\n`);
   // Distinct tokens for every API request up to 15,000/s (the bare server may see repeats: it stores nothing).
-  const barePool = new TokenPool(tokens(60_000, randomPlacement()));
-  const apiPool = new TokenPool(tokens((ROUNDS * DURATION + 3) * 15_000, randomPlacement()));
+  const barePool = new TokenPool(tokens(60_000));
+  const apiPool = new TokenPool(tokens((ROUNDS * DURATION + 3) * 15_000));
 
   const barePort = await freePort();
   const bare = startProcess(`bench-bare-${id}`, process.execPath, ['bench/ingest/bare-server.js'], { PORT: String(barePort) });
@@ -176,7 +189,7 @@ async function main(): Promise<void> {
     const apiRequests = apis.reduce((n, r) => n + r.requests, 0);
     const perEvent = (ms: number) => ((ms * 1000) / stored).toFixed(0);
 
-    const batchPool = new TokenPool(tokens(Math.min(400_000, DURATION * 30_000), randomPlacement()));
+    const batchPool = new TokenPool(tokens(Math.min(400_000, DURATION * 30_000)));
     const bodies = () => {
       const events = [];
       for (let i = 0; i < 50; i++) events.push({ event: 'impression', token: decodeURIComponent(batchPool.take()) });
@@ -195,7 +208,7 @@ async function main(): Promise<void> {
     const batchStored = (await rowCount(db)) - beforeBatch;
 
     process.stdout.write('freshness at 2,000 events/s for 20s...\n');
-    const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000, randomPlacement()));
+    const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000));
 
     const rows = [
       ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceilings.reduce((n, r) => n + r.non2xx + r.errors, 0), ((bareCpu * 1000) / bareRequests).toFixed(0)],

@@ -178,11 +178,16 @@ return out
 `;
 
 /**
- * Applies measured events, in order: spend (lifetime, per quarter hour, today), observed counts,
- * release of the decision's reservation (CPM impressions), and the listener's impression for frequency
- * caps. A reservation bucket that already lapsed is simply gone, so releasing needs no window
- * bookkeeping. Many events per call: a call per event cost Redis a script invocation and the API a
- * command of 17 arguments each, which made up much of a beacon's cost.
+ * Applies measured events: spend (lifetime, per quarter hour, today), observed counts, release of the
+ * decisions' reservations (CPM impressions), and each listener's impression for frequency caps. A
+ * reservation bucket that already lapsed is simply gone, so releasing needs no window bookkeeping.
+ *
+ * Many events per call, summed per account first: an account's spend, quarter hours, counts and
+ * releases are written once per call however many of its events the call carries, and only the
+ * listener's frequency-cap entry is written per event. (Sums give the same state as event-by-event
+ * updates: every update is an increment, and a release takes min(reserved, Σ releases) either way.)
+ * A call per event cost Redis a script invocation and ~20 commands, and the API a command of 17
+ * arguments: most of a beacon's Redis time and much of its API time.
  *
  * ARGV: now, bucketMs, quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, then two per event:
  *       "event costMilli releaseMilli occurredMs issuedMs decisionId lineItemId campaignId" (ids and
@@ -193,61 +198,96 @@ local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
-local cost, release, occurred, issued = 0, 0, 0, 0
 
-local function addSpend(h, q)
-  redis.call('HINCRBY', h, 'spent', cost)
-  local eq = math.floor(occurred / quarterMs)
-  if eq < nowQ - recent or eq > nowQ + 4 then return end
-  redis.call('HINCRBY', q, eq, cost)
-  redis.call('PEXPIRE', q, ((recent + 8) * quarterMs))
-  local dq = redis.call('HGET', h, 'dayQ')
-  if dq and eq >= tonumber(dq) then redis.call('HINCRBY', h, 'today', cost) end
-  if redis.call('HLEN', q) > recent + 8 then
-    local keys = redis.call('HKEYS', q)
-    for i = 1, #keys do
-      if tonumber(keys[i]) < nowQ - recent then redis.call('HDEL', q, keys[i]) end
-    end
+-- Per account hash: { q = quarter hash, r = reservation hash, spent, quarters = {q -> sum},
+-- releases = {bucket -> sum}, imps, clicks, completes } in first-seen order.
+local accounts, order = {}, {}
+local function acc(h, q, r)
+  local a = accounts[h]
+  if not a then
+    a = { q = q, r = r, spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0 }
+    accounts[h] = a
+    order[#order + 1] = h
   end
+  return a
 end
-
-local function releaseReservation(h, r)
-  local b = (math.floor(issued / bucketMs))
-  local v = num(redis.call('HGET', r, b))
-  if v <= 0 then return end
-  local d = math.min(v, release)
-  redis.call('HINCRBY', r, b, (-d))
-  if redis.call('HINCRBY', h, 'res', (-d)) < 0 then redis.call('HSET', h, 'res', '0') end
-end
+local capTtls = {}
 
 for i = 7, #ARGV, 2 do
   local f = {}
   for field in string.gmatch(ARGV[i], '%S+') do f[#f + 1] = field end
   local event, decisionId = f[1], f[6]
-  cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  local cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
   local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
+  local li, cp = acc(liH, liQ, liR), acc(cpH, cpQ, cpR)
   if cost > 0 then
-    addSpend(liH, liQ)
-    addSpend(cpH, cpQ)
+    local eq = math.floor(occurred / quarterMs)
+    for _, a in ipairs({ li, cp }) do
+      a.spent = a.spent + cost
+      -- Outside the recent window a quarter is not kept (lifetime spend still counts it).
+      if eq >= nowQ - recent and eq <= nowQ + 4 then a.quarters[eq] = (a.quarters[eq] or 0) + cost end
+    end
   end
   if release > 0 then
-    releaseReservation(liH, liR)
-    releaseReservation(cpH, cpR)
+    local b = math.floor(issued / bucketMs)
+    li.releases[b] = (li.releases[b] or 0) + release
+    cp.releases[b] = (cp.releases[b] or 0) + release
   end
   if event == 'impression' then
-    redis.call('HINCRBY', liH, 'imps', 1)
+    li.imps = li.imps + 1
     redis.call('ZREM', fp, decisionId)
-    local ttl = tonumber(redis.call('HGET', liH, 'capTtl') or defaultTtl)
+    local ttl = capTtls[liH]
+    if not ttl then
+      ttl = tonumber(redis.call('HGET', liH, 'capTtl') or defaultTtl)
+      capTtls[liH] = ttl
+    end
     if ttl > 0 then
       redis.call('ZADD', fc, occurred, decisionId)
       redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
       redis.call('PEXPIRE', fc, (ttl * 1000))
     end
   elseif event == 'click' then
-    redis.call('HINCRBY', liH, 'clicks', 1)
+    li.clicks = li.clicks + 1
   elseif event == 'complete' then
-    redis.call('HINCRBY', liH, 'completes', 1)
+    li.completes = li.completes + 1
   end
+end
+
+for _, h in ipairs(order) do
+  local a = accounts[h]
+  if a.spent > 0 then
+    redis.call('HINCRBY', h, 'spent', a.spent)
+    local dq = tonumber(redis.call('HGET', h, 'dayQ') or '')
+    local today, touched = 0, false
+    for eq, sum in pairs(a.quarters) do
+      redis.call('HINCRBY', a.q, eq, sum)
+      touched = true
+      if dq and eq >= dq then today = today + sum end
+    end
+    if today > 0 then redis.call('HINCRBY', h, 'today', today) end
+    if touched then
+      redis.call('PEXPIRE', a.q, ((recent + 8) * quarterMs))
+      if redis.call('HLEN', a.q) > recent + 8 then
+        local keys = redis.call('HKEYS', a.q)
+        for i = 1, #keys do
+          if tonumber(keys[i]) < nowQ - recent then redis.call('HDEL', a.q, keys[i]) end
+        end
+      end
+    end
+  end
+  local released = 0
+  for b, sum in pairs(a.releases) do
+    local v = num(redis.call('HGET', a.r, b))
+    if v > 0 then
+      local d = math.min(v, sum)
+      redis.call('HINCRBY', a.r, b, (-d))
+      released = released + d
+    end
+  end
+  if released > 0 and redis.call('HINCRBY', h, 'res', (-released)) < 0 then redis.call('HSET', h, 'res', '0') end
+  if a.imps > 0 then redis.call('HINCRBY', h, 'imps', a.imps) end
+  if a.clicks > 0 then redis.call('HINCRBY', h, 'clicks', a.clicks) end
+  if a.completes > 0 then redis.call('HINCRBY', h, 'completes', a.completes) end
 end
 return 1
 `;
