@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-const TOKEN = 'WzEsIjAxOTJmMWM0LThkMmUtN2MxYS05YTU1LTNmMWIyYzNkNGU1ZiJd.q1w2e3r4t5y6u7i8o9p0';
+const TOKEN = 'Av__AZLxxI0ufBqaVT8bLD1OX___AZLxxAAAcACAAAAAAAAAAf__AZLxxAAAcACAAAAAAAAAAv__AZLxxAAAcACAAAAAAAAAA___AZLxxAAAcACAAAAAAAAABAAPbGlzdGVuZXItOGYzYTJjAEFDEtAAAAAAAAJVUwADaW9zaweY4A.3oL-omg9wtA9TmA7GNGCLn3_Ga5SCx9PSVQWCaoxLrE';
 const url = (event: string) => `https://ads.example.com/t/${event}?d=${TOKEN}`;
 
 /** Beacon URLs of one ad; each carries the same signed, expiring token. */

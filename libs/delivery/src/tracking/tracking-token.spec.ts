@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { TrackingClaims, TrackingTokenCodec } from './tracking-token';
 
@@ -46,5 +47,52 @@ describe('TrackingTokenCodec', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  const signBody = (secret: string, body: string) => `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+
+  const wire = [1, claims.decisionId, claims.advertiserId, claims.campaignId, claims.lineItemId, claims.creativeId, claims.userId, claims.pricingModel, claims.rateMicros, claims.country, claims.platform, claims.issuedAt];
+  const v1 = signBody('s'.repeat(32), Buffer.from(JSON.stringify(wire)).toString('base64url'));
+
+  it('issues compact tokens: claims in half the length of the JSON encoding (version 1)', () => {
+    const token = codec.sign(claims);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(token.split('.')[0].length).toBeLessThan(v1.split('.')[0].length * 0.55);
+  });
+
+  it('still verifies version 1 (JSON) tokens issued before version 2', () => {
+    expect(codec.verify(v1, claims.issuedAt + 10)).toEqual({ ok: true, claims });
+  });
+
+  it('round-trips any ids, user ids, prices and times, UUIDs or not', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          decisionId: fc.uuid(),
+          advertiserId: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })),
+          campaignId: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })),
+          lineItemId: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })),
+          creativeId: fc.oneof(fc.uuid(), fc.constant('CR-1')),
+          userId: fc.string({ minLength: 1, maxLength: 128, unit: 'binary' }),
+          pricingModel: fc.constantFrom('CPM' as const, 'CPC' as const, 'CPCL' as const),
+          rateMicros: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          country: fc.constantFrom('US', 'ZZ', 'DE'),
+          platform: fc.constantFrom('ios', 'unknown', 'car'),
+          issuedAt: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        }),
+        (c) => {
+          expect(codec.verify(codec.sign(c), c.issuedAt)).toEqual({ ok: true, claims: c });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('calls a correctly signed but truncated, extended or unknown body malformed', () => {
+    const body = Buffer.from(codec.sign(claims).split('.')[0], 'base64url');
+    const secret = 's'.repeat(32);
+    for (const bytes of [body.subarray(0, body.length - 1), body.subarray(0, 20), Buffer.concat([body, Buffer.from([0])]), Buffer.from([7, 1, 2, 3])]) {
+      expect(codec.verify(signBody(secret, bytes.toString('base64url')), claims.issuedAt)).toEqual({ ok: false, reason: 'malformed' });
+    }
   });
 });

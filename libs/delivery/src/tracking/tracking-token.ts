@@ -25,13 +25,25 @@ export type TokenVerdict =
   | { ok: true; claims: TrackingClaims }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired'; claims?: TrackingClaims };
 
-const VERSION = 1;
-type Wire = [number, string, string, string, string, string, string, TrackingClaims['pricingModel'], number, string, string, number];
+/** Version 1: base64url(JSON array of the claims). Still verified: tokens live for TRACKING_TOKEN_TTL. */
+const V1 = 1;
+type WireV1 = [number, string, string, string, string, string, string, TrackingClaims['pricingModel'], number, string, string, number];
+/** Version 2 (issued since 2026-11-26): the same claims in binary, half the length (see encodeV2). */
+const V2 = 2;
+const PRICING_MODELS: ReadonlyArray<TrackingClaims['pricingModel']> = ['CPM', 'CPC', 'CPCL'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Length marker of an id stored as the 16 bytes of a lowercase canonical UUID. */
+const UUID_MARK = 0xffff;
 
 /**
- * Signed, expiring tracking tokens: `base64url(JSON claims) "." base64url(HMAC-SHA256(secret, part 1))`.
- * Any change to either part fails verification (constant-time comparison). Expired tokens still
- * decode, so the event can be stored as invalid traffic with its claims.
+ * Signed, expiring tracking tokens: `base64url(claims) "." base64url(HMAC-SHA256(secret, part 1))`.
+ * Any change to either part fails verification (constant-time comparison; the MAC covers the encoded
+ * text, so even a change that decodes to the same bytes is caught). Expired tokens still decode, so
+ * the event can be stored as invalid traffic with its claims.
+ *
+ * A decision's token appears in eight tracking URLs of its answer and in every beacon, so its length
+ * is paid many times over: version 2 packs the five UUIDs as 16 bytes each instead of 36 characters
+ * of JSON, which halves the claims part (about 170 characters instead of 330-370, plus 43 of MAC).
  */
 export class TrackingTokenCodec {
   constructor(
@@ -41,12 +53,8 @@ export class TrackingTokenCodec {
   ) {}
 
   sign(claims: TrackingClaims): string {
-    const wire: Wire = [
-      VERSION, claims.decisionId, claims.advertiserId, claims.campaignId, claims.lineItemId, claims.creativeId, claims.userId,
-      claims.pricingModel, claims.rateMicros, claims.country, claims.platform, claims.issuedAt,
-    ];
-    const body = Buffer.from(JSON.stringify(wire)).toString('base64url');
-    return `${body}.${createHmac('sha256', this.secret).update(body).digest('base64url')}`;
+    const body = encodeV2(claims).toString('base64url');
+    return `${body}.${this.mac(body).toString('base64url')}`;
   }
 
   verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000)): TokenVerdict {
@@ -72,11 +80,72 @@ export class TrackingTokenCodec {
 
 function decode(body: string): TrackingClaims | null {
   try {
-    const wire = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Wire;
-    if (!Array.isArray(wire) || wire[0] !== VERSION || wire.length !== 12) return null;
-    const [, decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt] = wire;
-    return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
+    const bytes = Buffer.from(body, 'base64url');
+    return bytes[0] === V2 ? decodeV2(bytes) : decodeV1(bytes);
   } catch {
     return null;
   }
+}
+
+function decodeV1(bytes: Buffer): TrackingClaims | null {
+  const wire = JSON.parse(bytes.toString('utf8')) as WireV1;
+  if (!Array.isArray(wire) || wire[0] !== V1 || wire.length !== 12) return null;
+  const [, decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt] = wire;
+  return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
+}
+
+/**
+ * Version byte, then decision, advertiser, campaign, line item and creative ids, user id, pricing model
+ * (1 byte), rate in micros (8-byte double: exact for integers), country, platform, issue time (uint32
+ * seconds). Each string is a 2-byte length and its UTF-8 bytes, or UUID_MARK and the 16 bytes of a
+ * lowercase canonical UUID (what every id of this platform is).
+ */
+function encodeV2(c: TrackingClaims): Buffer {
+  const strings = [c.decisionId, c.advertiserId, c.campaignId, c.lineItemId, c.creativeId, c.userId];
+  let size = 1 + 1 + 8 + 4;
+  for (const v of [...strings, c.country, c.platform]) size += 2 + (UUID.test(v) ? 16 : Buffer.byteLength(v));
+  const out = Buffer.allocUnsafe(size);
+  let at = out.writeUInt8(V2, 0);
+  const writeString = (v: string) => {
+    if (UUID.test(v)) {
+      at = out.writeUInt16BE(UUID_MARK, at);
+      at += out.write(v.replace(/-/g, ''), at, 'hex');
+    } else {
+      const length = Buffer.byteLength(v);
+      if (length >= UUID_MARK) throw new RangeError('tracking token field too long');
+      at = out.writeUInt16BE(length, at);
+      at += out.write(v, at, 'utf8');
+    }
+  };
+  strings.forEach(writeString);
+  at = out.writeUInt8(PRICING_MODELS.indexOf(c.pricingModel), at);
+  at = out.writeDoubleBE(c.rateMicros, at);
+  writeString(c.country);
+  writeString(c.platform);
+  out.writeUInt32BE(c.issuedAt, at);
+  return out;
+}
+
+function decodeV2(bytes: Buffer): TrackingClaims | null {
+  let at = 1;
+  const readString = (): string => {
+    const length = bytes.readUInt16BE(at);
+    at += 2;
+    if (length === UUID_MARK) {
+      const hex = bytes.toString('hex', at, (at += 16));
+      if (hex.length !== 32) throw new RangeError('truncated');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    }
+    if (at + length > bytes.length) throw new RangeError('truncated');
+    return bytes.toString('utf8', at, (at += length));
+  };
+  const [decisionId, advertiserId, campaignId, lineItemId, creativeId, userId] = [readString(), readString(), readString(), readString(), readString(), readString()];
+  const pricingModel = PRICING_MODELS[bytes.readUInt8(at)];
+  const rateMicros = bytes.readDoubleBE(at + 1);
+  at += 9;
+  const country = readString();
+  const platform = readString();
+  const issuedAt = bytes.readUInt32BE(at);
+  if (!pricingModel || at + 4 !== bytes.length) return null;
+  return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
 }

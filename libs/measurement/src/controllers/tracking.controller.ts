@@ -34,7 +34,7 @@ export class TrackingController implements OnModuleInit {
       'Invalid traffic (bad or expired token, bots, impossible sequences, abnormal rates) and duplicates also answer 204: they are stored and labelled, never billed. HEAD (link checkers, prefetchers) answers the same status and Location but records nothing.',
   })
   @ApiParam({ name: 'event', enum: EVENT_TYPES })
-  @ApiQuery({ name: 'd', description: 'Signed tracking token from the decision', example: 'WzEsIjAxOTJmMWM0Li4uIl0.q2VhZ3...' })
+  @ApiQuery({ name: 'd', description: 'Signed tracking token from the decision', example: 'Av__AZLxxI0ufBqaVT8bLD1OX___AZLxx...ByweY4A.3oL-omg9wtA9TmA7...' })
   @ApiNoContentResponse({ description: 'Stored (or a duplicate)' })
   @ApiFoundResponse({ description: 'click: redirect to the creative\'s own click-through URL' })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Unknown event name or missing token' })

@@ -33,7 +33,7 @@ export class BeaconDto {
   @IsIn(EVENT_TYPES)
   event: EventType;
 
-  @ApiProperty({ example: 'WzEsIjAxOTJmMWM0Li4uIl0.q2VhZ3...', description: 'The `d` parameter of the beacon URL (signed tracking token)' })
+  @ApiProperty({ example: 'Av__AZLxxI0ufBqaVT8bLD1OX___AZLxx...ByweY4A.3oL-omg9wtA9TmA7...', description: 'The `d` parameter of the beacon URL (signed tracking token)' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(2048)
