@@ -200,18 +200,18 @@ local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
 
 -- Per account hash: { q = quarter hash, r = reservation hash, spent, quarters = {q -> sum},
--- releases = {bucket -> sum}, imps, clicks, completes } in first-seen order.
+-- releases = {bucket -> sum}, imps, clicks, completes, seen = impressions' frequency-cap entries }
+-- in first-seen order.
 local accounts, order = {}, {}
 local function acc(h, q, r)
   local a = accounts[h]
   if not a then
-    a = { q = q, r = r, spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0 }
+    a = { q = q, r = r, spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0, seen = {} }
     accounts[h] = a
     order[#order + 1] = h
   end
   return a
 end
-local capTtls = {}
 
 for i = 7, #ARGV, 2 do
   local f = {}
@@ -235,17 +235,7 @@ for i = 7, #ARGV, 2 do
   end
   if event == 'impression' then
     li.imps = li.imps + 1
-    redis.call('ZREM', fp, decisionId)
-    local ttl = capTtls[liH]
-    if not ttl then
-      ttl = tonumber(redis.call('HGET', liH, 'capTtl') or defaultTtl)
-      capTtls[liH] = ttl
-    end
-    if ttl > 0 then
-      redis.call('ZADD', fc, occurred, decisionId)
-      redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
-      redis.call('PEXPIRE', fc, (ttl * 1000))
-    end
+    li.seen[#li.seen + 1] = { fc, fp, decisionId, occurred }
   elseif event == 'click' then
     li.clicks = li.clicks + 1
   elseif event == 'complete' then
@@ -255,17 +245,19 @@ end
 
 for _, h in ipairs(order) do
   local a = accounts[h]
+  local fields = {}
+  if a.spent > 0 or #a.seen > 0 then fields = redis.call('HMGET', h, 'dayQ', 'capTtl') end
   if a.spent > 0 then
     redis.call('HINCRBY', h, 'spent', a.spent)
-    local dq = tonumber(redis.call('HGET', h, 'dayQ') or '')
-    local today, touched = 0, false
+    local dq = tonumber(fields[1] or '')
+    local today, added = 0, false
     for eq, sum in pairs(a.quarters) do
-      redis.call('HINCRBY', a.q, eq, sum)
-      touched = true
+      -- A quarter's first spend creates its field: only then can the hash need its expiry pushed or pruning.
+      if redis.call('HINCRBY', a.q, eq, sum) == sum then added = true end
       if dq and eq >= dq then today = today + sum end
     end
     if today > 0 then redis.call('HINCRBY', h, 'today', today) end
-    if touched then
+    if added then
       redis.call('PEXPIRE', a.q, ((recent + 8) * quarterMs))
       if redis.call('HLEN', a.q) > recent + 8 then
         local keys = redis.call('HKEYS', a.q)
@@ -288,6 +280,18 @@ for _, h in ipairs(order) do
   if a.imps > 0 then redis.call('HINCRBY', h, 'imps', a.imps) end
   if a.clicks > 0 then redis.call('HINCRBY', h, 'clicks', a.clicks) end
   if a.completes > 0 then redis.call('HINCRBY', h, 'completes', a.completes) end
+  if #a.seen > 0 then
+    local ttl = tonumber(fields[2] or defaultTtl)
+    for _, e in ipairs(a.seen) do
+      local fc, fp, decisionId, occurred = e[1], e[2], e[3], e[4]
+      redis.call('ZREM', fp, decisionId)
+      if ttl > 0 then
+        redis.call('ZADD', fc, occurred, decisionId)
+        redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
+        redis.call('PEXPIRE', fc, (ttl * 1000))
+      end
+    end
+  end
 end
 return 1
 `;
