@@ -14,11 +14,11 @@
  *    rollups (watermark past its id), sampled every 250 ms.
  */
 import { TrackingClaims } from '@app/delivery';
-import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
+import { Run, TokenPool, UA, beaconRun, cannon, rowCount, tokens } from '../support/beacon-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import Redis from 'ioredis';
 import { cpuMs, medianBy, mysqlCpuMs, redisCpuMs } from '../support/proc-stats';
@@ -30,76 +30,6 @@ const arg = (name: string, fallback: number) => {
 const ROUNDS = arg('rounds', 3);
 const DURATION = arg('duration', 8);
 const CONNECTIONS = arg('connections', 256);
-const UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
-
-interface Run {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-function cannon(options: autocannon.Options): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (err, result) => {
-      if (err) return reject(err);
-      resolve({
-        requests: result.requests.total,
-        rps: result.requests.total / (result.duration || 1),
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        non2xx: result.non2xx,
-        errors: result.errors + result.timeouts,
-      });
-    });
-  });
-}
-
-type Placement = ReturnType<typeof randomPlacement>;
-
-/**
- * A catalog's worth of placements for the tokens: 1,000 line items in 100 campaigns of 20 advertisers,
- * events spread evenly over them (the delivery counters sum events per line item and campaign within a
- * call, which would flatter a benchmark whose events all belong to one line item).
- */
-function catalog(): Placement[] {
-  const advertisers = Array.from({ length: 20 }, () => randomPlacement());
-  const campaigns = Array.from({ length: 100 }, (_, i) => randomPlacement({ advertiserId: advertisers[i % 20].advertiserId }));
-  return Array.from({ length: 1000 }, (_, i) => randomPlacement({ advertiserId: campaigns[i % 100].advertiserId, campaignId: campaigns[i % 100].campaignId }));
-}
-
-function tokens(count: number, placements: Placement[] = catalog()): string[] {
-  const out: string[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = encodeURIComponent(codec.sign(decision(placements[i % placements.length], { userId: `bench-${i % 50_000}` })));
-  return out;
-}
-
-async function rowCount(db: Connection): Promise<number> {
-  const [[row]] = (await db.query('SELECT COUNT(*) AS n FROM raw_events')) as unknown as [Array<{ n: string }>];
-  return Number(row.n);
-}
-
-/** Tokens handed out in order across runs, so that no two requests of a benchmark carry the same one. */
-class TokenPool {
-  private next = 0;
-  constructor(private readonly tokens: string[]) {}
-  take(): string {
-    return this.tokens[this.next++ % this.tokens.length];
-  }
-}
-
-async function beaconRun(url: string, pool: TokenPool, seconds: number, extra: Partial<autocannon.Options> = {}): Promise<Run> {
-  return cannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'user-agent': UA },
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/t/impression?d=${pool.take()}` }) }],
-    ...extra,
-  });
-}
 
 async function freshness(baseUrl: string, db: Connection, seconds: number, pool: string[]): Promise<{ p50: number; p95: number; max: number; samples: number; load: PacedResult }> {
   const placement = randomPlacement();
@@ -154,8 +84,8 @@ async function main(): Promise<void> {
   const db = await mysql(stack.env.DB_NAME);
   const redis = new Redis(stack.env.REDIS_URL!);
   try {
-    await beaconRun(bareUrl, barePool, 3);
-    await beaconRun(stack.baseUrl, apiPool, 3);
+    await beaconRun(bareUrl, barePool, 3, CONNECTIONS);
+    await beaconRun(stack.baseUrl, apiPool, 3, CONNECTIONS);
     // Requests cut off at the end of a run still commit: let them land before counting.
     await sleep(1000);
     const ceilings: Run[] = [];
@@ -168,12 +98,12 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round}/${ROUNDS}: bare Fastify, then API GET /t/impression, ${DURATION}s each...\n`);
       const bareBefore = cpuMs(bare.child.pid!);
-      ceilings.push(await beaconRun(bareUrl, barePool, DURATION));
+      ceilings.push(await beaconRun(bareUrl, barePool, DURATION, CONNECTIONS));
       bareCpu += cpuMs(bare.child.pid!) - bareBefore;
 
       const rowsBefore = await rowCount(db);
       const before = { api: cpuMs(stack.api.child.pid!), mysql: mysqlCpuMs(), redis: await redisCpuMs(redis) };
-      const run = await beaconRun(stack.baseUrl, apiPool, DURATION);
+      const run = await beaconRun(stack.baseUrl, apiPool, DURATION, CONNECTIONS);
       apiCpu += cpuMs(stack.api.child.pid!) - before.api;
       mysqlCpu += mysqlCpuMs() - before.mysql;
       redisCpu += (await redisCpuMs(redis)) - before.redis;

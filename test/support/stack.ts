@@ -13,6 +13,8 @@ export interface StackOptions {
   redisUrl?: string;
   workers?: number;
   env?: NodeJS.ProcessEnv;
+  /** A built checkout whose API and worker to run (benchmarks' A/B); default: this one. */
+  root?: string;
 }
 
 /** Environment shared by the API and the worker of a test stack. */
@@ -92,7 +94,7 @@ export class Stack {
     const port = await freePort();
     const env = stackEnv(options, port);
     await migrateDatabase(env);
-    const api = startProcess(`${options.queuePrefix}-api`, process.execPath, [...nodeFlags('api'), 'dist/apps/api/src/main.js'], env);
+    const api = startProcess(`${options.queuePrefix}-api`, process.execPath, [...nodeFlags('api'), join(options.root ?? ROOT, 'dist/apps/api/src/main.js')], env);
     const stack = new Stack(options, env, api);
     for (let i = 0; i < (options.workers ?? 1); i++) await stack.startWorker();
     await stack.waitForApi();
@@ -116,7 +118,7 @@ export class Stack {
 
   /** Starts one more worker process and waits until it consumes. */
   async startWorker(env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
-    const worker = startProcess(`${this.options.queuePrefix}-worker-${++this.workerCount}`, process.execPath, ['dist/apps/worker/src/main.js'], { ...this.env, LOG_LEVEL: 'info', ...env });
+    const worker = startProcess(`${this.options.queuePrefix}-worker-${++this.workerCount}`, process.execPath, [join(this.options.root ?? ROOT, 'dist/apps/worker/src/main.js')], { ...this.env, LOG_LEVEL: 'info', ...env });
     await waitFor(
       async () => {
         if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
