@@ -63,6 +63,9 @@ describe('IVT classifier (per beacon)', () => {
     }
     expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
     expect(classify(token).reason).toBeUndefined();
+    // Verdicts are remembered per User-Agent: asked again, the same answers.
+    expect(classify(token, { userAgent: 'curl/8.5.0' }).reason).toBe('bot');
+    expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
   });
 
   it('clamps the reported time to [issue time, receive time]', () => {

