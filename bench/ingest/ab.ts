@@ -19,7 +19,7 @@ import { Connection } from 'mysql2/promise';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { ROOT, sleep } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
-import { TokenPool, beaconRun, catalog, rowCount, tokens } from '../support/beacon-load';
+import { TokenPool, beaconRun, catalog, primeCapPeriods, rowCount, tokens } from '../support/beacon-load';
 import { cpuMs, medianBy, mysqlCpuMs, redisCpuMs } from '../support/proc-stats';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -48,7 +48,9 @@ async function main(): Promise<void> {
       // Each build signs its own tokens (their format may differ between builds), with the stacks' secret.
       const { TrackingTokenCodec } = require(join(root, 'dist/libs/delivery/src/tracking/tracking-token.js')) as { TrackingTokenCodec: new (secret: string, ttl: number) => { sign(c: TrackingClaims): string } };
       const own = new TrackingTokenCodec(stack.env.TRACKING_SECRET!, 172800);
-      const pool = new TokenPool(tokens((ROUNDS * SECONDS + 3) * 15_000, catalog(), (c) => own.sign(c)));
+      const placements = catalog();
+      await primeCapPeriods(redis, stack.env.QUEUE_PREFIX!, placements);
+      const pool = new TokenPool(tokens((ROUNDS * SECONDS + 3) * 15_000, placements, (c) => own.sign(c)));
       sides.push({ name, stack, db: await mysql(stack.env.DB_NAME), pool, rounds: [] });
     }
     for (const side of sides) await beaconRun(side.stack.baseUrl, side.pool, 3, CONNECTIONS);

@@ -18,7 +18,7 @@ import { Connection } from 'mysql2/promise';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
-import { Run, TokenPool, UA, beaconRun, cannon, rowCount, tokens } from '../support/beacon-load';
+import { Run, TokenPool, UA, beaconRun, cannon, catalog, primeCapPeriods, rowCount, tokens } from '../support/beacon-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import Redis from 'ioredis';
 import { cpuMs, medianBy, mysqlCpuMs, redisCpuMs } from '../support/proc-stats';
@@ -73,8 +73,9 @@ async function main(): Promise<void> {
   const id = `${Date.now().toString(36)}`;
   process.stdout.write(`minting tokens...\n`);
   // Distinct tokens for every API request up to 15,000/s (the bare server may see repeats: it stores nothing).
+  const placements = catalog();
   const barePool = new TokenPool(tokens(60_000));
-  const apiPool = new TokenPool(tokens((ROUNDS * DURATION + 3) * 15_000));
+  const apiPool = new TokenPool(tokens((ROUNDS * DURATION + 3) * 15_000, placements));
 
   const barePort = await freePort();
   const bare = startProcess(`bench-bare-${id}`, process.execPath, ['bench/ingest/bare-server.js'], { PORT: String(barePort) });
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   const db = await mysql(stack.env.DB_NAME);
   const redis = new Redis(stack.env.REDIS_URL!);
   try {
+    await primeCapPeriods(redis, stack.env.QUEUE_PREFIX!, placements);
     await beaconRun(bareUrl, barePool, 3, CONNECTIONS);
     await beaconRun(stack.baseUrl, apiPool, 3, CONNECTIONS);
     // Requests cut off at the end of a run still commit: let them land before counting.
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
     const apiRequests = apis.reduce((n, r) => n + r.requests, 0);
     const perEvent = (ms: number) => ((ms * 1000) / stored).toFixed(0);
 
-    const batchPool = new TokenPool(tokens(Math.min(400_000, DURATION * 30_000)));
+    const batchPool = new TokenPool(tokens(Math.min(400_000, DURATION * 30_000), placements));
     const bodies = () => {
       const events = [];
       for (let i = 0; i < 50; i++) events.push({ event: 'impression', token: decodeURIComponent(batchPool.take()) });
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
     const batchStored = (await rowCount(db)) - beforeBatch;
 
     process.stdout.write('freshness at 2,000 events/s for 20s...\n');
-    const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000));
+    const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000, placements));
 
     const rows = [
       ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceilings.reduce((n, r) => n + r.non2xx + r.errors, 0), ((bareCpu * 1000) / bareRequests).toFixed(0)],

@@ -1,5 +1,6 @@
 import type { TrackingClaims } from '@app/delivery';
 import autocannon from 'autocannon';
+import type Redis from 'ioredis';
 import { Connection } from 'mysql2/promise';
 import { codec, decision, randomPlacement } from '../../test/support/measurement-fixtures';
 
@@ -31,7 +32,7 @@ export function cannon(options: autocannon.Options): Promise<Run> {
   });
 }
 
-type Placement = ReturnType<typeof randomPlacement>;
+export type Placement = ReturnType<typeof randomPlacement>;
 
 /**
  * A catalog's worth of placements for the tokens: 1,000 line items in 100 campaigns of 20 advertisers,
@@ -77,3 +78,16 @@ export async function beaconRun(url: string, pool: TokenPool, seconds: number, c
   });
 }
 
+
+/**
+ * What serving decisions would have left in Redis for the catalog's line items: each one's longest
+ * frequency-cap period (`capTtl`), set by reservations. Half the line items have a cap of an hour (as in
+ * bench:decision), half none. Without it every impression would keep a listener entry for the longest
+ * period allowed (31 days), as for a line item whose caps are unknown: a Redis cost production does not
+ * pay for uncapped line items.
+ */
+export async function primeCapPeriods(redis: Redis, queuePrefix: string, placements: readonly Placement[]): Promise<void> {
+  const pipeline = redis.pipeline();
+  placements.forEach((p, i) => pipeline.hset(`${queuePrefix}:dlv:li:${p.lineItemId}`, 'capTtl', i % 2 === 0 ? 3600 : 0));
+  await pipeline.exec();
+}
