@@ -63,9 +63,13 @@ describe('IVT classifier (per beacon)', () => {
     }
     expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
     expect(classify(token).reason).toBeUndefined();
-    // Verdicts are remembered per User-Agent: asked again, the same answers.
+    // Verdicts are remembered per User-Agent: asked again, the same answers; very long ones are not
+    // remembered (bounded memory) but still classified.
     expect(classify(token, { userAgent: 'curl/8.5.0' }).reason).toBe('bot');
     expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
+    const longBot = `Googlebot/2.1 (+http://www.google.com/bot.html) ${'x'.repeat(600)}`;
+    expect(classify(token, { userAgent: longBot }).reason).toBe('bot');
+    expect(classify(token, { userAgent: longBot }).uaHash).toBe(classify(token, { userAgent: longBot }).uaHash);
   });
 
   it('clamps the reported time to [issue time, receive time]', () => {

@@ -89,15 +89,20 @@ export function hash64(salt: string, value: string): string {
  */
 const userAgents = new Map<string, { hash: string; bot: boolean }>();
 const MAX_CACHED_UAS = 10_000;
+/** Longer User-Agents (no real one comes close) are classified every time, never kept: bounded memory. */
+const MAX_CACHED_UA_LENGTH = 512;
 
 function userAgentFacts(salt: string, userAgent: string): { hash: string; bot: boolean } {
+  const cacheable = userAgent.length <= MAX_CACHED_UA_LENGTH;
   const key = `${salt}\u0000${userAgent}`;
-  let facts = userAgents.get(key);
+  let facts = cacheable ? userAgents.get(key) : undefined;
   if (facts === undefined) {
-    // Oldest first out: a long tail of rare User-Agents cannot flush the common ones all at once.
-    if (userAgents.size >= MAX_CACHED_UAS) userAgents.delete(userAgents.keys().next().value!);
     facts = { hash: hash64(salt, `ua:${userAgent}`), bot: isKnownBot(userAgent) };
-    userAgents.set(key, facts);
+    if (cacheable) {
+      // Oldest first out: a long tail of rare User-Agents cannot flush the common ones all at once.
+      if (userAgents.size >= MAX_CACHED_UAS) userAgents.delete(userAgents.keys().next().value!);
+      userAgents.set(key, facts);
+    }
   }
   return facts;
 }
