@@ -31,7 +31,6 @@ type WireV1 = [number, string, string, string, string, string, string, TrackingC
 /** Version 2 (issued since 2026-11-26): the same claims in binary, half the length (see encodeV2). */
 const V2 = 2;
 const PRICING_MODELS: ReadonlyArray<TrackingClaims['pricingModel']> = ['CPM', 'CPC', 'CPCL'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Length marker of an id stored as the 16 bytes of a lowercase canonical UUID. */
 const UUID_MARK = 0xffff;
 
@@ -54,7 +53,7 @@ export class TrackingTokenCodec {
 
   sign(claims: TrackingClaims): string {
     const body = encodeV2(claims).toString('base64url');
-    return `${body}.${this.mac(body).toString('base64url')}`;
+    return `${body}.${createHmac('sha256', this.secret).update(body).digest('base64url')}`;
   }
 
   verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000)): TokenVerdict {
@@ -94,52 +93,88 @@ function decodeV1(bytes: Buffer): TrackingClaims | null {
   return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
 }
 
+/** Value of each lowercase hex digit's char code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Whether `v` is a lowercase canonical UUID (what every id of this platform is); no regular expression, no allocation. */
+function isUuid(v: string): boolean {
+  if (v.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const code = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (code !== 45 /* - */) return false;
+    } else if (code > 127 || HEX_VALUE[code] < 0) return false;
+  }
+  return true;
+}
+
+/** Writes the 16 bytes of a UUID checked by isUuid. */
+function writeUuid(v: string, out: Buffer, at: number): number {
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) i++;
+    out[at++] = (HEX_VALUE[v.charCodeAt(i)] << 4) | HEX_VALUE[v.charCodeAt(i + 1)];
+  }
+  return at;
+}
+
 /**
  * Version byte, then decision, advertiser, campaign, line item and creative ids, user id, pricing model
  * (1 byte), rate in micros (8-byte double: exact for integers), country, platform, issue time (uint32
  * seconds). Each string is a 2-byte length and its UTF-8 bytes, or UUID_MARK and the 16 bytes of a
- * lowercase canonical UUID (what every id of this platform is).
+ * lowercase canonical UUID.
  */
 function encodeV2(c: TrackingClaims): Buffer {
-  const strings = [c.decisionId, c.advertiserId, c.campaignId, c.lineItemId, c.creativeId, c.userId];
-  let size = 1 + 1 + 8 + 4;
-  for (const v of [...strings, c.country, c.platform]) size += 2 + (UUID.test(v) ? 16 : Buffer.byteLength(v));
+  const fields = [c.decisionId, c.advertiserId, c.campaignId, c.lineItemId, c.creativeId, c.userId, c.country, c.platform];
+  const uuid = fields.map(isUuid);
+  let size = 1 + 1 + 8 + 4 + 2 * fields.length;
+  for (let i = 0; i < fields.length; i++) size += uuid[i] ? 16 : Buffer.byteLength(fields[i]);
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt8(V2, 0);
-  const writeString = (v: string) => {
-    if (UUID.test(v)) {
-      at = out.writeUInt16BE(UUID_MARK, at);
-      at += out.write(v.replace(/-/g, ''), at, 'hex');
+  for (let i = 0; i < fields.length; i++) {
+    if (i === 6) {
+      at = out.writeUInt8(PRICING_MODELS.indexOf(c.pricingModel), at);
+      at = out.writeDoubleBE(c.rateMicros, at);
+    }
+    if (uuid[i]) {
+      at = writeUuid(fields[i], out, out.writeUInt16BE(UUID_MARK, at));
     } else {
-      const length = Buffer.byteLength(v);
+      const length = Buffer.byteLength(fields[i]);
       if (length >= UUID_MARK) throw new RangeError('tracking token field too long');
       at = out.writeUInt16BE(length, at);
-      at += out.write(v, at, 'utf8');
+      at += out.write(fields[i], at, 'utf8');
     }
-  };
-  strings.forEach(writeString);
-  at = out.writeUInt8(PRICING_MODELS.indexOf(c.pricingModel), at);
-  at = out.writeDoubleBE(c.rateMicros, at);
-  writeString(c.country);
-  writeString(c.platform);
+  }
   out.writeUInt32BE(c.issuedAt, at);
   return out;
+}
+
+/** Two lowercase hex digits of each byte value. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+function readUuid(bytes: Buffer, at: number): string {
+  const h = (i: number) => BYTE_HEX[bytes[at + i]];
+  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 }
 
 function decodeV2(bytes: Buffer): TrackingClaims | null {
   let at = 1;
   const readString = (): string => {
+    if (at + 2 > bytes.length) throw new RangeError('truncated');
     const length = bytes.readUInt16BE(at);
     at += 2;
-    if (length === UUID_MARK) {
-      const hex = bytes.toString('hex', at, (at += 16));
-      if (hex.length !== 32) throw new RangeError('truncated');
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-    }
-    if (at + length > bytes.length) throw new RangeError('truncated');
-    return bytes.toString('utf8', at, (at += length));
+    const end = at + (length === UUID_MARK ? 16 : length);
+    if (end > bytes.length) throw new RangeError('truncated');
+    const value = length === UUID_MARK ? readUuid(bytes, at) : bytes.toString('utf8', at, end);
+    at = end;
+    return value;
   };
-  const [decisionId, advertiserId, campaignId, lineItemId, creativeId, userId] = [readString(), readString(), readString(), readString(), readString(), readString()];
+  const decisionId = readString();
+  const advertiserId = readString();
+  const campaignId = readString();
+  const lineItemId = readString();
+  const creativeId = readString();
+  const userId = readString();
   const pricingModel = PRICING_MODELS[bytes.readUInt8(at)];
   const rateMicros = bytes.readDoubleBE(at + 1);
   at += 9;
