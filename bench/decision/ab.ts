@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../test/support/processes';
-import { stackEnv } from '../../test/support/stack';
+import { dropRedisPrefix, stackEnv } from '../../test/support/stack';
 import { decisionLoad } from '../support/decision-load';
 import { cpuMs, medianBy } from '../support/proc-stats';
 
@@ -35,7 +35,7 @@ const bodies = Array.from({ length: 2000 }, (_, i) =>
   }),
 );
 
-async function startApi(name: string, root: string, flags: string[], runId: string): Promise<{ proc: ManagedProcess; url: string }> {
+async function startApi(name: string, root: string, flags: string[], runId: string): Promise<{ proc: ManagedProcess; url: string; redisUrl: string; prefix: string }> {
   const port = await freePort();
   const prefix = `bench-ab-${name}-${runId}`;
   const env = stackEnv({ dbName: `adp_bench_${runId}`, queuePrefix: prefix, env: { LOG_LEVEL: 'warn' } }, port);
@@ -48,7 +48,7 @@ async function startApi(name: string, root: string, flags: string[], runId: stri
   if (stale.length > 0) await redis.del(...stale);
   await redis.set(`${prefix}:dlv:restored`, new Date().toISOString());
   redis.disconnect();
-  return { proc, url: `${url}/v1/decisions` };
+  return { proc, url: `${url}/v1/decisions`, redisUrl: env.REDIS_URL!, prefix };
 }
 
 const median = (values: number[]) => medianBy(values, (v) => v);
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     console.log(`median API CPU per decision: A ${median(cpu.A).toFixed(0)} us, B ${median(cpu.B).toFixed(0)} us (B/A ${(median(cpu.B) / median(cpu.A)).toFixed(2)})`);
   } finally {
     await Promise.all(Object.values(sides).map((s) => s.proc.stop()));
+    // The seeded database stays (BENCH_REUSE); each side's Redis keys go.
+    for (const s of Object.values(sides)) await dropRedisPrefix(s.redisUrl, s.prefix);
   }
 }
 
