@@ -221,11 +221,12 @@ for i = 7, #ARGV, 2 do
   local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
   local li, cp = acc(liH, liQ, liR), acc(cpH, cpQ, cpR)
   if cost > 0 then
+    li.spent, cp.spent = li.spent + cost, cp.spent + cost
     local eq = math.floor(occurred / quarterMs)
-    for _, a in ipairs({ li, cp }) do
-      a.spent = a.spent + cost
-      -- Outside the recent window a quarter is not kept (lifetime spend still counts it).
-      if eq >= nowQ - recent and eq <= nowQ + 4 then a.quarters[eq] = (a.quarters[eq] or 0) + cost end
+    -- Outside the recent window a quarter is not kept (lifetime spend still counts it).
+    if eq >= nowQ - recent and eq <= nowQ + 4 then
+      li.quarters[eq] = (li.quarters[eq] or 0) + cost
+      cp.quarters[eq] = (cp.quarters[eq] or 0) + cost
     end
   end
   if release > 0 then

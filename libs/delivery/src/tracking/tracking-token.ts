@@ -1,3 +1,4 @@
+import { isCanonicalUuid, uuidFromBytes, uuidToBytes } from '@app/platform';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a tracking token vouches for: who was shown what, at what price, when. */
@@ -93,31 +94,6 @@ function decodeV1(bytes: Buffer): TrackingClaims | null {
   return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
 }
 
-/** Value of each lowercase hex digit's char code, -1 for anything else. */
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-
-/** Whether `v` is a lowercase canonical UUID (what every id of this platform is); no regular expression, no allocation. */
-function isUuid(v: string): boolean {
-  if (v.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const code = v.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (code !== 45 /* - */) return false;
-    } else if (code > 127 || HEX_VALUE[code] < 0) return false;
-  }
-  return true;
-}
-
-/** Writes the 16 bytes of a UUID checked by isUuid. */
-function writeUuid(v: string, out: Buffer, at: number): number {
-  for (let i = 0; i < 36; i += 2) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-    out[at++] = (HEX_VALUE[v.charCodeAt(i)] << 4) | HEX_VALUE[v.charCodeAt(i + 1)];
-  }
-  return at;
-}
-
 /**
  * Version byte, then decision, advertiser, campaign, line item and creative ids, user id, pricing model
  * (1 byte), rate in micros (8-byte double: exact for integers), country, platform, issue time (uint32
@@ -126,7 +102,7 @@ function writeUuid(v: string, out: Buffer, at: number): number {
  */
 function encodeV2(c: TrackingClaims): Buffer {
   const fields = [c.decisionId, c.advertiserId, c.campaignId, c.lineItemId, c.creativeId, c.userId, c.country, c.platform];
-  const uuid = fields.map(isUuid);
+  const uuid = fields.map(isCanonicalUuid);
   let size = 1 + 1 + 8 + 4 + 2 * fields.length;
   for (let i = 0; i < fields.length; i++) size += uuid[i] ? 16 : Buffer.byteLength(fields[i]);
   const out = Buffer.allocUnsafe(size);
@@ -137,7 +113,7 @@ function encodeV2(c: TrackingClaims): Buffer {
       at = out.writeDoubleBE(c.rateMicros, at);
     }
     if (uuid[i]) {
-      at = writeUuid(fields[i], out, out.writeUInt16BE(UUID_MARK, at));
+      at = uuidToBytes(fields[i], out, out.writeUInt16BE(UUID_MARK, at));
     } else {
       const length = Buffer.byteLength(fields[i]);
       if (length >= UUID_MARK) throw new RangeError('tracking token field too long');
@@ -149,14 +125,6 @@ function encodeV2(c: TrackingClaims): Buffer {
   return out;
 }
 
-/** Two lowercase hex digits of each byte value. */
-const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
-function readUuid(bytes: Buffer, at: number): string {
-  const h = (i: number) => BYTE_HEX[bytes[at + i]];
-  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
-}
-
 function decodeV2(bytes: Buffer): TrackingClaims | null {
   let at = 1;
   const readString = (): string => {
@@ -165,7 +133,7 @@ function decodeV2(bytes: Buffer): TrackingClaims | null {
     at += 2;
     const end = at + (length === UUID_MARK ? 16 : length);
     if (end > bytes.length) throw new RangeError('truncated');
-    const value = length === UUID_MARK ? readUuid(bytes, at) : bytes.toString('utf8', at, end);
+    const value = length === UUID_MARK ? uuidFromBytes(bytes, at) : bytes.toString('utf8', at, end);
     at = end;
     return value;
   };

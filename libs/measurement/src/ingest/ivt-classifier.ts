@@ -1,4 +1,5 @@
 import type { TokenVerdict, TrackingClaims } from '@app/delivery';
+import { UUID_PATTERN } from '@app/platform';
 import { createHash, hash } from 'node:crypto';
 import { createIsbotFromList, list as isbotList } from 'isbot';
 import type { EventType, InvalidReason } from '../events/event-types';
@@ -46,7 +47,6 @@ export interface BeaconInput {
   ip?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COUNTRY = /^[A-Z]{2}$/;
 const PLATFORM = /^[a-z]{1,16}$/;
 const PRICING = new Set(['CPM', 'CPC', 'CPCL']);
@@ -57,11 +57,11 @@ const PRICING = new Set(['CPM', 'CPC', 'CPCL']);
  */
 export function claimsAreWellFormed(c: TrackingClaims): boolean {
   return (
-    UUID.test(c.decisionId) &&
-    UUID.test(c.advertiserId) &&
-    UUID.test(c.campaignId) &&
-    UUID.test(c.lineItemId) &&
-    UUID.test(c.creativeId) &&
+    UUID_PATTERN.test(c.decisionId) &&
+    UUID_PATTERN.test(c.advertiserId) &&
+    UUID_PATTERN.test(c.campaignId) &&
+    UUID_PATTERN.test(c.lineItemId) &&
+    UUID_PATTERN.test(c.creativeId) &&
     typeof c.userId === 'string' &&
     c.userId.length > 0 &&
     c.userId.length <= 128 &&

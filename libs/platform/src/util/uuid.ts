@@ -32,3 +32,39 @@ export function uuidv7(now: number = Date.now()): string {
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Value of each lowercase hex digit's char code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+const isDash = (i: number) => i === 8 || i === 13 || i === 18 || i === 23;
+
+/**
+ * Whether `v` is a UUID exactly as this platform writes them (lowercase, canonical), i.e. one that
+ * survives uuidToBytes then uuidFromBytes unchanged. No regular expression, nothing allocated.
+ */
+export function isCanonicalUuid(v: string): boolean {
+  if (v.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const code = v.charCodeAt(i);
+    if (isDash(i) ? code !== 45 /* - */ : code > 127 || HEX_VALUE[code] < 0) return false;
+  }
+  return true;
+}
+
+/** Writes the 16 bytes of a UUID checked by isCanonicalUuid at `offset`; returns the offset after them. */
+export function uuidToBytes(uuid: string, out: Buffer, offset: number): number {
+  let at = offset;
+  for (let i = 0; i < 36; i += 2) {
+    if (isDash(i)) i++;
+    out[at++] = (HEX_VALUE[uuid.charCodeAt(i)] << 4) | HEX_VALUE[uuid.charCodeAt(i + 1)];
+  }
+  return at;
+}
+
+/** The canonical lowercase UUID of the 16 bytes at `offset`. */
+export function uuidFromBytes(b: Buffer, o: number): string {
+  return (
+    HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' + HEX[b[o + 4]] + HEX[b[o + 5]] + '-' + HEX[b[o + 6]] + HEX[b[o + 7]] + '-' +
+    HEX[b[o + 8]] + HEX[b[o + 9]] + '-' + HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+  );
+}
