@@ -8,7 +8,8 @@
  *   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" && npx nest build api && npx nest build worker)
  *   npm run build && A_ROOT=/tmp/base npm run bench:ingest:ab
  *
- * Env: A_ROOT (required: the other checkout, built), B_ROOT (default: this one), ROUNDS (6), SECONDS (5).
+ * Env: A_ROOT (required: the other checkout, built), B_ROOT (default: this one), ROUNDS (6), SECONDS (5),
+ * A_ENV / B_ENV (JSON of extra environment for that side's processes).
  * The other stack's worker may still be aggregating the previous round's events at the start of a
  * round (MySQL CPU); a pause after each round keeps that small.
  */
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   try {
     for (const [name, root] of [['A', aRoot], ['B', process.env.B_ROOT ?? ROOT]] as const) {
-      const stack = await Stack.start({ dbName: `adp_bench_ab_${name.toLowerCase()}_${id}`, queuePrefix: `bench-ab-${name.toLowerCase()}-${id}`, root, env: { LOG_LEVEL: 'warn' } });
+      const stack = await Stack.start({ dbName: `adp_bench_ab_${name.toLowerCase()}_${id}`, queuePrefix: `bench-ab-${name.toLowerCase()}-${id}`, root, env: { LOG_LEVEL: 'warn', ...JSON.parse(process.env[`${name}_ENV`] ?? '{}') } });
       // Each build signs its own tokens (their format may differ between builds), with the stacks' secret.
       const { TrackingTokenCodec } = require(join(root, 'dist/libs/delivery/src/tracking/tracking-token.js')) as { TrackingTokenCodec: new (secret: string, ttl: number) => { sign(c: TrackingClaims): string } };
       const own = new TrackingTokenCodec(stack.env.TRACKING_SECRET!, 172800);
