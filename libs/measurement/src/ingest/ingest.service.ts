@@ -1,4 +1,4 @@
-import { CountableEvent, TokenVerdict, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { ApiConfig } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { EventOutcome, InvalidReason } from '../events/event-types';
@@ -6,17 +6,12 @@ import { AggregationTrigger } from './aggregation-trigger.service';
 import { CountersFeed } from './counters-feed.service';
 import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
 import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
-import { BeaconInput, ClassifiedEvent, classifyBeacon, userHashOf } from './ivt-classifier';
+import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';
 import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './sequence-rules';
 
 const noop = () => undefined;
-
-/** Verified tokens kept: a decision's token comes back with each of its events (impression .. complete). */
-const MAX_CACHED_TOKENS = 100_000;
-/** A cached verdict is reused for at most this long, and never past the token's own expiry, ms. */
-const TOKEN_CACHE_MS = 60_000;
 
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
 const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000 };
@@ -37,8 +32,6 @@ export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   private readonly hashSalt: string;
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
-  private readonly ttlSeconds: number;
-  private readonly verified = new Map<string, { verdict: TokenVerdict; userHash: string; until: number }>();
   /** Per decision: the submissions of this process still writing its impression or start. */
   private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
 
@@ -52,16 +45,18 @@ export class IngestService {
     private readonly counters: CountersFeed,
   ) {
     this.hashSalt = `${config.TRACKING_SECRET}:measurement`;
-    this.ttlSeconds = config.TRACKING_TOKEN_TTL;
     this.committer = new GroupCommitter((items) => this.flush(items), GROUP_COMMIT, (size) => this.metrics.batchSize.observe(size));
   }
 
   /** Stores the beacons (one transaction) and answers per beacon, in order; 503 if MySQL cannot commit. */
   async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
-    const classified = inputs.map((input) => {
-      const { verdict, userHash } = this.verify(input.token, receivedAt);
-      return classifyBeacon(input, verdict, receivedAt, this.hashSalt, userHash);
-    });
+    // Every beacon's token is verified, none is remembered. A cache of verified tokens saved the 5-8 µs
+    // of HMAC, decoding and hashing for a decision's later beacons, but each entry lived long enough to
+    // be promoted to the old generation, and marking a live cache of up to 100,000 entries cost about
+    // 50 µs of GC per token cached: without it, API CPU per new token fell from 130 to 81 µs
+    // (bench:ingest:ab, BENCHMARKS.md), more than it could save even on a decision's sixth beacon.
+    const nowSeconds = Math.floor(receivedAt / 1000);
+    const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
     await this.prerequisitesCommitted(classified);
     const submitted = this.committer.submit(classified);
     this.holdPrerequisites(classified, submitted);
@@ -73,21 +68,6 @@ export class IngestService {
       throw new ServiceUnavailableException(`events not stored, retry later: ${why}`);
     }
     return outcomes.map((outcome, i) => ({ outcome, claims: classified[i].claims }));
-  }
-
-  /**
-   * Token verification, remembered for valid tokens (each decision's token signs all its beacons) until
-   * the earlier of a minute from now and the token's expiry, so a cached verdict is never stale.
-   */
-  private verify(token: string, now: number): { verdict: TokenVerdict; userHash?: string } {
-    const hit = this.verified.get(token);
-    if (hit && hit.until > now) return hit;
-    const verdict = this.codec.verify(token, Math.floor(now / 1000));
-    if (!verdict.ok) return { verdict };
-    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
-    const entry = { verdict, userHash: userHashOf(verdict.claims.userId), until: Math.min(now + TOKEN_CACHE_MS, (verdict.claims.issuedAt + this.ttlSeconds) * 1000) };
-    this.verified.set(token, entry);
-    return entry;
   }
 
   /**

@@ -117,7 +117,7 @@ export function userHashOf(userId: string): string {
  * bots by User-Agent (isbot's maintained list), and the event time. Pure apart from hashing; the
  * verdict of the token codec is passed in.
  */
-export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string, userHash?: string): ClassifiedEvent {
+export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receivedAt: number, hashSalt: string): ClassifiedEvent {
   const ipHash = input.ip ? hash64(hashSalt, `ip:${input.ip}`) : null;
   const ua = input.userAgent ? userAgentFacts(hashSalt, input.userAgent) : null;
   const uaHash = ua ? ua.hash : null;
@@ -141,5 +141,5 @@ export function classifyBeacon(input: BeaconInput, verdict: TokenVerdict, receiv
   let reason: InvalidReason | undefined;
   if (!verdict.ok) reason = 'expired';
   else if (ua?.bot) reason = 'bot';
-  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHash ?? userHashOf(claims.userId), ipHash, uaHash };
+  return { event: input.event, receivedAt, occurredAt, claims, reason, userHash: userHashOf(claims.userId), ipHash, uaHash };
 }

@@ -21,9 +21,9 @@ const V7 = Buffer.alloc(16);
 
 /**
  * The canonical lowercase UUID of the 16 bytes at `o`, as ONE flat string. Concatenating 20 pieces
- * instead makes V8 build a tree of cons strings: about 480 bytes per id instead of 56, and ids live
- * on in the token cache, the group-commit batches and MySQL rows (a cache of 100,000 verified tokens
- * took 273 MB instead of ~50 MB), and ~4x slower to make (bench results: BENCHMARKS.md).
+ * instead makes V8 build a tree of cons strings: about 480 bytes per id instead of 56, copied by every
+ * young-generation collection while the id waits in a group-commit batch or a cache (100,000 decoded
+ * tracking tokens took 273 MB instead of 61 MB; bench:ingest:ab in BENCHMARKS.md).
  */
 function formatUuid(b: Uint8Array, o: number): string {
   for (let i = 0; i < 16; i++) {
