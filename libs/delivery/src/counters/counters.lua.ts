@@ -7,11 +7,14 @@
  *
  * An "account" (line item or campaign) is a hash with
  *   spent   lifetime measured spend
- *   today   measured spend since the quarter `dayQ` (start of the advertiser's local day, set by decisions)
  *   res     outstanding reservations; `resQ` is the oldest reservation bucket still counted
- * plus two companion hashes: `<account>:q` measured spend per UTC quarter hour (last ~26 h, so that
- * "today" can be recomputed for any timezone) and `<account>:r` reservations per 10-second bucket of
- * decision time (released by the event they anticipate, or dropped when the window passes).
+ * and a companion hash `<account>:r` of reservations per 10-second bucket of decision time (released
+ * by the event they anticipate, or dropped when the window passes). Line items, which alone have daily
+ * budgets, also keep
+ *   today   measured spend since the quarter `dayQ` (start of the advertiser's local day, set by decisions)
+ * and `<line item>:q`, measured spend per UTC quarter hour (last ~26 h, so that "today" can be
+ * recomputed for any timezone). Campaigns keep neither: they have lifetime budgets only, and writing
+ * their quarter hours cost every billed event three more Redis commands.
  */
 const PRELUDE = `
 local function num(x) return tonumber(x or '0') or 0 end
@@ -55,8 +58,9 @@ local oldest = nowB - win + 1
 local bucket = nowB
 local ttl = ((2 * win + 2) * bucketMs)
 
--- Reads an account, dropping lapsed reservation buckets and recomputing "today" when the local day
--- changed. Returns a table with spent, today, res and whether resQ/dayQ need writing back.
+-- Reads an account, dropping lapsed reservation buckets and, given the local day (line items only),
+-- recomputing "today" when it changed. Returns a table with spent, today, res and whether resQ/dayQ
+-- need writing back.
 local function account(h, q, r, dayQ)
   local v = redis.call('HMGET', h, 'spent', 'today', 'res', 'resQ', 'dayQ')
   local a = { spent = num(v[1]), today = num(v[2]), res = num(v[3]), resQ = tonumber(v[4]), dayQ = tonumber(v[5]), dirty = false }
@@ -78,7 +82,7 @@ local function account(h, q, r, dayQ)
     end
     a.resQ, a.dirty = oldest, true
   end
-  if a.dayQ ~= dayQ then
+  if dayQ and a.dayQ ~= dayQ then
     local sum = 0
     local all = redis.call('HGETALL', q)
     for i = 1, #all, 2 do
@@ -90,8 +94,11 @@ local function account(h, q, r, dayQ)
 end
 
 local function save(h, a, force, ...)
-  if force or a.dirty then
+  if not (force or a.dirty) then return end
+  if a.dayQ then
     redis.call('HSET', h, 'res', a.res, 'resQ', a.resQ, 'dayQ', a.dayQ, 'today', a.today, ...)
+  else
+    redis.call('HSET', h, 'res', a.res, 'resQ', a.resQ, ...)
   end
 end
 
@@ -124,7 +131,7 @@ for j = 1, n do
     if budget - li.spent - li.res - price < tail * budget then inTail = true end
     if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
     if campBudget >= 0 then
-      cp = account(cpH, cpQ, cpR, dayQ)
+      cp = account(cpH, cpQ, cpR, nil)
       if cp.spent + cp.res + price > campBudget then
         verdict = 'campaign_budget_exhausted'
       elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
@@ -178,9 +185,10 @@ return out
 `;
 
 /**
- * Applies measured events: spend (lifetime, per quarter hour, today), observed counts, release of the
- * decisions' reservations (CPM impressions), and each listener's impression for frequency caps. A
- * reservation bucket that already lapsed is simply gone, so releasing needs no window bookkeeping.
+ * Applies measured events: spend (lifetime; for line items also per quarter hour and today), observed
+ * counts, release of the decisions' reservations (CPM impressions), and each listener's impression for
+ * frequency caps (not for line items known to have no cap: `capTtl` 0). A reservation bucket that
+ * already lapsed is simply gone, so releasing needs no window bookkeeping.
  *
  * Many events per call, summed per account first: an account's spend, quarter hours, counts and
  * releases are written once per call however many of its events the call carries, and only the
@@ -199,9 +207,9 @@ local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonu
 local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
 
--- Per account hash: { q = quarter hash, r = reservation hash, spent, quarters = {q -> sum},
--- releases = {bucket -> sum}, imps, clicks, completes, seen = impressions' frequency-cap entries }
--- in first-seen order.
+-- Per account hash: { q = quarter hash (line items; nil for campaigns), r = reservation hash, spent,
+-- quarters = {q -> sum}, releases = {bucket -> sum}, imps, clicks, completes, seen = impressions'
+-- frequency-cap entries } in first-seen order.
 local accounts, order = {}, {}
 local function acc(h, q, r)
   local a = accounts[h]
@@ -219,15 +227,12 @@ for i = 7, #ARGV, 2 do
   local event, decisionId = f[1], f[6]
   local cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
   local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
-  local li, cp = acc(liH, liQ, liR), acc(cpH, cpQ, cpR)
+  local li, cp = acc(liH, liQ, liR), acc(cpH, nil, cpR)
   if cost > 0 then
     li.spent, cp.spent = li.spent + cost, cp.spent + cost
     local eq = math.floor(occurred / quarterMs)
     -- Outside the recent window a quarter is not kept (lifetime spend still counts it).
-    if eq >= nowQ - recent and eq <= nowQ + 4 then
-      li.quarters[eq] = (li.quarters[eq] or 0) + cost
-      cp.quarters[eq] = (cp.quarters[eq] or 0) + cost
-    end
+    if eq >= nowQ - recent and eq <= nowQ + 4 then li.quarters[eq] = (li.quarters[eq] or 0) + cost end
   end
   if release > 0 then
     local b = math.floor(issued / bucketMs)
@@ -247,9 +252,11 @@ end
 for _, h in ipairs(order) do
   local a = accounts[h]
   local fields = {}
-  if a.spent > 0 or #a.seen > 0 then fields = redis.call('HMGET', h, 'dayQ', 'capTtl') end
+  if a.q and (a.spent > 0 or #a.seen > 0) then fields = redis.call('HMGET', h, 'dayQ', 'capTtl') end
   if a.spent > 0 then
     redis.call('HINCRBY', h, 'spent', a.spent)
+  end
+  if a.spent > 0 and a.q then
     local dq = tonumber(fields[1] or '')
     local today, added = 0, false
     for eq, sum in pairs(a.quarters) do
@@ -285,8 +292,9 @@ for _, h in ipairs(order) do
     local ttl = tonumber(fields[2] or defaultTtl)
     for _, e in ipairs(a.seen) do
       local fc, fp, decisionId, occurred = e[1], e[2], e[3], e[4]
-      redis.call('ZREM', fp, decisionId)
       if ttl > 0 then
+        -- Only a capped line item's decisions hold a pending entry (see RESERVE_LUA).
+        redis.call('ZREM', fp, decisionId)
         redis.call('ZADD', fc, occurred, decisionId)
         redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
         redis.call('PEXPIRE', fc, (ttl * 1000))

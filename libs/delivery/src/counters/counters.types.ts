@@ -49,13 +49,13 @@ export interface CountersRestoreState {
 export interface AccountState {
   /** Lifetime measured spend, milli-micros. */
   spentMilliMicros: number;
-  /** Measured spend since the start of the local day recorded by the last decision, milli-micros. */
-  spentTodayMilliMicros: number;
   /** Outstanding reservations of recent decisions, milli-micros. */
   reservedMilliMicros: number;
 }
 
 export interface LineItemCounters extends AccountState {
+  /** Measured spend since the start of the local day recorded by the last decision, milli-micros. */
+  spentTodayMilliMicros: number;
   impressions: number;
   clicks: number;
   completes: number;

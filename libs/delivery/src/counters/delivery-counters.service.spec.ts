@@ -93,6 +93,19 @@ describe('DeliveryCountersService (real Redis)', () => {
     expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(7_500_003);
   });
 
+  it('keeps lifetime spend and reservations of campaigns, without the quarter hours and "today" of line items', async () => {
+    const [selected] = await serve(1, candidate({ campaignBudgetMilliMicros: 1e12, dailyBudgetMilliMicros: 1e12 }));
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')).toEqual({ spentMilliMicros: 0, reservedMilliMicros: 2_000_000 });
+    await counters.applyEvents(impressions([selected]));
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')).toEqual({ spentMilliMicros: 2_000_000, reservedMilliMicros: 0 });
+    expect((await counters.readLineItems(['li-1'])).get('li-1')).toMatchObject({ spentMilliMicros: 2_000_000, spentTodayMilliMicros: 2_000_000, reservedMilliMicros: 0 });
+    const campaign = counters.keys.campaign('cp-1');
+    expect(await redis.client.hkeys(campaign)).not.toEqual(expect.arrayContaining(['today']));
+    expect(await redis.client.hkeys(campaign)).not.toEqual(expect.arrayContaining(['dayQ']));
+    expect(await redis.client.exists(`${campaign}:q`)).toBe(0);
+    expect(await redis.client.exists(`${counters.keys.lineItem('li-1')}:q`)).toBe(1);
+  });
+
   it('applies a large batch (several script calls) in full, with any user id', async () => {
     const users = ['listener with spaces', 'ünïcode-😀', 'plain'];
     const events = Array.from({ length: 123 }, (_, i) => ({

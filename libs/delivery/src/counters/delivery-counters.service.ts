@@ -218,11 +218,11 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
 
   /** Spend and reservations of campaigns (one script call). */
   async readCampaigns(ids: readonly string[]): Promise<Map<string, AccountState>> {
-    const rows = await this.readAccounts(ids.map((id) => this.keys.campaign(id)), ['spent', 'today', 'res']);
+    const rows = await this.readAccounts(ids.map((id) => this.keys.campaign(id)), ['spent', 'res']);
     const out = new Map<string, AccountState>();
     ids.forEach((id, i) => {
-      const [spent, today, res] = rows[i];
-      out.set(id, { spentMilliMicros: spent, spentTodayMilliMicros: today, reservedMilliMicros: res });
+      const [spent, res] = rows[i];
+      out.set(id, { spentMilliMicros: spent, reservedMilliMicros: res });
     });
     return out;
   }
@@ -280,14 +280,15 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     const oldestB = nowB - this.windowBuckets + 1;
     const recentFrom = Math.floor(now / QUARTER_MS) - RECENT_QUARTERS;
     const quarterTtlMs = (RECENT_QUARTERS + 8) * QUARTER_MS;
-    const campaigns = new Map<string, { spent: number; quarters: Map<number, number>; seed: number }>();
+    const campaigns = new Map<string, { spent: number; seed: number }>();
 
-    const writeAccount = (key: string, spent: number, quarters: Map<number, number>, seed: number) => {
+    /** `quarters` for line items; campaigns keep no quarter hours (see counters.lua.ts). */
+    const writeAccount = (key: string, spent: number, quarters: Map<number, number> | null, seed: number) => {
       multi.hset(key, 'spent', Math.round(spent));
       multi.hdel(key, 'dayQ', 'today');
       multi.del(`${key}:q`);
       const fields: Array<string | number> = [];
-      for (const [q, v] of quarters) if (q >= recentFrom) fields.push(q, Math.round(v));
+      for (const [q, v] of quarters ?? []) if (q >= recentFrom) fields.push(q, Math.round(v));
       if (fields.length > 0) {
         multi.hset(`${key}:q`, ...fields);
         multi.pexpire(`${key}:q`, quarterTtlMs);
@@ -312,13 +313,12 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
         if (end > windowStart) seed += b.spentMilliMicros;
       }
       writeAccount(this.keys.lineItem(row.lineItemId), row.spentMilliMicros, quarters, seed);
-      const campaign = campaigns.get(row.campaignId) ?? { spent: 0, quarters: new Map<number, number>(), seed: 0 };
+      const campaign = campaigns.get(row.campaignId) ?? { spent: 0, seed: 0 };
       campaign.spent += row.spentMilliMicros;
       campaign.seed += seed;
-      for (const [q, v] of quarters) campaign.quarters.set(q, (campaign.quarters.get(q) ?? 0) + v);
       campaigns.set(row.campaignId, campaign);
     }
-    for (const [id, c] of campaigns) writeAccount(this.keys.campaign(id), c.spent, c.quarters, c.seed);
+    for (const [id, c] of campaigns) writeAccount(this.keys.campaign(id), c.spent, null, c.seed);
 
     for (const row of state.frequency) {
       const key = this.keys.impressions(row.lineItemId, row.userId);

@@ -65,7 +65,7 @@ describe('ObservedStateService (real Redis)', () => {
     }
     expect(observed.lineItem('li-300')).toEqual({ spentMilliMicros: 0, spentTodayMilliMicros: 0, reservedMilliMicros: 0, impressions: 0, clicks: 0, completes: 0 });
     expect(observed.lineItem('li-450')).toBeUndefined();
-    expect(observed.campaign('cp-3')).toEqual({ spentMilliMicros: 777, spentTodayMilliMicros: 0, reservedMilliMicros: 5 });
+    expect(observed.campaign('cp-3')).toEqual({ spentMilliMicros: 777, reservedMilliMicros: 5 });
     // Observed click rates feed ranking: the line item with clicks now ranks above one without.
     expect(index.snapshot!.ranked[0].lineItem.id).toBe('li-449');
   });
