@@ -31,11 +31,14 @@ export interface AggregationRun {
  * Auto-increment ids are handed out before their transactions commit, so a lower id can become
  * visible after a higher one was aggregated, and would be skipped for ever. A time-based safety delay
  * only makes that unlikely; here it cannot happen: every ingest transaction holds a shared lock on the
- * `ingest_fence` row from before it takes ids until it commits, and each run first takes that lock
- * exclusively for an instant and reads MAX(id). At that moment no ingest transaction is open, so every
- * id up to that maximum is committed or rolled back for good (`settledId`), and ids handed out later
- * are higher. Runs aggregate only up to `settledId`. The cost for ingestion is a wait of at most one
- * in-flight batch, once per run.
+ * `ingest_fence` row from before it takes ids until it commits, and each run first reads MAX(id) of
+ * the committed rows, then takes that lock exclusively for an instant. Every id up to that maximum
+ * was handed out, before the read, to a transaction holding the shared lock; the exclusive lock is
+ * granted only once all of those have committed or rolled back, so every id up to the maximum is then
+ * final (`settledId`), and ids handed out later are higher. Runs aggregate only up to `settledId`.
+ * The cost for ingestion is a wait of at most one in-flight batch, once per run: the exclusive lock is
+ * taken by one autocommit statement, so it is released as soon as it is granted, with no round trip
+ * to this process in between.
  */
 @Injectable()
 export class AggregationService {
@@ -61,11 +64,19 @@ export class AggregationService {
 
   /** The fence: the highest raw id below which no ingest transaction can still commit. */
   async settledId(): Promise<number> {
-    return this.inTransaction(async (qr) => {
-      await qr.query('SELECT id FROM ingest_fence WHERE id = 1 FOR UPDATE');
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.query('SET SESSION innodb_lock_wait_timeout = 10');
+      // First the read, then the lock (autocommit: held only while the statement runs). The other way
+      // round, a transaction that took its ids after the lock could commit a higher id before the read
+      // while holding a lower one still uncommitted.
       const [row] = (await qr.query('SELECT COALESCE(MAX(id), 0) AS max_id FROM raw_events')) as Array<{ max_id: string }>;
+      await qr.query('SELECT id FROM ingest_fence WHERE id = 1 FOR UPDATE');
       return Number(row.max_id);
-    });
+    } finally {
+      await qr.release();
+    }
   }
 
   private async aggregateBatch(settledId: number): Promise<{ state: AggregationRun['state']; watermark: number }> {
