@@ -19,19 +19,19 @@
  * slow decisions (p99 8.7-13.2 ms, max up to 80 ms); one concurrent marker keeps marking off the
  * main thread without crowding the cores (p99 7.3-8.7 ms, max 19-27 ms, six paired runs; BENCHMARKS.md).
  *
- * The API's young generation may grow to semi-spaces of API_SEMI_SPACE_MB (default 32; V8's own cap
- * is 16). A scavenge copies whatever is alive, and a beacon stays alive until its group commit is
- * answered (tens of ms under load): at 16 MB the API ran ~8 scavenges a second of ~10 ms each under
- * beacon load, copying the same in-flight beacons again and again. Twice the space halves the
- * scavenges for the same work. 64 MB did better still for beacons (bench:ingest:ab: API CPU per event
- * 103 -> 94 µs, durable events/s +7%, B ahead in 5 of 5 rounds) but took the API's peak RSS under
- * decision load from ~190 to 267 MB, too close to the 300 MB budget (BENCHMARKS.md).
+ * API_SEMI_SPACE_MB sets the young generation's semi-space cap (default 16, V8's own). A scavenge
+ * copies whatever is alive, and a beacon stays alive until its group commit answers (tens of ms under
+ * load): at 16 MB a beacon load runs ~8 scavenges a second of ~10 ms each. Larger spaces mean fewer
+ * scavenges for the same work (64 MB: bench:ingest:ab API CPU per beacon 103 -> 94 µs, durable
+ * events/s +7%, B ahead in 5 of 5 rounds), but each decision-load pause grew: p99 at a steady 1,000
+ * decisions/s was 6.3 ms at 16 MB and 9.3 ms at 32 (8.9 at 64), against a 10 ms target, and the peak
+ * RSS rose from 175 to 209 MB (267 at 64). Raise it only for API replicas that serve beacons alone.
  *
  *   node scripts/node-flags.js api   prints the flags (used by package.json scripts)
  */
 function nodeFlags(app) {
   if (app === 'api') {
-    const flags = [`--max-old-space-size=${Number(process.env.API_MAX_OLD_SPACE_MB || 256)}`, `--max-semi-space-size=${Number(process.env.API_SEMI_SPACE_MB || 32)}`];
+    const flags = [`--max-old-space-size=${Number(process.env.API_MAX_OLD_SPACE_MB || 256)}`, `--max-semi-space-size=${Number(process.env.API_SEMI_SPACE_MB || 16)}`];
     if (process.env.API_PARALLEL_GC !== '1') flags.push('--no-parallel-scavenge', '--concurrent-marking-max-worker-num=1');
     return flags;
   }
