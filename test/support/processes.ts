@@ -6,15 +6,31 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 export const LOG_DIR = join(ROOT, 'test', '.logs');
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * Ports are handed out from a block of 1,000 per Jest worker (the global setup and scripts outside
+ * Jest get block 0), counting up, below Linux's ephemeral range (32768+). Asking the OS for any free
+ * port instead let two test files running at once get the same one between its probe and the server's
+ * bind, and an API that lost the race was taken for up because another stack's API answered on it.
+ */
+const PORT_BLOCK = 1000;
+const FIRST_PORT = 20_000;
+const block = Number(process.env.JEST_WORKER_ID ?? 0) % 12;
+let nextPort = process.pid % PORT_BLOCK;
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => res(port));
-    });
+    server.once('error', () => res(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => res(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = FIRST_PORT + block * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`no free port in ${FIRST_PORT + block * PORT_BLOCK}-${FIRST_PORT + (block + 1) * PORT_BLOCK - 1}`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

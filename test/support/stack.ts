@@ -102,18 +102,17 @@ export class Stack {
   }
 
   async waitForApi(timeoutMs = 30000): Promise<void> {
-    await waitFor(
-      async () => {
-        if (this.api.child.exitCode !== null) throw new Error(`API exited:\n${this.api.output()}`);
-        const res = await fetch(`${this.baseUrl}/health/live`);
-        return res.status === 200;
-      },
+    const exited = () => this.api.child.exitCode !== null || this.api.child.signalCode !== null;
+    const state = await waitFor(
+      async () => (exited() ? 'exited' : (await fetch(`${this.baseUrl}/health/live`)).status === 200 && 'up'),
       timeoutMs,
       `API on ${this.baseUrl}`,
       100,
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n--- api output ---\n${this.api.output().slice(-4000)}`);
     });
+    // An exit is final, not something to poll through (another process answering on the port is not this API).
+    if (state === 'exited' || exited()) throw new Error(`API exited:\n${this.api.output().slice(-4000)}`);
   }
 
   /** Starts one more worker process and waits until it consumes. */
