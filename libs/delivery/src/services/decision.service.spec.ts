@@ -73,6 +73,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
   let index: EligibilityIndexService;
   let counters: DeliveryCountersService;
   let service: DecisionService;
+  let observed: ObservedStateService;
   const codec = new TrackingTokenCodec('x'.repeat(32), 3600);
 
   beforeEach(async () => {
@@ -83,7 +84,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     await counters.whenReady();
     await counters.markRestored();
     index = new EligibilityIndexService(catalog, redis, clock);
-    const observed = new ObservedStateService(counters, index);
+    observed = new ObservedStateService(counters, index);
     const config = Object.assign(new ApiConfig(), { PUBLIC_BASE_URL: 'https://ads.example.com' });
     let s = 1;
     const random = () => ((s = (s * 16807) % 2147483647) / 2147483647);
@@ -138,6 +139,19 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     // CPC $0.10 with prior CTR 1% = 1,000 micros per impression; CPM $2 = 2,000 micros per impression.
     await load(lineItem({ id: 'cpc', pricingModel: 'CPC', rateMicros: 100_000 }), lineItem({ id: 'cpm', rateMicros: 2_000_000 }));
     expect((await decide()).ads[0].lineItemId).toBe('cpm');
+  });
+
+  it('skips the line items of a campaign known to have spent its budget, however many rank first', async () => {
+    // 40 line items of a spent campaign outrank the only one that can serve: offered to Redis, they would
+    // fill all six reservation rounds (five candidates each) with refusals.
+    const spent = Array.from({ length: 40 }, (_, i) => lineItem({ id: `spent-${i}`, campaignId: 'cp-spent', campaignBudgetMicros: 1_000_000, priority: 4 }));
+    await load(...spent, lineItem({ id: 'other', campaignId: 'cp-2' }));
+    await redis.client.hset(counters.keys.campaign('cp-spent'), 'spent', 1_000_000 * 1000);
+    await observed.refresh();
+    expect((await decide()).ads.map((a) => a.lineItemId)).toEqual(['other']);
+    const { ads, explanation } = await decide({}, true);
+    expect(ads.map((a) => a.lineItemId)).toEqual(['other']);
+    expect(explanation!.filter((e) => e.reason === 'campaign_budget_exhausted')).toHaveLength(40);
   });
 
   it('fills a pod without repeating a line item, and with fewer ads when fewer are eligible', async () => {

@@ -144,9 +144,16 @@ export class DecisionService {
     if (creativesFor(item, ctx.formats).length === 0) return 'no_creative_for_format';
     const miss = matchTargeting(item.targeting, ctx, () => this.localTimes.get(li.timezone, now));
     if (miss) return `targeting_${miss}` as CandidateReason;
-    // Known to be out of budget a moment ago: not worth a place in the reservation call.
+    // Known to be out of budget a moment ago: not worth a place in the reservation call. For campaigns
+    // it matters most: a spent campaign with many line items ranked first would otherwise fill every
+    // reservation round with candidates Redis can only refuse, and the decision would go unfilled.
     const counts = this.observed.lineItem(li.id);
     if (counts && counts.spentMilliMicros + item.eventPriceMilliMicros > item.budgetMilliMicros) return 'budget_exhausted';
+    const campaignBudget = item.campaignBudgetMilliMicros;
+    if (campaignBudget !== null) {
+      const campaign = this.observed.campaign(li.campaignId);
+      if (campaign && campaign.spentMilliMicros + item.eventPriceMilliMicros > campaignBudget) return 'campaign_budget_exhausted';
+    }
     return null;
   }
 
