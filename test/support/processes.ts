@@ -14,7 +14,8 @@ export const LOG_DIR = join(ROOT, 'test', '.logs');
  */
 const PORT_BLOCK = 1000;
 const FIRST_PORT = 20_000;
-const block = Number(process.env.JEST_WORKER_ID ?? 0) % 12;
+/** First port of this process's block. */
+const BASE_PORT = FIRST_PORT + (Number(process.env.JEST_WORKER_ID ?? 0) % 12) * PORT_BLOCK;
 let nextPort = process.pid % PORT_BLOCK;
 
 function isFree(port: number): Promise<boolean> {
@@ -27,10 +28,10 @@ function isFree(port: number): Promise<boolean> {
 
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
-    const port = FIRST_PORT + block * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
+    const port = BASE_PORT + (nextPort++ % PORT_BLOCK);
     if (await isFree(port)) return port;
   }
-  throw new Error(`no free port in ${FIRST_PORT + block * PORT_BLOCK}-${FIRST_PORT + (block + 1) * PORT_BLOCK - 1}`);
+  throw new Error(`no free port in ${BASE_PORT}-${BASE_PORT + PORT_BLOCK - 1}`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -18,12 +18,12 @@
  */
 const PRELUDE = `
 local function num(x) return tonumber(x or '0') or 0 end
--- Keys are built here from the deployment's prefix (see counter-keys.ts) rather than sent: eight long
+-- Keys are built here from the deployment's prefix (see counter-keys.ts) rather than sent: seven long
 -- keys per candidate made up most of a decision's bytes on the wire. On Redis Cluster the prefix would
 -- carry a hash tag so that all delivery counters share one slot.
 local function keysOf(p, li, cp, user)
   local l, c = p .. 'li:' .. li, p .. 'cp:' .. cp
-  return l, l .. ':q', l .. ':r', c, c .. ':q', c .. ':r', p .. 'fc:' .. li .. ':' .. user, p .. 'fp:' .. li .. ':' .. user
+  return l, l .. ':q', l .. ':r', c, c .. ':r', p .. 'fc:' .. li .. ':' .. user, p .. 'fp:' .. li .. ':' .. user
 end
 `;
 
@@ -113,7 +113,7 @@ for j = 1, n do
   if chosen >= slots then break end
   local f = {}
   for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
-  local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
+  local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
   local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
   local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
   local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
@@ -131,7 +131,7 @@ for j = 1, n do
     if budget - li.spent - li.res - price < tail * budget then inTail = true end
     if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
     if campBudget >= 0 then
-      cp = account(cpH, cpQ, cpR, nil)
+      cp = account(cpH, nil, cpR, nil)
       if cp.spent + cp.res + price > campBudget then
         verdict = 'campaign_budget_exhausted'
       elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
@@ -226,7 +226,7 @@ for i = 7, #ARGV, 2 do
   for field in string.gmatch(ARGV[i], '%S+') do f[#f + 1] = field end
   local event, decisionId = f[1], f[6]
   local cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
-  local liH, liQ, liR, cpH, cpQ, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
+  local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
   local li, cp = acc(liH, liQ, liR), acc(cpH, nil, cpR)
   if cost > 0 then
     li.spent, cp.spent = li.spent + cost, cp.spent + cost
@@ -256,6 +256,7 @@ for _, h in ipairs(order) do
   if a.spent > 0 then
     redis.call('HINCRBY', h, 'spent', a.spent)
   end
+  -- Quarter hours and "today": line items only.
   if a.spent > 0 and a.q then
     local dq = tonumber(fields[1] or '')
     local today, added = 0, false

@@ -64,19 +64,14 @@ export class AggregationService {
 
   /** The fence: the highest raw id below which no ingest transaction can still commit. */
   async settledId(): Promise<number> {
-    const qr = this.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.query('SET SESSION innodb_lock_wait_timeout = 10');
+    return this.withConnection(async (qr) => {
       // First the read, then the lock (autocommit: held only while the statement runs). The other way
       // round, a transaction that took its ids after the lock could commit a higher id before the read
       // while holding a lower one still uncommitted.
       const [row] = (await qr.query('SELECT COALESCE(MAX(id), 0) AS max_id FROM raw_events')) as Array<{ max_id: string }>;
       await qr.query('SELECT id FROM ingest_fence WHERE id = 1 FOR UPDATE');
       return Number(row.max_id);
-    } finally {
-      await qr.release();
-    }
+    });
   }
 
   private async aggregateBatch(settledId: number): Promise<{ state: AggregationRun['state']; watermark: number }> {
@@ -109,18 +104,27 @@ export class AggregationService {
   }
 
   /** READ COMMITTED: the rollup's INSERT ... SELECT then reads raw_events without locking it. */
-  private async inTransaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+  private inTransaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    return this.withConnection(async (qr) => {
+      await qr.startTransaction('READ COMMITTED');
+      try {
+        const result = await work(qr);
+        if (qr.isTransactionActive) await qr.commitTransaction();
+        return result;
+      } catch (err) {
+        if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** A connection of the pool with a 10 s lock wait (not MySQL's 50), released whatever happens. */
+  private async withConnection<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
     try {
       await qr.query('SET SESSION innodb_lock_wait_timeout = 10');
-      await qr.startTransaction('READ COMMITTED');
-      const result = await work(qr);
-      if (qr.isTransactionActive) await qr.commitTransaction();
-      return result;
-    } catch (err) {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      throw err;
+      return await work(qr);
     } finally {
       await qr.release();
     }

@@ -16,8 +16,6 @@ for (let b = 0; b < 256; b++) {
 const DIGIT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 /** The 36 char codes of the UUID being formatted; the dashes never change. */
 const CODES: number[] = new Array<number>(36).fill(45 /* - */);
-/** Bytes of the uuidv7 being made: timestamp, version and variant over random bits from the pool. */
-const V7 = Buffer.alloc(16);
 
 /**
  * The canonical lowercase UUID of the 16 bytes at `o`, as ONE flat string. Concatenating 20 pieces
@@ -25,7 +23,7 @@ const V7 = Buffer.alloc(16);
  * young-generation collection while the id waits in a group-commit batch or a cache (100,000 decoded
  * tracking tokens took 273 MB instead of 61 MB; bench:ingest:ab in BENCHMARKS.md).
  */
-function formatUuid(b: Uint8Array, o: number): string {
+export function uuidFromBytes(b: Uint8Array, o: number): string {
   for (let i = 0; i < 16; i++) {
     const at = DIGIT_AT[i];
     const v = b[o + i] * 2;
@@ -44,14 +42,15 @@ export function uuidv7(now: number = Date.now()): string {
     randomFillSync(POOL);
     poolOffset = 0;
   }
-  POOL.copy(V7, 6, poolOffset + 6, poolOffset + 16);
+  const o = poolOffset;
   poolOffset += 16;
-  // 48-bit big-endian timestamp: the high 16 bits, then the low 32.
-  V7.writeUInt16BE(Math.floor(now / 0x100000000) & 0xffff, 0);
-  V7.writeUInt32BE(now >>> 0, 2);
-  V7[6] = (V7[6] & 0x0f) | 0x70;
-  V7[8] = (V7[8] & 0x3f) | 0x80;
-  return formatUuid(V7, 0);
+  // The id's 16 bytes of the pool (used once) become the UUID: 48-bit big-endian timestamp (the high
+  // 16 bits, then the low 32), version and variant over the random rest.
+  POOL.writeUInt16BE(Math.floor(now / 0x100000000) & 0xffff, o);
+  POOL.writeUInt32BE(now >>> 0, o + 2);
+  POOL[o + 6] = (POOL[o + 6] & 0x0f) | 0x70;
+  POOL[o + 8] = (POOL[o + 8] & 0x3f) | 0x80;
+  return uuidFromBytes(POOL, o);
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -82,9 +81,4 @@ export function uuidToBytes(uuid: string, out: Buffer, offset: number): number {
     out[at++] = (HEX_VALUE[uuid.charCodeAt(i)] << 4) | HEX_VALUE[uuid.charCodeAt(i + 1)];
   }
   return at;
-}
-
-/** The canonical lowercase UUID of the 16 bytes at `offset` (a flat string: see formatUuid). */
-export function uuidFromBytes(b: Buffer, offset: number): string {
-  return formatUuid(b, offset);
 }
