@@ -23,3 +23,4 @@ export * from './telemetry/metrics.service';
 export * from './http/http-hooks';
 export * from './util/uuid';
 export * from './http/player-routes';
+export * from './util/group-commit';

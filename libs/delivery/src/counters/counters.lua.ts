@@ -28,31 +28,29 @@ end
 `;
 
 /**
- * Walks candidates best first and selects up to `slots` of them, reserving each selection's expected
- * cost against the line item's budget, its daily budget and its campaign's budget, and holding a
- * pending impression against each frequency cap. Returns one verdict per candidate walked.
- * Written for few Redis calls: an account is read with one HMGET and written back with one HSET.
+ * Decides a batch of decisions, one after another, as if each were its own call. For each it walks the
+ * candidates best first and selects up to `slots` of them, reserving each selection's expected cost
+ * against the line item's budget, its daily budget and its campaign's budget, and holding a pending
+ * impression against each frequency cap. Returns, per decision, one verdict per candidate walked.
+ * Written for few Redis calls: an account is read with one HMGET and written back with one HSET; and
+ * one call carries every decision an API process started in one event-loop turn (the Redis call's own
+ * cost, its two system calls on each side and the script's setup are paid per batch).
  *
  * KEYS[1] restore marker
- * ARGV: now, slots, n, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"),
- *       user id, decision ids (slots of them), then one per candidate, its fields separated by spaces
- *       (one string is far cheaper to send than fourteen): line item id, campaign id, price, reserve,
- *       budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n, target, allowance, random,
- *       caps "max:periodMs,..." or "-", capTtlSeconds
+ * ARGV: now, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"), then
+ *       per decision: slots, n, user id, decision ids (slots of them), then one per candidate (n), its
+ *       fields separated by spaces (one string is far cheaper to send than fourteen): line item id,
+ *       campaign id, price, reserve, budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n, target,
+ *       allowance, random, caps "max:periodMs,..." or "-", capTtlSeconds
  */
 export const RESERVE_LUA = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_restored'} end
 local now = tonumber(ARGV[1])
-local slots = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
-local bucketMs = tonumber(ARGV[4])
-local win = tonumber(ARGV[5])
-local pendingMs = tonumber(ARGV[6])
-local tail = tonumber(ARGV[7])
-local prefix, user = ARGV[8], ARGV[9]
-local ids = {}
-for i = 1, slots do ids[i] = ARGV[9 + i] end
-local base = 9 + slots
+local bucketMs = tonumber(ARGV[2])
+local win = tonumber(ARGV[3])
+local pendingMs = tonumber(ARGV[4])
+local tail = tonumber(ARGV[5])
+local prefix = ARGV[6]
 local nowB = math.floor(now / bucketMs)
 local oldest = nowB - win + 1
 local bucket = nowB
@@ -107,81 +105,96 @@ local function hold(r, amount)
   if redis.call('HINCRBY', r, bucket, amount) == amount then redis.call('PEXPIRE', r, ttl) end
 end
 
-local out = {}
-local chosen = 0
-for j = 1, n do
-  if chosen >= slots then break end
-  local f = {}
-  for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
-  local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
-  local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
-  local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
-  local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
-  local caps, capTtl = f[13], f[14]
+-- One decision: its verdicts, candidate by candidate, until its slots are filled.
+local function decide(slots, n, user, ids, base)
+  local out = {}
+  local chosen = 0
+  for j = 1, n do
+    if chosen >= slots then break end
+    local f = {}
+    for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
+    local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
+    local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+    local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
+    local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
+    local caps, capTtl = f[13], f[14]
 
-  local li = account(liH, liQ, liR, dayQ)
-  local cp = nil
-  local verdict = false
-  local inTail = false
-  if li.spent + li.res + price > budget then
-    verdict = 'budget_exhausted'
-  elseif daily >= 0 and li.today + li.res + price > daily then
-    verdict = 'daily_budget_exhausted'
-  else
-    if budget - li.spent - li.res - price < tail * budget then inTail = true end
-    if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
-    if campBudget >= 0 then
-      cp = account(cpH, nil, cpR, nil)
-      if cp.spent + cp.res + price > campBudget then
-        verdict = 'campaign_budget_exhausted'
-      elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
-        inTail = true
+    local li = account(liH, liQ, liR, dayQ)
+    local cp = nil
+    local verdict = false
+    local inTail = false
+    if li.spent + li.res + price > budget then
+      verdict = 'budget_exhausted'
+    elseif daily >= 0 and li.today + li.res + price > daily then
+      verdict = 'daily_budget_exhausted'
+    else
+      if budget - li.spent - li.res - price < tail * budget then inTail = true end
+      if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
+      if campBudget >= 0 then
+        cp = account(cpH, nil, cpR, nil)
+        if cp.spent + cp.res + price > campBudget then
+          verdict = 'campaign_budget_exhausted'
+        elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
+          inTail = true
+        end
+      end
+    end
+    if not verdict and caps ~= '-' then
+      local pending = redis.call('ZCOUNT', fp, (now - pendingMs), '+inf')
+      for max, period in string.gmatch(caps, '(%d+):(%d+)') do
+        local seen = redis.call('ZCOUNT', fc, (now - tonumber(period)), '+inf')
+        if seen + pending >= tonumber(max) then
+          verdict = 'frequency_capped'
+          break
+        end
+      end
+    end
+    if not verdict and basis ~= 'n' then
+      local actual = li.spent + li.res
+      if basis == 'd' then actual = li.today + li.res end
+      if actual > target and rnd >= 1 - (actual - target) / allowance then verdict = 'paced' end
+    end
+    if verdict then
+      out[j] = verdict
+      save(liH, li, false)
+      if cp then save(cpH, cp, false) end
+    else
+      chosen = chosen + 1
+      out[j] = 'selected'
+      -- Near the end of a budget a CPC/CPCL decision holds a whole event's price, not its expectation,
+      -- so that a run of lucky clicks cannot push delivery past the budget.
+      local amount = reserve
+      if inTail and amount < price then amount = price end
+      hold(liR, amount)
+      li.res = li.res + amount
+      save(liH, li, true, 'capTtl', capTtl)
+      -- Campaign reservations only matter against a campaign budget.
+      if cp then
+        hold(cpR, amount)
+        cp.res = cp.res + amount
+        save(cpH, cp, true)
+      end
+      if caps ~= '-' then
+        redis.call('ZADD', fp, now, ids[chosen])
+        -- No trimming needed: pending decisions count against the cap, so the set stays within it.
+        redis.call('PEXPIRE', fp, pendingMs)
       end
     end
   end
-  if not verdict and caps ~= '-' then
-    local pending = redis.call('ZCOUNT', fp, (now - pendingMs), '+inf')
-    for max, period in string.gmatch(caps, '(%d+):(%d+)') do
-      local seen = redis.call('ZCOUNT', fc, (now - tonumber(period)), '+inf')
-      if seen + pending >= tonumber(max) then
-        verdict = 'frequency_capped'
-        break
-      end
-    end
-  end
-  if not verdict and basis ~= 'n' then
-    local actual = li.spent + li.res
-    if basis == 'd' then actual = li.today + li.res end
-    if actual > target and rnd >= 1 - (actual - target) / allowance then verdict = 'paced' end
-  end
-  if verdict then
-    out[j] = verdict
-    save(liH, li, false)
-    if cp then save(cpH, cp, false) end
-  else
-    chosen = chosen + 1
-    out[j] = 'selected'
-    -- Near the end of a budget a CPC/CPCL decision holds a whole event's price, not its expectation,
-    -- so that a run of lucky clicks cannot push delivery past the budget.
-    local amount = reserve
-    if inTail and amount < price then amount = price end
-    hold(liR, amount)
-    li.res = li.res + amount
-    save(liH, li, true, 'capTtl', capTtl)
-    -- Campaign reservations only matter against a campaign budget.
-    if cp then
-      hold(cpR, amount)
-      cp.res = cp.res + amount
-      save(cpH, cp, true)
-    end
-    if caps ~= '-' then
-      redis.call('ZADD', fp, now, ids[chosen])
-      -- No trimming needed: pending decisions count against the cap, so the set stays within it.
-      redis.call('PEXPIRE', fp, pendingMs)
-    end
-  end
+  return out
 end
-return out
+
+local results = {}
+local i = 7
+while i <= #ARGV do
+  local slots, n, user = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local ids = {}
+  for k = 1, slots do ids[k] = ARGV[i + 2 + k] end
+  local base = i + 2 + slots
+  results[#results + 1] = decide(slots, n, user, ids, base)
+  i = base + n + 1
+end
+return results
 `;
 
 /**

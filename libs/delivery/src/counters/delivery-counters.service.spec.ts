@@ -185,6 +185,39 @@ describe('DeliveryCountersService (real Redis)', () => {
     expect(last.restored && last.verdicts).toEqual(['campaign_budget_exhausted', 'campaign_budget_exhausted']);
   });
 
+  it('decides the concurrent decisions of one event-loop turn in one script call, each in order and atomically', async () => {
+    const calls = jest.spyOn((counters as unknown as { client: { dlvReserve: (...a: unknown[]) => unknown } }).client, 'dlvReserve');
+    // A budget for exactly three impressions; five listeners, a pod of two and a capped listener ask at once.
+    const c = candidate({ budgetMilliMicros: 3 * 2_000_000 });
+    const other = candidate({ lineItemId: 'li-other', frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] });
+    const singles = Array.from({ length: 5 }, (_, i) => counters.reserve({ userId: `u${i}`, decisionIds: [`s${i}`], candidates: [c] }));
+    const pod = counters.reserve({ userId: 'pod', decisionIds: ['p1', 'p2'], candidates: [c, other, candidate({ lineItemId: 'li-3' })] });
+    const capped = [counters.reserve({ userId: 'cap', decisionIds: ['c1'], candidates: [other] }), counters.reserve({ userId: 'cap', decisionIds: ['c2'], candidates: [other] })];
+    const results = await Promise.all([...singles, pod, ...capped]);
+    expect(calls).toHaveBeenCalledTimes(1);
+    expect(results.map((r) => r.restored && r.verdicts)).toEqual([
+      ['selected'],
+      ['selected'],
+      ['selected'],
+      ['budget_exhausted'],
+      ['budget_exhausted'],
+      ['budget_exhausted', 'selected', 'selected'],
+      ['selected'],
+      ['frequency_capped'],
+    ]);
+    expect(results[5]).toMatchObject({ selected: [{ index: 1, decisionId: 'p1' }, { index: 2, decisionId: 'p2' }] });
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.reservedMilliMicros).toBe(3 * 2_000_000);
+  });
+
+  it('answers every decision of a batch 503 when Redis fails the call', async () => {
+    const client = (counters as unknown as { client: { dlvReserve: (...a: unknown[]) => Promise<unknown> } }).client;
+    jest.spyOn(client, 'dlvReserve').mockRejectedValueOnce(new Error('connection lost'));
+    const results = await Promise.allSettled([counters.reserve({ userId: 'a', decisionIds: ids(1), candidates: [candidate()] }), counters.reserve({ userId: 'b', decisionIds: ids(1), candidates: [candidate()] })]);
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as { getStatus(): number }).getStatus())).toEqual([503, 503]);
+    const next = await counters.reserve({ userId: 'c', decisionIds: ids(1), candidates: [candidate()] });
+    expect(next.restored && next.verdicts).toEqual(['selected']);
+  });
+
   it('fills a pod with distinct line items in the given order, skipping those that do not fit', async () => {
     const full = candidate({ lineItemId: 'li-full', budgetMilliMicros: 1 });
     const r = await counters.reserve({ userId: 'u', decisionIds: ['d1', 'd2'], candidates: [full, candidate({ lineItemId: 'x' }), candidate({ lineItemId: 'y' }), candidate({ lineItemId: 'z' })] });

@@ -1,11 +1,10 @@
 import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
-import { ApiConfig } from '@app/platform';
+import { ApiConfig, GroupCommitOverloadedError, GroupCommitter } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { EventOutcome, InvalidReason } from '../events/event-types';
 import { AggregationTrigger } from './aggregation-trigger.service';
 import { CountersFeed } from './counters-feed.service';
 import { EventStore, StorableEvent, StoreOutcome } from './event-store.service';
-import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
 import { BeaconInput, ClassifiedEvent, classifyBeacon } from './ivt-classifier';
 import { MeasurementMetrics } from './measurement-metrics.service';
 import { RateLimiterService } from './rate-limiter.service';

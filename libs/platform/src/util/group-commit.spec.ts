@@ -67,6 +67,23 @@ describe('GroupCommitter', () => {
     await expect(Promise.all([second, third])).resolves.toEqual([[2], [3]]);
   });
 
+  it('with maxDelayMs 0, flushes together what one event-loop turn submitted, and a later turn separately', async () => {
+    const flushes: number[][] = [];
+    const committer = new GroupCommitter<number, number>(async (items) => {
+      flushes.push(items);
+      return items;
+    }, { ...options, maxItems: 100, maxDelayMs: 0 });
+    const first = committer.submit([1]);
+    // A later microtask of the same turn still joins the flush.
+    const second = Promise.resolve().then(() => committer.submit([2]));
+    await expect(Promise.all([first, second])).resolves.toEqual([[1], [2]]);
+    expect(flushes).toEqual([[1, 2]]);
+    await new Promise((r) => setImmediate(r));
+    const third = committer.submit([3]);
+    await expect(third).resolves.toEqual([3]);
+    expect(flushes).toEqual([[1, 2], [3]]);
+  });
+
   it('rejects every submission of a failed flush and keeps serving later ones', async () => {
     let fail = true;
     const committer = new GroupCommitter<number, number>(async (items) => {
