@@ -15,6 +15,7 @@
  */
 import { TrackingClaims } from '@app/delivery';
 import { Connection } from 'mysql2/promise';
+import { availableParallelism } from 'node:os';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
     let apiCpu = 0;
     let mysqlCpu = 0;
     let redisCpu = 0;
+    let workerCpu = 0;
+    let clientCpu = 0;
     let stored = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round}/${ROUNDS}: bare Fastify, then API GET /t/impression, ${DURATION}s each...\n`);
@@ -104,9 +107,12 @@ async function main(): Promise<void> {
       bareCpu += cpuMs(bare.child.pid!) - bareBefore;
 
       const rowsBefore = await rowCount(db);
-      const before = { api: cpuMs(stack.api.child.pid!), mysql: mysqlCpuMs(), redis: await redisCpuMs(redis) };
+      const workerPid = stack.workers[0].child.pid!;
+      const before = { api: cpuMs(stack.api.child.pid!), mysql: mysqlCpuMs(), redis: await redisCpuMs(redis), worker: cpuMs(workerPid), client: cpuMs(process.pid) };
       const run = await beaconRun(stack.baseUrl, apiPool, DURATION, CONNECTIONS);
       apiCpu += cpuMs(stack.api.child.pid!) - before.api;
+      workerCpu += cpuMs(workerPid) - before.worker;
+      clientCpu += cpuMs(process.pid) - before.client;
       mysqlCpu += mysqlCpuMs() - before.mysql;
       redisCpu += (await redisCpuMs(redis)) - before.redis;
       await sleep(1000);
@@ -153,7 +159,9 @@ async function main(): Promise<void> {
       `\nbeacons: ${api.durable.toFixed(0)} durable events/s (target >= 10000) = ${((api.durable / ceiling.rps) * 100).toFixed(1)}% of the bare Fastify ceiling (${ceiling.rps.toFixed(0)} req/s; target >= 40%); ${apiRequests} answers, ${stored} rows committed\n`,
     );
     process.stdout.write(`rounds (req/s): API ${apis.map((r) => r.rps.toFixed(0)).join(', ')}; ceiling ${ceilings.map((r) => r.rps.toFixed(0)).join(', ')}\n`);
-    process.stdout.write(`CPU per stored event: API ${perEvent(apiCpu)} µs, MySQL ${perEvent(mysqlCpu)} µs, Redis ${perEvent(redisCpu)} µs (whole servers: MySQL also serves the worker's aggregation meanwhile)\n`);
+    process.stdout.write(
+      `CPU per stored event: API ${perEvent(apiCpu)} µs, MySQL ${perEvent(mysqlCpu)} µs, Redis ${perEvent(redisCpu)} µs (whole servers: MySQL also serves the worker's aggregation meanwhile), worker ${perEvent(workerCpu)} µs, load generator ${perEvent(clientCpu)} µs; the bare server's run: ${((bareCpu * 1000) / bareRequests).toFixed(0)} µs server, of ${((availableParallelism() * 1e6) / ceiling.rps).toFixed(0)} µs of the machine's ${availableParallelism()} cores per request\n`,
+    );
     process.stdout.write(`freshness at a steady ${fresh.load.rate.toFixed(0)} events/s (beacon p99 ${fresh.load.p99.toFixed(1)} ms, ${fresh.load.errors + fresh.load.non2xx} errors): 204 -> in reports p50 ${fresh.p50} ms, p95 ${fresh.p95} ms, max ${fresh.max} ms (${fresh.samples} samples)\n`);
   } finally {
     redis.disconnect();

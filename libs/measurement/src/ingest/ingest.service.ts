@@ -13,7 +13,7 @@ import { NEEDS_IMPRESSION, decisionsNeedingLookup, sequenceViolations } from './
 const noop = () => undefined;
 
 /** Group-commit tuning: a few ms of waiting buys batches of hundreds under load. */
-const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000 };
+const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 8, maxPendingItems: 50_000, what: 'event ingestion' };
 
 export interface IngestResult {
   outcome: EventOutcome;

@@ -1,6 +1,6 @@
 import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
 
-const options = { maxItems: 5, maxDelayMs: 5, maxInFlight: 1, maxPendingItems: 20 };
+const options = { maxItems: 5, maxDelayMs: 5, maxInFlight: 1, maxPendingItems: 20, what: 'the test queue' };
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -105,6 +105,7 @@ describe('GroupCommitter', () => {
     const inFlight = committer.submit([0, 0, 0, 0, 0]);
     const waiting = committer.submit(Array.from({ length: 20 }, () => 1));
     await expect(committer.submit([2])).rejects.toBeInstanceOf(GroupCommitOverloadedError);
+    await expect(committer.submit([2])).rejects.toThrow('the test queue is overloaded (20 waiting)');
     gate.resolve();
     await expect(inFlight).resolves.toHaveLength(5);
     await expect(waiting).resolves.toHaveLength(20);

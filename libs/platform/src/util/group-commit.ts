@@ -11,6 +11,8 @@ export interface GroupCommitOptions {
   maxInFlight: number;
   /** Items allowed to wait before new submissions are refused (back-pressure). */
   maxPendingItems: number;
+  /** What is batched, for the refusal's message ("<what> is overloaded (n waiting)"). */
+  what: string;
 }
 
 interface Submission<I, R> {
@@ -20,8 +22,8 @@ interface Submission<I, R> {
 }
 
 export class GroupCommitOverloadedError extends Error {
-  constructor(pending: number) {
-    super(`ingestion is overloaded (${pending} events waiting to be written)`);
+  constructor(what: string, pending: number) {
+    super(`${what} is overloaded (${pending} waiting)`);
     this.name = 'GroupCommitOverloadedError';
   }
 }
@@ -47,7 +49,7 @@ export class GroupCommitter<I, R> {
 
   submit(items: I[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (this.pendingItems + items.length > this.options.maxPendingItems) return Promise.reject(new GroupCommitOverloadedError(this.pendingItems));
+    if (this.pendingItems + items.length > this.options.maxPendingItems) return Promise.reject(new GroupCommitOverloadedError(this.options.what, this.pendingItems));
     return new Promise<R[]>((resolve, reject) => {
       this.pending.push({ items, resolve, reject });
       this.pendingItems += items.length;
