@@ -57,12 +57,12 @@ type ScriptClient = {
 /**
  * Reservation calls: up to 8 decisions each, 16 in flight. A call leaves as soon as 8 decisions wait,
  * or at the end of the event-loop turn, so Redis starts on the first decisions of a burst while the
- * API still parses the rest; beyond 5,000 waiting decisions new ones are refused (503) rather than
- * queued without end. Measured against one call per decision (bench:decision:ab, BENCHMARKS.md): 8 per
+ * API still parses the rest; beyond 5,000 waiting decisions, or after 1 s without a free call, a
+ * decision is refused (503) rather than queued without end. Measured against one call per decision (bench:decision:ab, BENCHMARKS.md): 8 per
  * call gave 10% more decisions/s and 14% less API CPU per decision; 16 or 64 per call, or 2 in flight,
  * made the decisions move through API and Redis in convoys, and fewer decisions/s were served.
  */
-const RESERVE_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, what: 'the reservation step' };
+const RESERVE_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the reservation step' };
 
 const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'daily_budget_exhausted', 'campaign_budget_exhausted', 'frequency_capped', 'paced']);
 

@@ -1,6 +1,6 @@
 import { GroupCommitOverloadedError, GroupCommitter } from './group-commit';
 
-const options = { maxItems: 5, maxDelayMs: 5, maxInFlight: 1, maxPendingItems: 20, what: 'the test queue' };
+const options = { maxItems: 5, maxDelayMs: 5, maxInFlight: 1, maxPendingItems: 20, maxWaitMs: 60_000, what: 'the test queue' };
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -109,5 +109,26 @@ describe('GroupCommitter', () => {
     gate.resolve();
     await expect(inFlight).resolves.toHaveLength(5);
     await expect(waiting).resolves.toHaveLength(20);
+  });
+
+  it('refuses a submission that waited maxWaitMs for a slot, when a slot frees, and flushes the fresh ones', async () => {
+    const gate = deferred<void>();
+    const flushes: number[][] = [];
+    const committer = new GroupCommitter<number, number>(async (items) => {
+      flushes.push(items);
+      if (flushes.length === 1) await gate.promise;
+      return items;
+    }, { ...options, maxDelayMs: 0, maxWaitMs: 30 });
+    const hung = committer.submit([1]);
+    await new Promise((r) => setTimeout(r, 5));
+    const stale = committer.submit([2]);
+    await new Promise((r) => setTimeout(r, 50));
+    const fresh = committer.submit([3]);
+    gate.resolve();
+    await expect(hung).resolves.toEqual([1]);
+    await expect(stale).rejects.toThrow('the test queue is overloaded (no slot within 30 ms)');
+    await expect(fresh).resolves.toEqual([3]);
+    expect(flushes).toEqual([[1], [3]]);
+    expect(committer.waiting).toBe(0);
   });
 });

@@ -11,7 +11,12 @@ export interface GroupCommitOptions {
   maxInFlight: number;
   /** Items allowed to wait before new submissions are refused (back-pressure). */
   maxPendingItems: number;
-  /** What is batched, for the refusal's message ("<what> is overloaded (n waiting)"). */
+  /**
+   * Longest a submission may wait for a flush slot, in ms: one still waiting then (every slot held by
+   * a dependency that has stopped answering) is refused instead of waiting behind the whole queue.
+   */
+  maxWaitMs: number;
+  /** What is batched, for the refusal's message ("<what> is overloaded (...)"). */
   what: string;
 }
 
@@ -19,11 +24,12 @@ interface Submission<I, R> {
   items: I[];
   resolve: (results: R[]) => void;
   reject: (err: unknown) => void;
+  submittedAt: number;
 }
 
 export class GroupCommitOverloadedError extends Error {
-  constructor(what: string, pending: number) {
-    super(`${what} is overloaded (${pending} waiting)`);
+  constructor(what: string, detail: string) {
+    super(`${what} is overloaded (${detail})`);
     this.name = 'GroupCommitOverloadedError';
   }
 }
@@ -49,9 +55,9 @@ export class GroupCommitter<I, R> {
 
   submit(items: I[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (this.pendingItems + items.length > this.options.maxPendingItems) return Promise.reject(new GroupCommitOverloadedError(this.options.what, this.pendingItems));
+    if (this.pendingItems + items.length > this.options.maxPendingItems) return Promise.reject(new GroupCommitOverloadedError(this.options.what, `${this.pendingItems} waiting`));
     return new Promise<R[]>((resolve, reject) => {
-      this.pending.push({ items, resolve, reject });
+      this.pending.push({ items, resolve, reject, submittedAt: Date.now() });
       this.pendingItems += items.length;
       this.schedule();
     });
@@ -91,6 +97,8 @@ export class GroupCommitter<I, R> {
       this.immediate = undefined;
     }
     if (this.pending.length === 0 || this.inFlight >= this.options.maxInFlight) return;
+    this.refuseExpired();
+    if (this.pending.length === 0) return;
     const batch: Array<Submission<I, R>> = [];
     let size = 0;
     while (this.pending.length > 0 && (batch.length === 0 || size + this.pending[0].items.length <= this.options.maxItems)) {
@@ -125,5 +133,14 @@ export class GroupCommitter<I, R> {
         if (this.pending.length > 0 && this.inFlight < this.options.maxInFlight) this.startFlush();
         else this.schedule();
       });
+  }
+
+  private refuseExpired(): void {
+    const oldest = Date.now() - this.options.maxWaitMs;
+    while (this.pending.length > 0 && this.pending[0].submittedAt < oldest) {
+      const expired = this.pending.shift()!;
+      this.pendingItems -= expired.items.length;
+      expired.reject(new GroupCommitOverloadedError(this.options.what, `no slot within ${this.options.maxWaitMs} ms`));
+    }
   }
 }
