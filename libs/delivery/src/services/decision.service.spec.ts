@@ -142,16 +142,31 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
   });
 
   it('skips the line items of a campaign known to have spent its budget, however many rank first', async () => {
-    // 40 line items of a spent campaign outrank the only one that can serve: offered to Redis, they would
-    // fill all six reservation rounds (five candidates each) with refusals.
-    const spent = Array.from({ length: 40 }, (_, i) => lineItem({ id: `spent-${i}`, campaignId: 'cp-spent', campaignBudgetMicros: 1_000_000, priority: 4 }));
+    // 50 line items of a spent campaign outrank the only one that can serve: offered to Redis, they would
+    // fill all six reservation rounds (43 candidates for one slot) with refusals.
+    const spent = Array.from({ length: 50 }, (_, i) => lineItem({ id: `spent-${i}`, campaignId: 'cp-spent', campaignBudgetMicros: 1_000_000, priority: 4 }));
     await load(...spent, lineItem({ id: 'other', campaignId: 'cp-2' }));
     await redis.client.hset(counters.keys.campaign('cp-spent'), 'spent', 1_000_000 * 1000);
     await observed.refresh();
     expect((await decide()).ads.map((a) => a.lineItemId)).toEqual(['other']);
     const { ads, explanation } = await decide({}, true);
     expect(ads.map((a) => a.lineItemId)).toEqual(['other']);
-    expect(explanation!.filter((e) => e.reason === 'campaign_budget_exhausted')).toHaveLength(40);
+    expect(explanation!.filter((e) => e.reason === 'campaign_budget_exhausted')).toHaveLength(50);
+  });
+
+  it('offers the slots plus one candidate first, and more in later rounds when those are refused', async () => {
+    const reserve = jest.spyOn(counters, 'reserve');
+    const capped = Array.from({ length: 3 }, (_, i) => lineItem({ id: `capped-${i}`, priority: 4, rateMicros: (5 - i) * 1_000_000, frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] }));
+    await load(...capped, lineItem({ id: 'open' }));
+    expect((await decide()).ads.map((a) => a.lineItemId)).toEqual(['capped-0']);
+    reserve.mockClear();
+    expect((await decide({ slots: 1 })).ads.map((a) => a.lineItemId)).toEqual(['capped-1']);
+    expect(reserve.mock.calls.map(([r]) => r.candidates.length)).toEqual([2]);
+    reserve.mockClear();
+    // capped-0 and capped-1 are refused in round one; round two offers the rest.
+    const third = await decide();
+    expect(third.ads.map((a) => a.lineItemId)).toEqual(['capped-2']);
+    expect(reserve.mock.calls.map(([r]) => r.candidates.length)).toEqual([2, 2]);
   });
 
   it('fills a pod without repeating a line item, and with fewer ads when fewer are eligible', async () => {

@@ -18,9 +18,14 @@ import { CandidateExplanation, CandidateReason, DecisionOutcome, ServedAd, TRACK
 /** Source of uniform random numbers in [0, 1) for tie-breaks, creative choice and pacing; tests inject a seeded one. */
 export const DECISION_RANDOM = Symbol('DECISION_RANDOM');
 
-/** Candidates offered to one reservation call beyond the slots asked for (the rest are offered if these fail). */
-const OFFER_EXTRA = 4;
-const MAX_RESERVATION_ROUNDS = 6;
+/**
+ * Candidates offered to a reservation round beyond the slots still open, round by round: few at first,
+ * since the best candidate almost always passes and every candidate offered is ~120 bytes the API
+ * formats and sends and Redis parses; more in later rounds, where the first ones were capped, paced or
+ * out of budget (up to 43 candidates over six rounds for one slot).
+ */
+const OFFER_EXTRA = [1, 4, 8, 8, 8, 8];
+const MAX_RESERVATION_ROUNDS = OFFER_EXTRA.length;
 const NO_COUNTS = { impressions: 0, clicks: 0, completes: 0 };
 
 interface Ranked {
@@ -103,7 +108,7 @@ export class DecisionService {
     let restored = true;
     for (let round = 0; round < MAX_RESERVATION_ROUNDS && chosen.length < ctx.slots; round++) {
       const need = ctx.slots - chosen.length;
-      const offer = explain ? ranked.slice(offset, offset + need + OFFER_EXTRA) : pull(need + OFFER_EXTRA);
+      const offer = explain ? ranked.slice(offset, offset + need + OFFER_EXTRA[round]) : pull(need + OFFER_EXTRA[round]);
       if (offer.length === 0) break;
       const decisionIds = Array.from({ length: need }, () => uuidv7());
       const result = await this.counters.reserve({ userId: ctx.userId, decisionIds, candidates: offer.map((r) => this.reservationCandidate(r, now)) });
