@@ -63,8 +63,9 @@ describe('measurement through dependency outages (own stacks)', () => {
         'the delivery counters to be restored',
         200,
       );
-      // Events stored while a restore runs can be counted in Redis once too often or not at all (see
-      // README, "Redis state and its rebuild"), so the exact comparison below streams only after it.
+      // An event stored in the instant between its commit and its counters update, as a restore begins,
+      // is counted in Redis twice (README, "Redis state and its rebuild"; never lost), so the exact
+      // comparison below streams only after the restore.
       await streamListens(placement, 50, stored, options);
       expect(failures).toEqual([]);
       expect(stored).toHaveLength(350 * 6);

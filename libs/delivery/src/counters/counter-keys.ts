@@ -4,6 +4,8 @@ import type { RedisService } from '@app/platform';
  * Redis key layout of the delivery counters (every key behind QUEUE_PREFIX via RedisService.key):
  *
  *   dlv:restored                 marker; absent after Redis lost its data, until measurement restored the counters
+ *   dlv:restoring                marker; present while measurement rebuilds them (increments are then also
+ *                                recorded under 's:<field>' of each hash and in dlv:li:<id>:qs)
  *   dlv:li:<lineItemId>          hash: spent, today, dayQ, res, resQ (milli-micros; see counters.lua.ts),
  *                                imps, clicks, completes (observed counts), capTtl (longest cap period, s)
  *   dlv:li:<lineItemId>:q        hash: UTC quarter-hour index -> measured spend (last ~26 h)
@@ -17,6 +19,11 @@ export class CounterKeys {
 
   marker(): string {
     return this.redis.key('dlv', 'restored');
+  }
+
+  /** Present while measurement rebuilds the counters from MySQL (APPLY_LUA then records increments apart). */
+  restoring(): string {
+    return this.redis.key('dlv', 'restoring');
   }
 
   lineItem(id: string): string {

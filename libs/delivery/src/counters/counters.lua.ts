@@ -219,6 +219,15 @@ local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
+-- While measurement rebuilds the counters from a MySQL snapshot (see RESTORE_SINCE_LUA), every
+-- increment is also recorded under 's:<field>' (and quarter hours in '<li>:qs'), so that the rebuild
+-- can add what was applied after it began to the snapshot's absolute values.
+local restoring = redis.call('EXISTS', prefix .. 'restoring') == 1
+local sinceTtl = ((recent + 8) * quarterMs)
+local function incr(h, field, by)
+  redis.call('HINCRBY', h, field, by)
+  if restoring then redis.call('HINCRBY', h, 's:' .. field, by) end
+end
 
 -- Per account hash: { q = quarter hash (line items; nil for campaigns), r = reservation hash, spent,
 -- quarters = {q -> sum}, releases = {bucket -> sum}, imps, clicks, completes, seen = impressions'
@@ -266,9 +275,7 @@ for _, h in ipairs(order) do
   local a = accounts[h]
   local fields = {}
   if a.q and (a.spent > 0 or #a.seen > 0) then fields = redis.call('HMGET', h, 'dayQ', 'capTtl') end
-  if a.spent > 0 then
-    redis.call('HINCRBY', h, 'spent', a.spent)
-  end
+  if a.spent > 0 then incr(h, 'spent', a.spent) end
   -- Quarter hours and "today": line items only.
   if a.spent > 0 and a.q then
     local dq = tonumber(fields[1] or '')
@@ -276,6 +283,10 @@ for _, h in ipairs(order) do
     for eq, sum in pairs(a.quarters) do
       -- A quarter's first spend creates its field: only then can the hash need its expiry pushed or pruning.
       if redis.call('HINCRBY', a.q, eq, sum) == sum then added = true end
+      if restoring then
+        redis.call('HINCRBY', a.q .. 's', eq, sum)
+        redis.call('PEXPIRE', a.q .. 's', sinceTtl)
+      end
       if dq and eq >= dq then today = today + sum end
     end
     if today > 0 then redis.call('HINCRBY', h, 'today', today) end
@@ -299,9 +310,9 @@ for _, h in ipairs(order) do
     end
   end
   if released > 0 and redis.call('HINCRBY', h, 'res', (-released)) < 0 then redis.call('HSET', h, 'res', '0') end
-  if a.imps > 0 then redis.call('HINCRBY', h, 'imps', a.imps) end
-  if a.clicks > 0 then redis.call('HINCRBY', h, 'clicks', a.clicks) end
-  if a.completes > 0 then redis.call('HINCRBY', h, 'completes', a.completes) end
+  if a.imps > 0 then incr(h, 'imps', a.imps) end
+  if a.clicks > 0 then incr(h, 'clicks', a.clicks) end
+  if a.completes > 0 then incr(h, 'completes', a.completes) end
   if #a.seen > 0 then
     local ttl = tonumber(fields[2] or defaultTtl)
     for _, e in ipairs(a.seen) do
@@ -315,6 +326,63 @@ for _, h in ipairs(order) do
       end
     end
   end
+end
+return 1
+`;
+
+/**
+ * Begins or finishes a rebuild of the counters from MySQL; one rebuild at a time. Both clear what
+ * APPLY_LUA recorded under 's:<field>' and in '<li>:qs' for the given accounts; "begin" then sets the
+ * `restoring` marker to the rebuild's token (APPLY_LUA records from then on), "finish" removes it and
+ * sets the `restored` marker in the same atomic step, so no event is applied between the last clearing
+ * and the end of recording. Returns 0, changing nothing, when another rebuild holds the marker (begin)
+ * or this one no longer does (finish: it outlived the marker's TTL). "abort" only removes the marker
+ * of a rebuild that failed (the next "begin" clears what it recorded).
+ *
+ * KEYS[1] restoring marker, KEYS[2] restored marker, then account hashes; ARGV: 'begin' | 'finish' | 'abort',
+ * the rebuild's token, restoring marker TTL in ms (a crashed rebuild stops the recording by itself),
+ * restored marker value.
+ */
+export const RESTORE_PHASE_LUA = `
+local holder = redis.call('GET', KEYS[1])
+if ARGV[1] == 'begin' and holder then return 0 end
+if ARGV[1] ~= 'begin' and holder ~= ARGV[2] then return 0 end
+if ARGV[1] == 'abort' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+for i = 3, #KEYS do
+  redis.call('HDEL', KEYS[i], 's:spent', 's:imps', 's:clicks', 's:completes')
+  redis.call('DEL', KEYS[i] .. ':qs')
+end
+if ARGV[1] == 'begin' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], ARGV[4])
+end
+return 1
+`;
+
+/**
+ * After a rebuild wrote an account's absolute values from its MySQL snapshot (in the same MULTI): adds
+ * what APPLY_LUA recorded since the rebuild began, i.e. the events stored after the snapshot. Events
+ * stored before it but applied after the rebuild began are counted twice: an overestimate of spend,
+ * which errs on the side of the budget.
+ *
+ * KEYS[1] account hash, KEYS[2] (line items) its quarter hash; ARGV: quarter hash TTL in ms, then the
+ * fields to add to (spent, imps, ...).
+ */
+export const RESTORE_SINCE_LUA = `
+local h = KEYS[1]
+for i = 2, #ARGV do
+  local v = redis.call('HGET', h, 's:' .. ARGV[i])
+  if v then redis.call('HINCRBY', h, ARGV[i], v) end
+end
+if KEYS[2] then
+  local all = redis.call('HGETALL', KEYS[2] .. 's')
+  for i = 1, #all, 2 do redis.call('HINCRBY', KEYS[2], all[i], all[i + 1]) end
+  if #all > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 end
 return 1
 `;

@@ -27,8 +27,14 @@ export interface SpendRestoreRow {
 export interface FrequencyRestoreRow {
   lineItemId: string;
   userId: string;
-  /** Impression times (ms since epoch) within the longest cap period (at most MAX_CAP_PERIOD_SECONDS back). */
-  impressionTimes: number[];
+  /** Impressions (decision id, time in ms since epoch) within the longest cap period (at most MAX_CAP_PERIOD_SECONDS back). */
+  impressions: Array<{ decisionId: string; at: number }>;
+}
+
+/** The accounts a rebuild from MySQL covers (DeliveryCountersService.beginRestore / finishRestore). */
+export interface RestoreAccounts {
+  lineItemIds: string[];
+  campaignIds: string[];
 }
 
 /** Observed counts of one line item, from MySQL, for `restore` (they drive CTR and completion rate estimates). */

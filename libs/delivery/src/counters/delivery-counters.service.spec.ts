@@ -328,7 +328,7 @@ describe('DeliveryCountersService (real Redis)', () => {
         },
         { lineItemId: 'li-2', campaignId: 'cp-1', spentMilliMicros: 5, recent: [] },
       ],
-      frequency: [{ lineItemId: 'li-1', userId: 'listener', impressionTimes: [T0 - 60_000] }],
+      frequency: [{ lineItemId: 'li-1', userId: 'listener', impressions: [{ decisionId: 'seen-1', at: T0 - 60_000 }] }],
       rates: [{ lineItemId: 'li-1', impressions: 75, clicks: 3, completes: 60 }],
     });
     expect(await counters.reserve({ userId: 'x', decisionIds: ids(1), candidates: [c] })).toEqual({ restored: false });
@@ -348,5 +348,52 @@ describe('DeliveryCountersService (real Redis)', () => {
     let served = 0;
     for (const u of users) served += (await serve(1, c, u)).length;
     expect(served).toBe(18);
+  });
+
+  it('keeps every event applied while a rebuild runs: added to the snapshot, none lost, and one rebuild at a time', async () => {
+    const key = counters.keys.lineItem('li-1');
+    const cpm = (decisionId: string, userId = 'listener', occurredAt = T0) => ({ claims: claims({ decisionId, userId }), event: 'impression' as const, occurredAt });
+    await counters.applyEvents([cpm('before-1'), cpm('before-2')]);
+    const accounts = { lineItemIds: ['li-1'], campaignIds: ['cp-1'] };
+    const token = await counters.beginRestore(accounts);
+    expect(token).toEqual(expect.any(String));
+    expect(await counters.beginRestore(accounts)).toBeNull();
+    // Stored after the snapshot below was taken, applied before the rebuild writes: the case that was lost.
+    await counters.applyEvents([cpm('after-snapshot', 'listener', T0 + 1000)]);
+    const q = Math.floor(T0 / QUARTER_MS) * QUARTER_MS;
+    await counters.restore({
+      spend: [{ lineItemId: 'li-1', campaignId: 'cp-1', spentMilliMicros: 2 * 2_000_000, recent: [{ quarterStartMs: q, spentMilliMicros: 2 * 2_000_000 }] }],
+      // The snapshot knows before-1 (also in Redis: counted once) and an impression Redis never saw.
+      frequency: [{ lineItemId: 'li-1', userId: 'listener', impressions: [{ decisionId: 'before-1', at: T0 }, { decisionId: 'only-in-mysql', at: T0 - 5000 }] }],
+      rates: [{ lineItemId: 'li-1', impressions: 2, clicks: 0, completes: 0 }],
+    });
+    // Applied after the rebuild wrote, before it finished; then after it finished.
+    await counters.applyEvents([cpm('after-write')]);
+    await counters.finishRestore(token!, accounts);
+    await counters.applyEvents([cpm('after-finish')]);
+
+    const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li.spentMilliMicros).toBe(5 * 2_000_000);
+    expect(li.impressions).toBe(5);
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.spentMilliMicros).toBe(5 * 2_000_000);
+    expect(Number(await redis.client.hget(`${key}:q`, String(Math.floor(T0 / QUARTER_MS))))).toBe(5 * 2_000_000);
+    expect((await counters.readFrequency(['li-1'], 'listener')).get('li-1')!.impressionTimes).toHaveLength(6);
+    // Nothing recorded apart is left behind, and the counters serve again.
+    expect((await redis.client.hkeys(key)).filter((f) => f.startsWith('s:'))).toEqual([]);
+    expect(await redis.client.exists(`${key}:qs`, counters.keys.restoring())).toBe(0);
+    expect(await counters.needsRestore()).toBe(false);
+    expect(await counters.beginRestore(accounts)).toEqual(expect.any(String));
+  });
+
+  it('lets a failed rebuild go, and refuses to finish one that lost its marker', async () => {
+    const accounts = { lineItemIds: ['li-1'], campaignIds: ['cp-1'] };
+    const failed = await counters.beginRestore(accounts);
+    await counters.abortRestore(failed!);
+    const next = await counters.beginRestore(accounts);
+    expect(next).toEqual(expect.any(String));
+    await redis.client.del(counters.keys.restoring());
+    await redis.client.del(counters.keys.marker());
+    await expect(counters.finishRestore(next!, accounts)).rejects.toThrow(/outlived its marker/);
+    expect(await counters.needsRestore()).toBe(true);
   });
 });

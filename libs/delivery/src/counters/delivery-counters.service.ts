@@ -1,9 +1,10 @@
 import { GroupCommitter, RedisService } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { Clock, SystemClock } from '../time/clock';
 import { CounterKeys } from './counter-keys';
-import { APPLY_LUA, READ_LUA, RESERVE_LUA } from './counters.lua';
+import { APPLY_LUA, READ_LUA, RESERVE_LUA, RESTORE_PHASE_LUA, RESTORE_SINCE_LUA } from './counters.lua';
 import {
   AccountState,
   CandidateVerdict,
@@ -12,6 +13,7 @@ import {
   LineItemCounters,
   ReservationCandidate,
   ReservationRequest,
+  RestoreAccounts,
   ReservationResult,
 } from './counters.types';
 import { eventCostMilliMicros } from './pricing';
@@ -27,6 +29,8 @@ export const RECENT_QUARTERS = 104;
 const APPLY_CHUNK = 50;
 /** Longest frequency-cap period honoured, and how long impressions are kept when the caps are unknown. */
 export const MAX_CAP_PERIOD_SECONDS = 31 * 24 * 3600;
+/** Longest a rebuild from MySQL may record events apart before the recording stops by itself. */
+export const RESTORE_RECORDING_MS = 2 * 60_000;
 
 export interface DeliveryCountersOptions {
   /** How long a decision's reservation is held if its event never arrives, ms. */
@@ -52,6 +56,8 @@ type ScriptClient = {
   dlvReserve(...args: Array<string | number>): Promise<string[]>;
   dlvApply(...args: Array<string | number>): Promise<number>;
   dlvRead(...args: Array<string | number>): Promise<Array<string | null>>;
+  dlvRestorePhase(...args: Array<string | number>): Promise<number>;
+  dlvRestoreSince(...args: Array<string | number>): Promise<number>;
 };
 
 /**
@@ -107,6 +113,8 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     this.client.defineCommand('dlvReserve', { lua: RESERVE_LUA });
     this.client.defineCommand('dlvApply', { lua: APPLY_LUA });
     this.client.defineCommand('dlvRead', { lua: READ_LUA });
+    this.client.defineCommand('dlvRestorePhase', { lua: RESTORE_PHASE_LUA });
+    this.client.defineCommand('dlvRestoreSince', { lua: RESTORE_SINCE_LUA });
   }
 
   /** Waits (boundedly) for the connection, so the first decisions after boot do not fail fast. */
@@ -264,16 +272,46 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   }
 
   /**
+   * Starts a rebuild from MySQL: from now on, events applied to the given accounts are also recorded
+   * apart, so that `restore` can add those the MySQL snapshot (taken after this call) does not hold.
+   * Without it, an event stored after the snapshot but applied before the rebuild's write was lost from
+   * Redis spend. One rebuild at a time: returns a token for `finishRestore`, or null when another
+   * rebuild is under way. The recording stops by itself after RESTORE_RECORDING_MS.
+   */
+  async beginRestore(accounts: RestoreAccounts): Promise<string | null> {
+    const token = `${process.pid}:${randomUUID()}`;
+    return (await this.restorePhase('begin', token, accounts)) ? token : null;
+  }
+
+  /** Ends the rebuild `token` began and declares the counters complete (as `markRestored`); throws if it lost its marker. */
+  async finishRestore(token: string, accounts: RestoreAccounts): Promise<void> {
+    if (!(await this.restorePhase('finish', token, accounts))) throw new Error('the rebuild of the delivery counters outlived its marker; it will run again');
+  }
+
+  /** Gives up the rebuild `token` began (it failed), so that the next one need not wait for the marker to expire. */
+  async abortRestore(token: string): Promise<void> {
+    await this.restorePhase('abort', token, { lineItemIds: [], campaignIds: [] });
+  }
+
+  private async restorePhase(phase: 'begin' | 'finish' | 'abort', token: string, { lineItemIds, campaignIds }: RestoreAccounts): Promise<boolean> {
+    const keys = [this.keys.restoring(), this.keys.marker(), ...lineItemIds.map((id) => this.keys.lineItem(id)), ...campaignIds.map((id) => this.keys.campaign(id))];
+    const done = await (this.client as unknown as ScriptClient).dlvRestorePhase(keys.length, ...keys, phase, token, RESTORE_RECORDING_MS, new Date(this.clock.now()).toISOString());
+    return Number(done) === 1;
+  }
+
+  /**
    * Replaces the counters of the given rows with MySQL truth, in one MULTI. Spend rows of one campaign
    * must come in the same call (campaign totals are their sum); frequency and rates rows may be split
    * across calls. While the marker is absent (after a loss), each account is also given a reservation
    * equal to its measured spend of the last reservation window, standing in for the reservations of
-   * decisions served before the loss whose events are still to come.
+   * decisions served before the loss whose events are still to come. Within a rebuild begun with
+   * `beginRestore`, each account also gets what was applied to it since then (events the snapshot may
+   * not hold).
    */
   async restore(state: CountersRestoreState): Promise<void> {
     const now = this.clock.now();
     const lost = await this.needsRestore();
-    const multi = this.client.multi();
+    const multi = this.client.multi() as ChainableCommander & ScriptClient;
     const windowStart = now - this.options.reservationWindowMs;
     const nowB = Math.floor(now / this.options.reservationBucketMs);
     const oldestB = nowB - this.windowBuckets + 1;
@@ -292,6 +330,9 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
         multi.hset(`${key}:q`, ...fields);
         multi.pexpire(`${key}:q`, quarterTtlMs);
       }
+      // Events applied since the rebuild began, which the snapshot may not hold (see beginRestore).
+      if (quarters) multi.dlvRestoreSince(2, key, `${key}:q`, quarterTtlMs, 'spent');
+      else multi.dlvRestoreSince(1, key, quarterTtlMs, 'spent');
       if (lost) {
         multi.del(`${key}:r`);
         multi.hset(key, 'res', Math.ceil(seed), 'resQ', oldestB);
@@ -319,16 +360,19 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     }
     for (const [id, c] of campaigns) writeAccount(this.keys.campaign(id), c.spent, null, c.seed);
 
+    // Impressions are members by decision id, as APPLY_LUA adds them: the union of what Redis still
+    // holds and what MySQL knows counts each impression once, whichever arrived first.
     for (const row of state.frequency) {
+      const impressions = row.impressions.filter((i) => i.at > now - MAX_CAP_PERIOD_SECONDS * 1000);
+      if (impressions.length === 0) continue;
       const key = this.keys.impressions(row.lineItemId, row.userId);
-      multi.del(key);
-      const times = row.impressionTimes.filter((t) => t > now - MAX_CAP_PERIOD_SECONDS * 1000);
-      if (times.length === 0) continue;
-      multi.zadd(key, ...times.flatMap((t, i) => [t, `restored:${i}`]));
+      multi.zadd(key, ...impressions.flatMap((i) => [i.at, i.decisionId]));
       multi.pexpire(key, MAX_CAP_PERIOD_SECONDS * 1000);
     }
     for (const row of state.rates) {
-      multi.hset(this.keys.lineItem(row.lineItemId), 'imps', row.impressions, 'clicks', row.clicks, 'completes', row.completes);
+      const key = this.keys.lineItem(row.lineItemId);
+      multi.hset(key, 'imps', row.impressions, 'clicks', row.clicks, 'completes', row.completes);
+      multi.dlvRestoreSince(1, key, quarterTtlMs, 'imps', 'clicks', 'completes');
     }
     await execOrThrow(multi);
   }

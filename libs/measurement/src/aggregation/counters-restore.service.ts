@@ -1,4 +1,4 @@
-import { CountersRestoreState, DeliveryCountersService, FrequencyRestoreRow, MAX_CAP_PERIOD_SECONDS, RatesRestoreRow, SpendRestoreRow } from '@app/delivery';
+import { CountersRestoreState, DeliveryCountersService, FrequencyRestoreRow, MAX_CAP_PERIOD_SECONDS, RatesRestoreRow, RestoreAccounts, SpendRestoreRow } from '@app/delivery';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
@@ -39,11 +39,18 @@ export class CountersRestoreService {
 
   async restoreIfNeeded(now: number = Date.now()): Promise<RestoreRun> {
     if (!(await this.counters.needsRestore())) return { restored: false };
+    // Recording of newly applied events starts before the snapshot is taken (see beginRestore): events
+    // stored after the snapshot are then added to it, none is lost from the counters.
+    const accounts = await this.accounts();
+    const token = await this.counters.beginRestore(accounts);
+    if (!token) return { restored: false };
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
     let lineItems: number;
     let frequencyRows = 0;
     try {
+      // One listener's impressions of a line item come as one GROUP_CONCAT (about 50 bytes each).
+      await qr.query('SET SESSION group_concat_max_len = 67108864');
       await qr.startTransaction('REPEATABLE READ');
       // The first read fixes the snapshot every later read of this transaction sees.
       const [wm] = (await qr.query('SELECT last_id FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string }>;
@@ -59,13 +66,22 @@ export class CountersRestoreService {
       await qr.commitTransaction();
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      await this.counters.abortRestore(token).catch(() => undefined);
       throw err;
     } finally {
       await qr.release();
     }
-    await this.counters.markRestored();
+    await this.counters.finishRestore(token, accounts);
     this.logger.log(`delivery counters restored from MySQL: ${lineItems} line item(s), ${frequencyRows} listener/line item pair(s)`);
     return { restored: true, lineItems, frequencyRows };
+  }
+
+  /** Line items and campaigns a rebuild covers: those of every campaign still able to serve. */
+  private async accounts(): Promise<RestoreAccounts> {
+    const rows = (await this.dataSource.query(
+      "SELECT c.id AS cp, li.id AS li FROM campaigns c LEFT JOIN line_items li ON li.campaign_id = c.id WHERE c.status NOT IN ('completed', 'archived')",
+    )) as Array<{ cp: string; li: string | null }>;
+    return { campaignIds: [...new Set(rows.map((r) => r.cp))], lineItemIds: rows.flatMap((r) => (r.li ? [r.li] : [])) };
   }
 
   private async readSpendAndRates(qr: QueryRunner, campaignIds: string[], watermark: number, now: number): Promise<{ spend: SpendRestoreRow[]; rates: RatesRestoreRow[] }> {
@@ -133,7 +149,7 @@ export class CountersRestoreService {
       const since = new Date(now - Math.max(...chunk.map((id) => periods.get(id)!)));
       // received_at >= since is implied by occurred_at >= since (events are never received before they happen) and is indexed.
       const rows = (await qr.query(
-        `SELECT line_item_id AS li, user_id AS u, GROUP_CONCAT(${EPOCH_MS('occurred_at')} ORDER BY occurred_at SEPARATOR ',') AS times
+        `SELECT line_item_id AS li, user_id AS u, GROUP_CONCAT(CONCAT(${EPOCH_MS('occurred_at')}, ' ', decision_id) ORDER BY occurred_at SEPARATOR ',') AS times
          FROM raw_events WHERE received_at >= ? AND occurred_at >= ? AND line_item_id IN (?) AND event_type = 'impression' AND status = 'valid'
          GROUP BY line_item_id, user_id`,
         [since, since, chunk],
@@ -141,8 +157,14 @@ export class CountersRestoreService {
       const out: FrequencyRestoreRow[] = [];
       for (const r of rows) {
         const from = now - periods.get(r.li)!;
-        const impressionTimes = r.times.split(',').map(Number).filter((t) => t >= from);
-        if (impressionTimes.length > 0) out.push({ lineItemId: r.li, userId: r.u, impressionTimes });
+        const impressions = r.times
+          .split(',')
+          .map((pair) => {
+            const [at, decisionId] = pair.split(' ');
+            return { decisionId, at: Number(at) };
+          })
+          .filter((i) => i.at >= from);
+        if (impressions.length > 0) out.push({ lineItemId: r.li, userId: r.u, impressions });
       }
       if (out.length > 0) yield out;
     }
