@@ -172,6 +172,20 @@ describe('DeliveryCountersService (real Redis)', () => {
     await counters.applyEvents(impressions([claims({ decisionId: 'late', issuedAt: Math.floor(T0 / 1000) })]));
     const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
     expect(li.spentMilliMicros).toBe(2_000_000);
+    // ... and leaves no negative bucket behind.
+    const buckets = await redis.client.hgetall(`${counters.keys.lineItem('li-1')}:r`);
+    expect(Object.values(buckets).filter((v) => Number(v) < 0)).toEqual([]);
+  });
+
+  it('releases at most what a bucket held when more is released than was reserved', async () => {
+    const c = candidate();
+    const [served] = await serve(1, c);
+    // Two impressions claim the same decision bucket: the second finds it empty.
+    await counters.applyEvents(impressions([served, { ...served, decisionId: 'twin' }]));
+    const li = (await counters.readLineItems(['li-1'])).get('li-1')!;
+    expect(li).toMatchObject({ spentMilliMicros: 4_000_000, reservedMilliMicros: 0 });
+    expect(await redis.client.hgetall(`${counters.keys.lineItem('li-1')}:r`)).toEqual({});
+    expect((await counters.readCampaigns(['cp-1'])).get('cp-1')!.reservedMilliMicros).toBe(0);
   });
 
   it('holds a campaign budget across its line items and within a pod', async () => {
