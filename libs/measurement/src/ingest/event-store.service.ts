@@ -149,6 +149,7 @@ export class EventStore implements OnApplicationShutdown {
     const tag = randomInt(0, 2 ** 32);
     // One row per identity: later copies within the batch are duplicates of the first.
     const firstOf = new Map<string, number>();
+    const identities: string[] = [];
     const rawIndexes: number[] = [];
     const rejected: unknown[][] = [];
     events.forEach((e, i) => {
@@ -157,6 +158,7 @@ export class EventStore implements OnApplicationShutdown {
         return;
       }
       const identity = `${e.claims.decisionId}|${e.event}`;
+      identities[i] = identity;
       if (firstOf.has(identity)) outcomes[i] = 'duplicate';
       else {
         firstOf.set(identity, i);
@@ -164,12 +166,7 @@ export class EventStore implements OnApplicationShutdown {
       }
     });
     // A consistent order across concurrent batches keeps their unique-key locks from deadlocking.
-    const identityOf = (i: number) => `${events[i].claims!.decisionId}|${events[i].event}`;
-    rawIndexes.sort((a, b) => {
-      const ka = identityOf(a);
-      const kb = identityOf(b);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    rawIndexes.sort((a, b) => (identities[a] < identities[b] ? -1 : identities[a] > identities[b] ? 1 : 0));
 
     const statements: string[] = [];
     const params: unknown[] = [];
@@ -189,7 +186,7 @@ export class EventStore implements OnApplicationShutdown {
         rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event]),
       ]);
       const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
-      for (const i of rawIndexes) if (!inserted.has(identityOf(i))) outcomes[i] = 'duplicate';
+      for (const i of rawIndexes) if (!inserted.has(identities[i])) outcomes[i] = 'duplicate';
     }
     return outcomes;
   }
