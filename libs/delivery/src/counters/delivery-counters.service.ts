@@ -13,8 +13,8 @@ import {
   LineItemCounters,
   ReservationCandidate,
   ReservationRequest,
-  RestoreAccounts,
   ReservationResult,
+  RestoreAccounts,
 } from './counters.types';
 import { eventCostMilliMicros } from './pricing';
 
@@ -53,7 +53,7 @@ export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
 export const DELIVERY_COUNTERS_OPTIONS = Symbol('DELIVERY_COUNTERS_OPTIONS');
 
 type ScriptClient = {
-  dlvReserve(...args: Array<string | number>): Promise<string[]>;
+  dlvReserve(...args: Array<string | number>): Promise<Array<string | string[]>>;
   dlvApply(...args: Array<string | number>): Promise<number>;
   dlvRead(...args: Array<string | number>): Promise<Array<string | null>>;
   dlvRestorePhase(...args: Array<string | number>): Promise<number>;
@@ -64,9 +64,10 @@ type ScriptClient = {
  * Reservation calls: up to 8 decisions each, 16 in flight. A call leaves as soon as 8 decisions wait,
  * or at the end of the event-loop turn, so Redis starts on the first decisions of a burst while the
  * API still parses the rest; beyond 5,000 waiting decisions, or after 1 s without a free call, a
- * decision is refused (503) rather than queued without end. Measured against one call per decision (bench:decision:ab, BENCHMARKS.md): 8 per
- * call gave 10% more decisions/s and 14% less API CPU per decision; 16 or 64 per call, or 2 in flight,
- * made the decisions move through API and Redis in convoys, and fewer decisions/s were served.
+ * decision is refused (503) rather than queued without end. Measured against one call per decision
+ * (bench:decision:ab, BENCHMARKS.md): 8 per call gave ~8% more decisions/s and 14% less API CPU per
+ * decision; 16 or 64 per call, or 2 in flight, made the decisions move through API and Redis in
+ * convoys, and fewer decisions/s were served.
  */
 const RESERVE_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the reservation step' };
 
@@ -75,7 +76,7 @@ const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'dai
 /**
  * Delivery state shared by every API replica, in Redis: spend (lifetime, per local day, reserved),
  * observed counts, frequency caps. Measurement feeds it measured events (`applyEvents`) and rebuilds it
- * from MySQL after Redis lost it (`needsRestore` / `restore` / `markRestored`); the decision path reads
+ * from MySQL after Redis lost it (`needsRestore`, then `beginRestore` / `restore` / `finishRestore`); the decision path reads
  * and reserves through `reserve`, atomically per decision (the decisions of one event-loop turn share a
  * script call). Key layout: counter-keys.ts.
  *
@@ -199,7 +200,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       args.push(decisionIds.length, candidates.length, userId, ...decisionIds);
       for (const c of candidates) args.push(candidateArgument(c));
     }
-    const reply = (await (this.client as unknown as ScriptClient).dlvReserve(...args)) as Array<string | string[]>;
+    const reply = await (this.client as unknown as ScriptClient).dlvReserve(...args);
     if (reply[0] === 'not_restored') return requests.map(() => ({ restored: false }));
     return requests.map(({ candidates, decisionIds }, r): ReservationResult => {
       const walked = reply[r] as string[];
