@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     const bareRequests = ceilings.reduce((n, r) => n + r.requests, 0);
     const apiRequests = apis.reduce((n, r) => n + r.requests, 0);
     const perEvent = (ms: number) => ((ms * 1000) / stored).toFixed(0);
+    const bareCpuUs = ((bareCpu * 1000) / bareRequests).toFixed(0);
 
     const batchPool = new TokenPool(tokens(Math.min(400_000, DURATION * 30_000), placements));
     const bodies = () => {
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
     const fresh = await freshness(stack.baseUrl, db, 20, tokens(60_000, placements));
 
     const rows = [
-      ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceilings.reduce((n, r) => n + r.non2xx + r.errors, 0), ((bareCpu * 1000) / bareRequests).toFixed(0)],
+      ['bare Fastify 204 (ceiling)', ceiling.rps.toFixed(0), '-', ceiling.p99, ceilings.reduce((n, r) => n + r.non2xx + r.errors, 0), bareCpuUs],
       ['API GET /t/impression', api.rps.toFixed(0), api.durable.toFixed(0), api.p99, apis.reduce((n, r) => n + r.non2xx + r.errors, 0), ((apiCpu * 1000) / apiRequests).toFixed(0)],
       ['API POST /v1/events x50', (batch.rps * 50).toFixed(0), (batchStored / DURATION).toFixed(0), batch.p99, batch.non2xx + batch.errors, '-'],
     ];
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`rounds (req/s): API ${apis.map((r) => r.rps.toFixed(0)).join(', ')}; ceiling ${ceilings.map((r) => r.rps.toFixed(0)).join(', ')}\n`);
     process.stdout.write(
-      `CPU per stored event: API ${perEvent(apiCpu)} µs, MySQL ${perEvent(mysqlCpu)} µs, Redis ${perEvent(redisCpu)} µs (whole servers: MySQL also serves the worker's aggregation meanwhile), worker ${perEvent(workerCpu)} µs, load generator ${perEvent(clientCpu)} µs; the bare server's run: ${((bareCpu * 1000) / bareRequests).toFixed(0)} µs server, of ${((availableParallelism() * 1e6) / ceiling.rps).toFixed(0)} µs of the machine's ${availableParallelism()} cores per request\n`,
+      `CPU per stored event: API ${perEvent(apiCpu)} µs, MySQL ${perEvent(mysqlCpu)} µs, Redis ${perEvent(redisCpu)} µs (whole servers: MySQL also serves the worker's aggregation meanwhile), worker ${perEvent(workerCpu)} µs, load generator ${perEvent(clientCpu)} µs; the bare server's run: ${bareCpuUs} µs server, of ${((availableParallelism() * 1e6) / ceiling.rps).toFixed(0)} µs of the machine's ${availableParallelism()} cores per request\n`,
     );
     process.stdout.write(`freshness at a steady ${fresh.load.rate.toFixed(0)} events/s (beacon p99 ${fresh.load.p99.toFixed(1)} ms, ${fresh.load.errors + fresh.load.non2xx} errors): 204 -> in reports p50 ${fresh.p50} ms, p95 ${fresh.p95} ms, max ${fresh.max} ms (${fresh.samples} samples)\n`);
   } finally {

@@ -219,11 +219,11 @@ local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local prefix = ARGV[6]
 local nowQ = math.floor(now / quarterMs)
+local quarterTtl = ((recent + 8) * quarterMs)
 -- While measurement rebuilds the counters from a MySQL snapshot (see RESTORE_SINCE_LUA), every
 -- increment is also recorded under 's:<field>' (and quarter hours in '<li>:qs'), so that the rebuild
 -- can add what was applied after it began to the snapshot's absolute values.
 local restoring = redis.call('EXISTS', prefix .. 'restoring') == 1
-local sinceTtl = ((recent + 8) * quarterMs)
 local function incr(h, field, by)
   redis.call('HINCRBY', h, field, by)
   if restoring then redis.call('HINCRBY', h, 's:' .. field, by) end
@@ -285,13 +285,13 @@ for _, h in ipairs(order) do
       if redis.call('HINCRBY', a.q, eq, sum) == sum then added = true end
       if restoring then
         redis.call('HINCRBY', a.q .. 's', eq, sum)
-        redis.call('PEXPIRE', a.q .. 's', sinceTtl)
+        redis.call('PEXPIRE', a.q .. 's', quarterTtl)
       end
       if dq and eq >= dq then today = today + sum end
     end
     if today > 0 then redis.call('HINCRBY', h, 'today', today) end
     if added then
-      redis.call('PEXPIRE', a.q, ((recent + 8) * quarterMs))
+      redis.call('PEXPIRE', a.q, quarterTtl)
       if redis.call('HLEN', a.q) > recent + 8 then
         local keys = redis.call('HKEYS', a.q)
         for i = 1, #keys do

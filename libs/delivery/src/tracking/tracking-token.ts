@@ -1,5 +1,5 @@
 import { isCanonicalUuid, uuidFromBytes, uuidToBytes } from '@app/platform';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Hmac, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a tracking token vouches for: who was shown what, at what price, when. */
 export interface TrackingClaims {
@@ -54,7 +54,7 @@ export class TrackingTokenCodec {
 
   sign(claims: TrackingClaims): string {
     const body = encodeV2(claims).toString('base64url');
-    return `${body}.${createHmac('sha256', this.secret).update(body).digest('base64url')}`;
+    return `${body}.${this.mac(body).digest('base64url')}`;
   }
 
   verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000)): TokenVerdict {
@@ -63,7 +63,7 @@ export class TrackingTokenCodec {
     if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
     const body = token.slice(0, dot);
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = this.mac(body);
+    const expected = this.mac(body).digest();
     if (given.length !== expected.length || !timingSafeEqual(given, expected) || token.slice(dot + 1) !== expected.toString('base64url')) {
       return { ok: false, reason: 'bad_signature' };
     }
@@ -73,8 +73,9 @@ export class TrackingTokenCodec {
     return { ok: true, claims };
   }
 
-  private mac(body: string): Buffer {
-    return createHmac('sha256', this.secret).update(body).digest();
+  /** The token's HMAC over its body, for the caller to digest in the encoding it needs. */
+  private mac(body: string): Hmac {
+    return createHmac('sha256', this.secret).update(body);
   }
 }
 

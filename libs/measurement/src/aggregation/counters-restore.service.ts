@@ -55,7 +55,8 @@ export class CountersRestoreService {
       // The first read fixes the snapshot every later read of this transaction sees.
       const [wm] = (await qr.query('SELECT last_id FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string }>;
       const watermark = Number(wm?.last_id ?? 0);
-      const campaignIds = ((await qr.query("SELECT id FROM campaigns WHERE status NOT IN ('completed', 'archived')")) as Array<{ id: string }>).map((r) => r.id);
+      // The campaigns read just before the rebuild began (a campaign created since has nothing to restore).
+      const { campaignIds } = accounts;
       const { spend, rates } = await this.readSpendAndRates(qr, campaignIds, watermark, now);
       lineItems = spend.length;
       await this.counters.restore({ spend, frequency: [], rates });
