@@ -3,12 +3,13 @@ import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnM
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DECISION_PLATFORMS, DecisionRequestDto, MAX_SLOTS, VastQueryDto } from '../dto/decision-request.dto';
-import { DecisionDto, DecisionResponseDto } from '../dto/decision-response.dto';
+import { DecisionResponseDto } from '../dto/decision-response.dto';
 import { DecisionService } from '../services/decision.service';
-import type { ServedAd } from '../services/decision.types';
+import type { DecisionOutcome } from '../services/decision.types';
 import { renderVast } from '../vast/vast-renderer';
 import { DecisionBody, DecisionBodyPipe } from './decision-body.decorator';
 import { contextFromBody, contextFromVastQuery } from './decision-context.mapper';
+import { decisionResponseJson, toDecisionResponse } from './decision-json';
 
 /**
  * Players and ad SDKs append parameters of their own (cache busters, correlators) to VAST tags, so
@@ -62,10 +63,12 @@ export class DecisionsController implements OnModuleInit {
     this.playerRoutes.route({
       method: 'POST',
       url: '/v1/decisions',
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const body = await bodyPipe.transform(request.body);
-        const explain = (request.query as Record<string, string | undefined>).explain;
-        return this.decide(body, explain, await this.playerRoutes.principal(request), request);
+        const explainParam = (request.query as Record<string, string | undefined>).explain;
+        const { outcome, explain } = await this.outcomeOf(body, explainParam, await this.playerRoutes.principal(request), request);
+        void reply.type('application/json; charset=utf-8');
+        return explain ? JSON.stringify(toDecisionResponse(outcome, true)) : decisionResponseJson(outcome, this.decisions.urls);
       },
     });
     this.playerRoutes.route({ method: 'GET', url: '/v1/vast', handler: (request, reply) => this.vast(request, reply) });
@@ -92,15 +95,22 @@ export class DecisionsController implements OnModuleInit {
     @CurrentPrincipal() principal: Principal | undefined,
     @Req() request: FastifyRequest,
   ): Promise<DecisionResponseDto> {
+    const { outcome, explain } = await this.outcomeOf(body, explainParam, principal, request);
+    return toDecisionResponse(outcome, explain);
+  }
+
+  private async outcomeOf(
+    body: DecisionRequestDto,
+    explainParam: string | undefined,
+    principal: Principal | undefined,
+    request: FastifyRequest,
+  ): Promise<{ outcome: DecisionOutcome; explain: boolean }> {
     const explain = parseFlag(explainParam);
     if (explain) {
       if (!principal) throw new UnauthorizedException('explain=true needs an admin API key');
       if (principal.kind !== 'admin') throw new ForbiddenException('explain=true needs an admin API key');
     }
-    const outcome = await this.decisions.decide(contextFromBody(body), { requestId: String(request.id), explain });
-    const response: DecisionResponseDto = { requestId: outcome.requestId, decisions: outcome.ads.map(toDecisionDto) };
-    if (explain) response.explanation = outcome.explanation;
-    return response;
+    return { outcome: await this.decisions.decide(contextFromBody(body), { requestId: String(request.id), explain }), explain };
   }
 
   @Get('vast')
@@ -140,19 +150,4 @@ function parseFlag(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
   throw new BadRequestException('explain: must be true or false');
-}
-
-function toDecisionDto(ad: ServedAd): DecisionDto {
-  return {
-    decisionId: ad.decisionId,
-    campaignId: ad.campaignId,
-    lineItemId: ad.lineItemId,
-    creativeId: ad.creativeId,
-    format: ad.format,
-    mediaUrl: ad.mediaUrl,
-    mimeType: ad.mimeType,
-    durationSeconds: ad.durationSeconds,
-    clickUrl: ad.clickUrl,
-    tracking: { ...ad.tracking },
-  };
 }

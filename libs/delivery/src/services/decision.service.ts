@@ -13,7 +13,8 @@ import { matchTargeting } from '../selection/targeting';
 import { Clock } from '../time/clock';
 import { LocalTimeCache } from '../time/local-time';
 import { TrackingTokenCodec } from '../tracking/tracking-token';
-import { CandidateExplanation, CandidateReason, DecisionOutcome, ServedAd, TRACKING_EVENTS, TrackingEvent } from './decision.types';
+import { TrackingUrls } from '../tracking/tracking-urls';
+import { CandidateExplanation, CandidateReason, DecisionOutcome, ServedAd } from './decision.types';
 
 /** Source of uniform random numbers in [0, 1) for tie-breaks, creative choice and pacing; tests inject a seeded one. */
 export const DECISION_RANDOM = Symbol('DECISION_RANDOM');
@@ -47,7 +48,8 @@ export class DecisionService {
   private readonly localTimes = new LocalTimeCache();
   private readonly decisions: Counter<'outcome'>;
   private readonly latency: Histogram<'outcome'>;
-  private readonly baseUrl: string;
+  /** The tracking URLs of this deployment (PUBLIC_BASE_URL); the JSON answer writes them with it. */
+  readonly urls: TrackingUrls;
 
   constructor(
     private readonly index: EligibilityIndexService,
@@ -59,7 +61,7 @@ export class DecisionService {
     @Inject(PlatformConfig) config: PlatformConfig,
     @Optional() @Inject(DECISION_RANDOM) private readonly random: () => number = Math.random,
   ) {
-    this.baseUrl = (config as ApiConfig).PUBLIC_BASE_URL ?? '';
+    this.urls = new TrackingUrls((config as ApiConfig).PUBLIC_BASE_URL ?? '');
     this.decisions = metrics.counter('delivery_decisions_total', 'Ad decisions by outcome (filled: at least one ad)', ['outcome']);
     this.latency = metrics.histogram('delivery_decision_duration_seconds', 'Time to decide (index, ranking, reservation, signing)', ['outcome'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25]);
   }
@@ -201,8 +203,7 @@ export class DecisionService {
       platform: ctx.platform || 'unknown',
       issuedAt: Math.floor(now / 1000),
     });
-    const tracking = {} as Record<TrackingEvent, string>;
-    for (const event of TRACKING_EVENTS) tracking[event] = `${this.baseUrl}/t/${event}?d=${token}`;
+    const tracking = this.urls.of(token);
     return {
       decisionId,
       advertiserId: li.advertiserId,
@@ -221,6 +222,7 @@ export class DecisionService {
       currency: li.currency,
       clickUrl: tracking.click,
       tracking,
+      token,
     };
   }
 }

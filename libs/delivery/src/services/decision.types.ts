@@ -23,6 +23,8 @@ export interface ServedAd {
   /** The click tracking URL (302 to the click-through). */
   clickUrl: string;
   tracking: Record<TrackingEvent, string>;
+  /** The signed tracking token every tracking URL of the ad carries (see TrackingUrls). */
+  token: string;
 }
 
 /** Why a considered line item was or was not served (explain mode). */

@@ -30,6 +30,7 @@ function ad(o: Partial<ServedAd> = {}): ServedAd {
       complete: t('complete'),
       click: t('click'),
     },
+    token: 'abc.def',
     ...o,
   };
 }
