@@ -32,16 +32,21 @@ end
  * candidates best first and selects up to `slots` of them, reserving each selection's expected cost
  * against the line item's budget, its daily budget and its campaign's budget, and holding a pending
  * impression against each frequency cap. Returns, per decision, one verdict per candidate walked.
- * Written for few Redis calls: an account is read with one HMGET and written back with one HSET; and
- * one call carries every decision an API process started in one event-loop turn (the Redis call's own
- * cost, its two system calls on each side and the script's setup are paid per batch).
+ * Written for few Redis commands, since each costs the script far more than the command itself
+ * (arguments converted, the reply parsed back into Lua): an account is read with one HMGET and written
+ * back with one HSET per call, however many of the call's decisions walk it; and one call carries every
+ * decision an API process started in one event-loop turn (the Redis call's own cost, its two system
+ * calls on each side and the script's setup are paid per batch).
+ *
+ * Each candidate comes as a JSON array, decoded (by cjson, in C, its numbers already numbers) only when
+ * the walk reaches it: splitting a space-separated string with string.gmatch and converting each field
+ * with tonumber cost Redis ~5 µs per candidate. Keys are built only when used.
  *
  * KEYS[1] restore marker
  * ARGV: now, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"), then
- *       per decision: slots, n, user id, decision ids (slots of them), then one per candidate (n), its
- *       fields separated by spaces (one string is far cheaper to send than fourteen): line item id,
- *       campaign id, price, reserve, budget, daily|-1, campaignBudget|-1, dayQ, basis d|f|n, target,
- *       allowance, random, caps "max:periodMs,..." or "-", capTtlSeconds
+ *       per decision: slots, n, user id, decision ids (slots of them), then its n candidates, best first,
+ *       each a JSON array [line item id, campaign id, price, reserve, budget, daily|-1, campaignBudget|-1,
+ *       dayQ, basis "d"|"f"|"n", target, allowance, random, caps [[max, periodMs], ...], capTtlSeconds]
  */
 export const RESERVE_LUA = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_restored'} end
@@ -56,33 +61,45 @@ local oldest = nowB - win + 1
 local bucket = nowB
 local ttl = ((2 * win + 2) * bucketMs)
 
+-- The accounts this call read, by hash key, in first-read order. Each is read once and written back
+-- once, at the end, however many of the call's decisions walk it (decisions batched from one event-loop
+-- turn often share their best line items and campaigns); later decisions see earlier ones' reservations
+-- in these tables, exactly as if each had run alone.
+local accounts, order = {}, {}
+
 -- Reads an account, dropping lapsed reservation buckets and, given the local day (line items only),
--- recomputing "today" when it changed. Returns a table with spent, today, res and whether resQ/dayQ
--- need writing back.
-local function account(h, q, r, dayQ)
-  local v = redis.call('HMGET', h, 'spent', 'today', 'res', 'resQ', 'dayQ')
-  local a = { spent = num(v[1]), today = num(v[2]), res = num(v[3]), resQ = tonumber(v[4]), dayQ = tonumber(v[5]), dirty = false }
-  if not a.resQ then
-    a.res, a.resQ, a.dirty = 0, oldest, true
-  elseif a.resQ < oldest then
-    if oldest - a.resQ > win then
-      redis.call('DEL', r)
-      a.res = 0
-    else
-      local fields = {}
-      for b = a.resQ, oldest - 1 do fields[#fields + 1] = b end
-      local lapsed = redis.call('HMGET', r, unpack(fields))
-      for i = 1, #lapsed do
-        if lapsed[i] then a.res = a.res - tonumber(lapsed[i]) end
+-- recomputing "today" when it changed. Returns a table with spent, today, res, the reservations this
+-- call added (held) and whether it must be written back (dirty).
+local function account(h, dayQ)
+  local a = accounts[h]
+  if not a then
+    local r = h .. ':r'
+    local v = redis.call('HMGET', h, 'spent', 'today', 'res', 'resQ', 'dayQ')
+    a = { h = h, r = r, spent = num(v[1]), today = num(v[2]), res = num(v[3]), resQ = tonumber(v[4]), dayQ = tonumber(v[5]), held = 0, dirty = false }
+    if not a.resQ then
+      a.res, a.resQ, a.dirty = 0, oldest, true
+    elseif a.resQ < oldest then
+      if oldest - a.resQ > win then
+        redis.call('DEL', r)
+        a.res = 0
+      else
+        local fields = {}
+        for b = a.resQ, oldest - 1 do fields[#fields + 1] = b end
+        local lapsed = redis.call('HMGET', r, unpack(fields))
+        for i = 1, #lapsed do
+          if lapsed[i] then a.res = a.res - tonumber(lapsed[i]) end
+        end
+        redis.call('HDEL', r, unpack(fields))
+        if a.res < 0 then a.res = 0 end
       end
-      redis.call('HDEL', r, unpack(fields))
-      if a.res < 0 then a.res = 0 end
+      a.resQ, a.dirty = oldest, true
     end
-    a.resQ, a.dirty = oldest, true
+    accounts[h] = a
+    order[#order + 1] = a
   end
   if dayQ and a.dayQ ~= dayQ then
     local sum = 0
-    local all = redis.call('HGETALL', q)
+    local all = redis.call('HGETALL', h .. ':q')
     for i = 1, #all, 2 do
       if tonumber(all[i]) >= dayQ then sum = sum + tonumber(all[i + 1]) end
     end
@@ -91,18 +108,26 @@ local function account(h, q, r, dayQ)
   return a
 end
 
-local function save(h, a, force, ...)
-  if not (force or a.dirty) then return end
-  if a.dayQ then
-    redis.call('HSET', h, 'res', a.res, 'resQ', a.resQ, 'dayQ', a.dayQ, 'today', a.today, ...)
-  else
-    redis.call('HSET', h, 'res', a.res, 'resQ', a.resQ, ...)
-  end
+-- Reserves on an account (written back by saveAll).
+local function hold(a, amount)
+  a.res, a.held, a.dirty = a.res + amount, a.held + amount, true
 end
 
-local function hold(r, amount)
-  -- The first reservation of a bucket refreshes the hash's expiry (once per bucket is enough).
-  if redis.call('HINCRBY', r, bucket, amount) == amount then redis.call('PEXPIRE', r, ttl) end
+-- Writes back every account the call changed: its reservations of this call in the current bucket, and
+-- its fields.
+local function saveAll()
+  for _, a in ipairs(order) do
+    -- The first reservation of a bucket refreshes the hash's expiry (once per bucket is enough).
+    if a.held > 0 and redis.call('HINCRBY', a.r, bucket, a.held) == a.held then redis.call('PEXPIRE', a.r, ttl) end
+    if a.dirty then
+      local fields = { 'res', a.res, 'resQ', a.resQ }
+      if a.dayQ then
+        fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'dayQ', a.dayQ, 'today', a.today
+      end
+      if a.capTtl then fields[#fields + 1], fields[#fields + 2] = 'capTtl', a.capTtl end
+      redis.call('HSET', a.h, unpack(fields))
+    end
+  end
 end
 
 -- One decision: its verdicts, candidate by candidate, until its slots are filled.
@@ -111,15 +136,11 @@ local function decide(slots, n, user, ids, base)
   local chosen = 0
   for j = 1, n do
     if chosen >= slots then break end
-    local f = {}
-    for field in string.gmatch(ARGV[base + j], '%S+') do f[#f + 1] = field end
-    local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[1], f[2], user)
-    local price, reserve, budget = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
-    local daily, campBudget, dayQ = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
-    local basis, target, allowance, rnd = f[9], tonumber(f[10]), tonumber(f[11]), tonumber(f[12])
-    local caps, capTtl = f[13], f[14]
+    local f = cjson.decode(ARGV[base + j])
+    local liId, price, reserve, budget, daily, campBudget, dayQ = f[1], f[3], f[4], f[5], f[6], f[7], f[8]
+    local basis, target, allowance, rnd, caps, capTtl = f[9], f[10], f[11], f[12], f[13], f[14]
 
-    local li = account(liH, liQ, liR, dayQ)
+    local li = account(prefix .. 'li:' .. liId, dayQ)
     local cp = nil
     local verdict = false
     local inTail = false
@@ -131,7 +152,7 @@ local function decide(slots, n, user, ids, base)
       if budget - li.spent - li.res - price < tail * budget then inTail = true end
       if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
       if campBudget >= 0 then
-        cp = account(cpH, nil, cpR, nil)
+        cp = account(prefix .. 'cp:' .. f[2], nil)
         if cp.spent + cp.res + price > campBudget then
           verdict = 'campaign_budget_exhausted'
         elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
@@ -139,11 +160,14 @@ local function decide(slots, n, user, ids, base)
         end
       end
     end
-    if not verdict and caps ~= '-' then
+    local fp = nil
+    if not verdict and #caps > 0 then
+      local fc = prefix .. 'fc:' .. liId .. ':' .. user
+      fp = prefix .. 'fp:' .. liId .. ':' .. user
       local pending = redis.call('ZCOUNT', fp, (now - pendingMs), '+inf')
-      for max, period in string.gmatch(caps, '(%d+):(%d+)') do
-        local seen = redis.call('ZCOUNT', fc, (now - tonumber(period)), '+inf')
-        if seen + pending >= tonumber(max) then
+      for c = 1, #caps do
+        local seen = redis.call('ZCOUNT', fc, (now - caps[c][2]), '+inf')
+        if seen + pending >= caps[c][1] then
           verdict = 'frequency_capped'
           break
         end
@@ -156,8 +180,6 @@ local function decide(slots, n, user, ids, base)
     end
     if verdict then
       out[j] = verdict
-      save(liH, li, false)
-      if cp then save(cpH, cp, false) end
     else
       chosen = chosen + 1
       out[j] = 'selected'
@@ -165,16 +187,11 @@ local function decide(slots, n, user, ids, base)
       -- so that a run of lucky clicks cannot push delivery past the budget.
       local amount = reserve
       if inTail and amount < price then amount = price end
-      hold(liR, amount)
-      li.res = li.res + amount
-      save(liH, li, true, 'capTtl', capTtl)
+      hold(li, amount)
+      li.capTtl = capTtl
       -- Campaign reservations only matter against a campaign budget.
-      if cp then
-        hold(cpR, amount)
-        cp.res = cp.res + amount
-        save(cpH, cp, true)
-      end
-      if caps ~= '-' then
+      if cp then hold(cp, amount) end
+      if fp then
         redis.call('ZADD', fp, now, ids[chosen])
         -- No trimming needed: pending decisions count against the cap, so the set stays within it.
         redis.call('PEXPIRE', fp, pendingMs)
@@ -194,6 +211,7 @@ while i <= #ARGV do
   results[#results + 1] = decide(slots, n, user, ids, base)
   i = base + n + 1
 end
+saveAll()
 return results
 `;
 

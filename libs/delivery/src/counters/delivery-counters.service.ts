@@ -389,11 +389,10 @@ async function execOrThrow<T = unknown>(pipeline: ChainableCommander): Promise<T
   return out;
 }
 
-/** One candidate as RESERVE_LUA reads it: its fields in one space-separated string. */
+/** One candidate as RESERVE_LUA reads it: a JSON array. */
 function candidateArgument(c: ReservationCandidate): string {
-  const caps = c.frequencyCaps.map((cap) => `${cap.maxImpressions}:${Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000}`).join(',');
-  const capTtl = c.frequencyCaps.reduce((max, cap) => Math.max(max, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS)), 0);
-  return [
+  const periodMs = (cap: { periodSeconds: number }) => Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000;
+  return JSON.stringify([
     c.lineItemId,
     c.campaignId,
     Math.round(c.eventPriceMilliMicros),
@@ -406,7 +405,7 @@ function candidateArgument(c: ReservationCandidate): string {
     Math.floor(c.pacingTargetMilliMicros),
     Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros)),
     c.random,
-    caps || '-',
-    capTtl,
-  ].join(' ');
+    c.frequencyCaps.map((cap) => [cap.maxImpressions, periodMs(cap)]),
+    c.frequencyCaps.reduce((max, cap) => Math.max(max, periodMs(cap) / 1000), 0),
+  ]);
 }
