@@ -42,7 +42,7 @@ export class CounterKeys {
     return this.redis.key('dlv', 'fp', lineItemId, userId);
   }
 
-  /** The prefix the Lua scripts build the keys above from (keysOf in counters.lua.ts). */
+  /** The prefix the Lua scripts build the keys above from (counters.lua.ts). */
   scriptPrefix(): string {
     return `${this.redis.key('dlv')}:`;
   }

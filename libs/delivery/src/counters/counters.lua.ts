@@ -18,13 +18,6 @@
  */
 const PRELUDE = `
 local function num(x) return tonumber(x or '0') or 0 end
--- Keys are built here from the deployment's prefix (see counter-keys.ts) rather than sent: seven long
--- keys per candidate made up most of a decision's bytes on the wire. On Redis Cluster the prefix would
--- carry a hash tag so that all delivery counters share one slot.
-local function keysOf(p, li, cp, user)
-  local l, c = p .. 'li:' .. li, p .. 'cp:' .. cp
-  return l, l .. ':q', l .. ':r', c, c .. ':r', p .. 'fc:' .. li .. ':' .. user, p .. 'fp:' .. li .. ':' .. user
-end
 `;
 
 /**
@@ -229,8 +222,9 @@ return results
  * arguments: most of a beacon's Redis time and much of its API time.
  *
  * ARGV: now, bucketMs, quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, then two per event:
- *       "event costMilli releaseMilli occurredMs issuedMs decisionId lineItemId campaignId" (ids and
- *       names without spaces) and the user id (any string).
+ *       the JSON array [event, costMilli, releaseMilli, occurredMs, issuedMs, decisionId, lineItemId,
+ *       campaignId] (decoded by cjson, as RESERVE_LUA's candidates) and the user id (any string, sent
+ *       as is so that its keys are byte for byte those the reservations used).
  */
 export const APPLY_LUA = `${PRELUDE}
 local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -247,14 +241,16 @@ local function incr(h, field, by)
   if restoring then redis.call('HINCRBY', h, 's:' .. field, by) end
 end
 
--- Per account hash: { q = quarter hash (line items; nil for campaigns), r = reservation hash, spent,
--- quarters = {q -> sum}, releases = {bucket -> sum}, imps, clicks, completes, seen = impressions'
--- frequency-cap entries } in first-seen order.
+-- Per account hash: { id (line items; nil for campaigns), q = quarter hash (line items), r = reservation
+-- hash, spent, quarters = {q -> sum}, releases = {bucket -> sum}, imps, clicks, completes, seen =
+-- impressions' listener, decision id and time } in first-seen order.
 local accounts, order = {}, {}
-local function acc(h, q, r)
+local function acc(kind, id)
+  local h = prefix .. kind .. id
   local a = accounts[h]
   if not a then
-    a = { q = q, r = r, spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0, seen = {} }
+    a = { r = h .. ':r', spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0, seen = {} }
+    if kind == 'li:' then a.id, a.q = id, h .. ':q' end
     accounts[h] = a
     order[#order + 1] = h
   end
@@ -262,12 +258,9 @@ local function acc(h, q, r)
 end
 
 for i = 7, #ARGV, 2 do
-  local f = {}
-  for field in string.gmatch(ARGV[i], '%S+') do f[#f + 1] = field end
-  local event, decisionId = f[1], f[6]
-  local cost, release, occurred, issued = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
-  local liH, liQ, liR, cpH, cpR, fc, fp = keysOf(prefix, f[7], f[8], ARGV[i + 1])
-  local li, cp = acc(liH, liQ, liR), acc(cpH, nil, cpR)
+  local f = cjson.decode(ARGV[i])
+  local event, cost, release, occurred, issued, decisionId = f[1], f[2], f[3], f[4], f[5], f[6]
+  local li, cp = acc('li:', f[7]), acc('cp:', f[8])
   if cost > 0 then
     li.spent, cp.spent = li.spent + cost, cp.spent + cost
     local eq = math.floor(occurred / quarterMs)
@@ -281,7 +274,7 @@ for i = 7, #ARGV, 2 do
   end
   if event == 'impression' then
     li.imps = li.imps + 1
-    li.seen[#li.seen + 1] = { fc, fp, decisionId, occurred }
+    li.seen[#li.seen + 1] = { ARGV[i + 1], decisionId, occurred }
   elseif event == 'click' then
     li.clicks = li.clicks + 1
   elseif event == 'complete' then
@@ -333,11 +326,12 @@ for _, h in ipairs(order) do
   if a.completes > 0 then incr(h, 'completes', a.completes) end
   if #a.seen > 0 then
     local ttl = tonumber(fields[2] or defaultTtl)
-    for _, e in ipairs(a.seen) do
-      local fc, fp, decisionId, occurred = e[1], e[2], e[3], e[4]
-      if ttl > 0 then
+    if ttl > 0 then
+      for _, e in ipairs(a.seen) do
+        local user, decisionId, occurred = e[1], e[2], e[3]
+        local fc = prefix .. 'fc:' .. a.id .. ':' .. user
         -- Only a capped line item's decisions hold a pending entry (see RESERVE_LUA).
-        redis.call('ZREM', fp, decisionId)
+        redis.call('ZREM', prefix .. 'fp:' .. a.id .. ':' .. user, decisionId)
         redis.call('ZADD', fc, occurred, decisionId)
         redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
         redis.call('PEXPIRE', fc, (ttl * 1000))

@@ -156,7 +156,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       for (const { claims, event, occurredAt } of events.slice(start, start + APPLY_CHUNK)) {
         const cost = eventCostMilliMicros(claims.pricingModel, claims.rateMicros, event);
         const release = claims.pricingModel === 'CPM' && event === 'impression' ? cost : 0;
-        args.push(`${event} ${cost} ${release} ${Math.round(occurredAt)} ${claims.issuedAt * 1000} ${claims.decisionId} ${claims.lineItemId} ${claims.campaignId}`, claims.userId);
+        args.push(JSON.stringify([event, cost, release, Math.round(occurredAt), claims.issuedAt * 1000, claims.decisionId, claims.lineItemId, claims.campaignId]), claims.userId);
       }
       calls.push(args);
     }
