@@ -1,8 +1,8 @@
 /**
  * A/B of two builds of the API on POST /v1/decisions, for changes too small for this noisy machine to
  * show across separate runs: both APIs run at once on the same seeded database (each on its own Redis
- * prefix), and 5 s autocannon rounds alternate between them; the figure is server CPU per decision
- * (from /proc), median over the rounds.
+ * prefix), and 5 s autocannon rounds alternate between them (A first in odd rounds, B first in even
+ * ones); the figures are decisions/s and server CPU per decision (from /proc), medians over the rounds.
  *
  *   # a seeded database: BENCH_KEEP=1 npm run bench:decision  (prints BENCH_REUSE=<run id>)
  *   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" && npx nest build api)
@@ -66,15 +66,20 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     for (const side of Object.values(sides)) await decisionLoad(side.url, bodies, { seconds: 3, connections: 32 });
     const cpu: Record<'A' | 'B', number[]> = { A: [], B: [] };
+    const rate: Record<'A' | 'B', number[]> = { A: [], B: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ['A', 'B'] as const) {
+      // A then B, then B then A: whichever runs second in a round meets what the first left behind.
+      for (const name of round % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
         const { proc, url } = sides[name];
         const before = cpuMs(proc.child.pid!);
         const rps = (await decisionLoad(url, bodies, { seconds: 5, connections: 32 })).requestsPerSecond;
+        rate[name].push(rps);
         cpu[name].push(((cpuMs(proc.child.pid!) - before) * 1000) / (rps * 5));
         console.log(`round ${round + 1} ${name}: ${rps.toFixed(0)} decisions/s, ${cpu[name][round].toFixed(0)} us of API CPU per decision`);
       }
     }
+    const ahead = rate.B.filter((b, i) => b > rate.A[i]).length;
+    console.log(`median decisions/s: A ${median(rate.A).toFixed(0)}, B ${median(rate.B).toFixed(0)} (B/A ${(median(rate.B) / median(rate.A)).toFixed(2)}; B ahead in ${ahead} of ${ROUNDS} rounds)`);
     console.log(`median API CPU per decision: A ${median(cpu.A).toFixed(0)} us, B ${median(cpu.B).toFixed(0)} us (B/A ${(median(cpu.B) / median(cpu.A)).toFixed(2)})`);
   } finally {
     await Promise.all(Object.values(sides).map((s) => s.proc.stop()));

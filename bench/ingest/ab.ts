@@ -1,9 +1,9 @@
 /**
  * A/B of two builds on GET /t/impression, for changes too small for this noisy machine to show across
  * separate runs of bench:ingest: two stacks (API + one worker each, own database and Redis prefix) run
- * at once, and rounds alternate between them; each round counts the rows it committed and the CPU the
- * API, MySQL and Redis spent meanwhile, per stored event. Tokens are spread over 1,000 line items, as in
- * bench:ingest, and every request carries a new one.
+ * at once, and rounds alternate between them (A first in odd rounds, B first in even ones); each round
+ * counts the rows it committed and the CPU the API, MySQL and Redis spent meanwhile, per stored event.
+ * Tokens are spread over 1,000 line items, as in bench:ingest, and every request carries a new one.
  *
  *   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" && npx nest build api && npx nest build worker)
  *   npm run build && A_ROOT=/tmp/base npm run bench:ingest:ab
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     for (const side of sides) await beaconRun(side.stack.baseUrl, side.pool, 3, CONNECTIONS);
     await sleep(2000);
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const side of sides) {
+      // A then B, then B then A: the second of a round meets the first's aggregation still running.
+      for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
         const rowsBefore = await rowCount(side.db);
         const before = { api: cpuMs(side.stack.api.child.pid!), mysql: mysqlCpuMs(), redis: await redisCpuMs(redis) };
         const run = await beaconRun(side.stack.baseUrl, side.pool, SECONDS, CONNECTIONS);
@@ -72,8 +73,9 @@ async function main(): Promise<void> {
     }
     const [a, b] = sides;
     const m = (s: Side, k: 'durable' | 'api' | 'mysql' | 'redis') => median(s.rounds.map((r) => r[k]));
+    const ahead = b.rounds.filter((r, i) => r.durable > a.rounds[i].durable).length;
     console.log(
-      `medians: durable events/s A ${m(a, 'durable').toFixed(0)}, B ${m(b, 'durable').toFixed(0)} (B/A ${(m(b, 'durable') / m(a, 'durable')).toFixed(2)}); ` +
+      `medians: durable events/s A ${m(a, 'durable').toFixed(0)}, B ${m(b, 'durable').toFixed(0)} (B/A ${(m(b, 'durable') / m(a, 'durable')).toFixed(2)}; B ahead in ${ahead} of ${ROUNDS} rounds); ` +
         (['api', 'mysql', 'redis'] as const).map((k) => `${k} us/event A ${m(a, k).toFixed(0)}, B ${m(b, k).toFixed(0)}`).join('; '),
     );
   } finally {
