@@ -18,6 +18,14 @@
  */
 const PRELUDE = `
 local function num(x) return tonumber(x or '0') or 0 end
+-- The key layout of counter-keys.ts, built from the deployment's prefix ("<QUEUE_PREFIX>:dlv:"); each
+-- account hash has its companions '<key>:r' (reservations) and, for line items, '<key>:q' (quarter hours).
+local function accountKey(prefix, kind, id) return prefix .. kind .. ':' .. id end
+-- A listener's impressions and pending decisions for one line item.
+local function capKeys(prefix, li, user)
+  local tail = li .. ':' .. user
+  return prefix .. 'fc:' .. tail, prefix .. 'fp:' .. tail
+end
 `;
 
 /**
@@ -133,7 +141,7 @@ local function decide(slots, n, user, ids, base)
     local liId, price, reserve, budget, daily, campBudget, dayQ = f[1], f[3], f[4], f[5], f[6], f[7], f[8]
     local basis, target, allowance, rnd, caps, capTtl = f[9], f[10], f[11], f[12], f[13], f[14]
 
-    local li = account(prefix .. 'li:' .. liId, dayQ)
+    local li = account(accountKey(prefix, 'li', liId), dayQ)
     local cp = nil
     local verdict = false
     local inTail = false
@@ -145,7 +153,7 @@ local function decide(slots, n, user, ids, base)
       if budget - li.spent - li.res - price < tail * budget then inTail = true end
       if daily >= 0 and daily - li.today - li.res - price < tail * daily then inTail = true end
       if campBudget >= 0 then
-        cp = account(prefix .. 'cp:' .. f[2], nil)
+        cp = account(accountKey(prefix, 'cp', f[2]), nil)
         if cp.spent + cp.res + price > campBudget then
           verdict = 'campaign_budget_exhausted'
         elseif campBudget - cp.spent - cp.res - price < tail * campBudget then
@@ -155,8 +163,8 @@ local function decide(slots, n, user, ids, base)
     end
     local fp = nil
     if not verdict and #caps > 0 then
-      local fc = prefix .. 'fc:' .. liId .. ':' .. user
-      fp = prefix .. 'fp:' .. liId .. ':' .. user
+      local fc
+      fc, fp = capKeys(prefix, liId, user)
       local pending = redis.call('ZCOUNT', fp, (now - pendingMs), '+inf')
       for c = 1, #caps do
         local seen = redis.call('ZCOUNT', fc, (now - caps[c][2]), '+inf')
@@ -246,11 +254,11 @@ end
 -- impressions' listener, decision id and time } in first-seen order.
 local accounts, order = {}, {}
 local function acc(kind, id)
-  local h = prefix .. kind .. id
+  local h = accountKey(prefix, kind, id)
   local a = accounts[h]
   if not a then
     a = { r = h .. ':r', spent = 0, quarters = {}, releases = {}, imps = 0, clicks = 0, completes = 0, seen = {} }
-    if kind == 'li:' then a.id, a.q = id, h .. ':q' end
+    if kind == 'li' then a.id, a.q = id, h .. ':q' end
     accounts[h] = a
     order[#order + 1] = h
   end
@@ -260,7 +268,7 @@ end
 for i = 7, #ARGV, 2 do
   local f = cjson.decode(ARGV[i])
   local event, cost, release, occurred, issued, decisionId = f[1], f[2], f[3], f[4], f[5], f[6]
-  local li, cp = acc('li:', f[7]), acc('cp:', f[8])
+  local li, cp = acc('li', f[7]), acc('cp', f[8])
   if cost > 0 then
     li.spent, cp.spent = li.spent + cost, cp.spent + cost
     local eq = math.floor(occurred / quarterMs)
@@ -329,9 +337,9 @@ for _, h in ipairs(order) do
     if ttl > 0 then
       for _, e in ipairs(a.seen) do
         local user, decisionId, occurred = e[1], e[2], e[3]
-        local fc = prefix .. 'fc:' .. a.id .. ':' .. user
+        local fc, fp = capKeys(prefix, a.id, user)
         -- Only a capped line item's decisions hold a pending entry (see RESERVE_LUA).
-        redis.call('ZREM', prefix .. 'fp:' .. a.id .. ':' .. user, decisionId)
+        redis.call('ZREM', fp, decisionId)
         redis.call('ZADD', fc, occurred, decisionId)
         redis.call('ZREMRANGEBYSCORE', fc, '-inf', (now - ttl * 1000))
         redis.call('PEXPIRE', fc, (ttl * 1000))
