@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { TrackingClaims, TrackingTokenCodec } from './tracking-token';
+import { HmacSha256, TrackingClaims, TrackingTokenCodec } from './tracking-token';
 
 const claims: TrackingClaims = {
   decisionId: '01a214a4-bf0c-7567-b411-9b1f4e5030c1',
@@ -49,6 +49,16 @@ describe('TrackingTokenCodec', () => {
     );
   });
 
+  it('detects a character replaced by one outside ASCII, even one whose low byte is the original', () => {
+    const token = codec.sign(claims);
+    for (const index of [0, 5, token.indexOf('.') - 1, token.length - 1]) {
+      const code = token.charCodeAt(index);
+      for (const char of [String.fromCharCode(code + 0x100), String.fromCharCode(code + 0xff00), 'é', '\u{1F600}']) {
+        expect(codec.verify(token.slice(0, index) + char + token.slice(index + 1), claims.issuedAt).ok).toBe(false);
+      }
+    }
+  });
+
   const signBody = (secret: string, body: string) => `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 
   const wire = [1, claims.decisionId, claims.advertiserId, claims.campaignId, claims.lineItemId, claims.creativeId, claims.userId, claims.pricingModel, claims.rateMicros, claims.country, claims.platform, claims.issuedAt];
@@ -94,5 +104,22 @@ describe('TrackingTokenCodec', () => {
     for (const bytes of [body.subarray(0, body.length - 1), body.subarray(0, 20), Buffer.concat([body, Buffer.from([0])]), Buffer.from([7, 1, 2, 3])]) {
       expect(codec.verify(signBody(secret, bytes.toString('base64url')), claims.issuedAt)).toEqual({ ok: false, reason: 'malformed' });
     }
+  });
+});
+
+describe('HmacSha256', () => {
+  it('gives the bytes of createHmac for any key and any text, ASCII or not, short or long', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 150, unit: 'binary' }), fc.array(fc.string({ maxLength: 2000, unit: 'binary' }), { minLength: 1, maxLength: 4 }), (secret, messages) => {
+        const mac = new HmacSha256(secret);
+        // One instance, several messages: the reused buffers carry nothing from one MAC to the next.
+        for (const message of messages) {
+          const expected = createHmac('sha256', secret).update(message).digest();
+          expect(mac.bytes(message).equals(expected)).toBe(true);
+          expect(mac.base64url(message)).toBe(expected.toString('base64url'));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
