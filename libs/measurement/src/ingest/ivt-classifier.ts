@@ -1,5 +1,5 @@
 import type { TokenVerdict, TrackingClaims } from '@app/delivery';
-import { UUID_PATTERN } from '@app/platform';
+import { UUID_PATTERN, isCanonicalUuid } from '@app/platform';
 import { createHash, hash } from 'node:crypto';
 import { createIsbotFromList, list as isbotList } from 'isbot';
 import type { EventType, InvalidReason } from '../events/event-types';
@@ -51,17 +51,20 @@ const COUNTRY = /^[A-Z]{2}$/;
 const PLATFORM = /^[a-z]{1,16}$/;
 const PRICING = new Set(['CPM', 'CPC', 'CPCL']);
 
+/** Any UUID; the lowercase canonical ones every token of this platform carries are told without a regular expression. */
+const isUuid = (v: string) => isCanonicalUuid(v) || UUID_PATTERN.test(v);
+
 /**
  * Signed claims are ours, but one out-of-shape value would fail a whole multi-row insert, so their shape
  * is checked before they reach the batch.
  */
 export function claimsAreWellFormed(c: TrackingClaims): boolean {
   return (
-    UUID_PATTERN.test(c.decisionId) &&
-    UUID_PATTERN.test(c.advertiserId) &&
-    UUID_PATTERN.test(c.campaignId) &&
-    UUID_PATTERN.test(c.lineItemId) &&
-    UUID_PATTERN.test(c.creativeId) &&
+    isUuid(c.decisionId) &&
+    isUuid(c.advertiserId) &&
+    isUuid(c.campaignId) &&
+    isUuid(c.lineItemId) &&
+    isUuid(c.creativeId) &&
     typeof c.userId === 'string' &&
     c.userId.length > 0 &&
     c.userId.length <= 128 &&
