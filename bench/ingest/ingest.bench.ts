@@ -32,6 +32,13 @@ const ROUNDS = arg('rounds', 3);
 const DURATION = arg('duration', 8);
 const CONNECTIONS = arg('connections', 256);
 
+/** Events written and group-commit transactions so far: the API's measurement_ingest_batch_size histogram. */
+async function batchTotals(baseUrl: string): Promise<{ events: number; batches: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { events: read('measurement_ingest_batch_size_sum'), batches: read('measurement_ingest_batch_size_count') };
+}
+
 async function freshness(baseUrl: string, db: Connection, seconds: number, pool: string[]): Promise<{ p50: number; p95: number; max: number; samples: number; load: PacedResult }> {
   const placement = randomPlacement();
   const delays: number[] = [];
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
     let workerCpu = 0;
     let clientCpu = 0;
     let stored = 0;
+    const batchesBefore = await batchTotals(stack.baseUrl);
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round}/${ROUNDS}: bare Fastify, then API GET /t/impression, ${DURATION}s each...\n`);
       const bareBefore = cpuMs(bare.child.pid!);
@@ -120,6 +128,8 @@ async function main(): Promise<void> {
       stored += rows;
       apis.push({ ...run, durable: rows / DURATION });
     }
+    const batchesAfter = await batchTotals(stack.baseUrl);
+    const eventsPerBatch = (batchesAfter.events - batchesBefore.events) / Math.max(1, batchesAfter.batches - batchesBefore.batches);
     await bare.stop();
     const ceiling = medianBy(ceilings, (r) => r.rps);
     const api = medianBy(apis, (r) => r.durable);
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `CPU per stored event: API ${perEvent(apiCpu)} µs, MySQL ${perEvent(mysqlCpu)} µs, Redis ${perEvent(redisCpu)} µs (whole servers: MySQL also serves the worker's aggregation meanwhile), worker ${perEvent(workerCpu)} µs, load generator ${perEvent(clientCpu)} µs; the bare server's run: ${bareCpuUs} µs server, of ${((availableParallelism() * 1e6) / ceiling.rps).toFixed(0)} µs of the machine's ${availableParallelism()} cores per request\n`,
     );
+    process.stdout.write(`group commit: ${eventsPerBatch.toFixed(1)} events per transaction on average in the API rounds\n`);
     process.stdout.write(`freshness at a steady ${fresh.load.rate.toFixed(0)} events/s (beacon p99 ${fresh.load.p99.toFixed(1)} ms, ${fresh.load.errors + fresh.load.non2xx} errors): 204 -> in reports p50 ${fresh.p50} ms, p95 ${fresh.p95} ms, max ${fresh.max} ms (${fresh.samples} samples)\n`);
   } finally {
     redis.disconnect();
