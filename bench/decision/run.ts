@@ -8,7 +8,8 @@
  *   npm run build && npm run bench:decision
  *
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_FIXED_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_LINE_ITEMS (1000), BENCH_CREATIVES_PER_LINE_ITEM (3),
- * BENCH_REUSE=<run id> (reuse the database of an earlier run started with BENCH_KEEP=1, skipping the seed),
+ * BENCH_REUSE=<run id> (reuse the database of an earlier run started with BENCH_KEEP=1, skipping the seed; a reused
+ * database is kept, so it can be reused again),
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API to bench/results).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -251,7 +252,8 @@ async function main(): Promise<void> {
     await bare?.stop();
     redis.disconnect();
     await stack.stop();
-    if (process.env.BENCH_KEEP) console.log(`kept: BENCH_REUSE=${runId}`);
+    // A reused seed stays too: the caller asked for it by name and will likely ask again.
+    if (process.env.BENCH_KEEP || reuse) console.log(`kept: BENCH_REUSE=${runId}`);
     else await stack.dropData();
   }
 }
