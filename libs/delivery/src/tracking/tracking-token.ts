@@ -85,7 +85,8 @@ const DIGEST = 32;
  * HMAC-SHA256 (RFC 2104) of UTF-8 text, the same bytes as `createHmac('sha256', secret)` (tested),
  * with the key's inner and outer padded blocks prepared once: a MAC is two one-shot `crypto.hash`
  * calls over buffers reused from call to call. `createHmac` instead builds a native Hmac object and
- * imports the key for every token; signing took ~18% of a decision's CPU that way (BENCHMARKS.md).
+ * imports the key for every token; signing took 8-18% of the API's busy time in decision profiles that
+ * way (BENCHMARKS.md).
  * Not for concurrent use, which JavaScript's single thread rules out.
  */
 export class HmacSha256 {

@@ -84,6 +84,12 @@ describe('IVT classifier (per beacon)', () => {
     expect(classify(codec.sign(claims({ country: 'usa' }))).reason).toBe('malformed');
     expect(classify(codec.sign(claims({ userId: 'x'.repeat(129) }))).reason).toBe('malformed');
     expect(classify(codec.sign(claims({ decisionId: 'nope' }))).reason).toBe('malformed');
+    expect(classify(codec.sign(claims({ lineItemId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5' }))).reason).toBe('malformed');
+    expect(classify(codec.sign(claims({ creativeId: '0192f1c4x8d2e-7c1a-9a55-3f1b2c3d4e53' }))).reason).toBe('malformed');
+  });
+
+  it('accepts UUIDs in upper case too (only the lowercase ones this platform writes skip the regular expression)', () => {
+    expect(classify(codec.sign(claims({ campaignId: '0192F1C4-8D2E-7C1A-9A55-3F1B2C3D4E51' })), { userAgent: CHROME }).reason).toBeUndefined();
   });
 });
 

@@ -52,7 +52,7 @@ const PLATFORM = /^[a-z]{1,16}$/;
 const PRICING = new Set(['CPM', 'CPC', 'CPCL']);
 
 /** Any UUID; the lowercase canonical ones every token of this platform carries are told without a regular expression. */
-const isUuid = (v: string) => isCanonicalUuid(v) || UUID_PATTERN.test(v);
+const isUuid = (v: unknown) => typeof v === 'string' && (isCanonicalUuid(v) || UUID_PATTERN.test(v));
 
 /**
  * Signed claims are ours, but one out-of-shape value would fail a whole multi-row insert, so their shape
