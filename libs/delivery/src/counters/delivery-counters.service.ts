@@ -391,7 +391,7 @@ async function execOrThrow<T = unknown>(pipeline: ChainableCommander): Promise<T
 
 /** One candidate as RESERVE_LUA reads it: a JSON array. */
 function candidateArgument(c: ReservationCandidate): string {
-  const periodMs = (cap: { periodSeconds: number }) => Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000;
+  const caps = c.frequencyCaps.map((cap) => [cap.maxImpressions, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000]);
   return JSON.stringify([
     c.lineItemId,
     c.campaignId,
@@ -405,7 +405,7 @@ function candidateArgument(c: ReservationCandidate): string {
     Math.floor(c.pacingTargetMilliMicros),
     Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros)),
     c.random,
-    c.frequencyCaps.map((cap) => [cap.maxImpressions, periodMs(cap)]),
-    c.frequencyCaps.reduce((max, cap) => Math.max(max, periodMs(cap) / 1000), 0),
+    caps,
+    caps.reduce((max, [, periodMs]) => Math.max(max, periodMs / 1000), 0),
   ]);
 }
