@@ -63,6 +63,7 @@ async function insertBacklog(db: Connection, placement: Placement, decisions: nu
       reach: users.size,
       frequency: ratio(decisions, users.size),
       spendMicros: Math.floor(spendMilli / 1000),
+      writtenOffMicros: 0,
       invalidImpressions: 0,
       invalidClicks: 0,
       invalidEvents: 0,

@@ -132,6 +132,8 @@ export function expectedRow(events: StoredEvent[]) {
     reach: users.size,
     frequency: ratio(impressions, users.size),
     spendMicros: Number(spendMilli / 1000n),
+    // These fixtures' budgets are far beyond what any test delivers: nothing is written off.
+    writtenOffMicros: 0,
     invalidImpressions: invalid.filter((e) => e.event === 'impression').length,
     invalidClicks: invalid.filter((e) => e.event === 'click').length,
     invalidEvents: invalid.length,

@@ -1,5 +1,6 @@
+import { PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
-import { DeliveryCountersService } from './counters/delivery-counters.service';
+import { DELIVERY_COUNTERS_OPTIONS, DeliveryCountersOptions, DeliveryCountersService } from './counters/delivery-counters.service';
 import { Clock, SystemClock } from './time/clock';
 
 /**
@@ -7,7 +8,19 @@ import { Clock, SystemClock } from './time/clock';
  * restore them without loading the catalog.
  */
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }, DeliveryCountersService],
+  providers: [
+    { provide: Clock, useClass: SystemClock },
+    {
+      provide: DELIVERY_COUNTERS_OPTIONS,
+      inject: [PlatformConfig],
+      // Reservations expire in buckets of 10 s, or a tenth of a window shorter than 100 s.
+      useFactory: ({ RESERVATION_WINDOW_SECONDS: seconds }: PlatformConfig): Partial<DeliveryCountersOptions> => ({
+        reservationWindowMs: seconds * 1000,
+        reservationBucketMs: Math.min(10_000, seconds * 100),
+      }),
+    },
+    DeliveryCountersService,
+  ],
   exports: [Clock, DeliveryCountersService],
 })
 export class DeliveryCountersModule {}

@@ -110,7 +110,10 @@ export class DecisionsController implements OnModuleInit {
       if (!principal) throw new UnauthorizedException('explain=true needs an admin API key');
       if (principal.kind !== 'admin') throw new ForbiddenException('explain=true needs an admin API key');
     }
-    return { outcome: await this.decisions.decide(contextFromBody(body), { requestId: String(request.id), explain }), explain };
+    // A decision's IP is the listener's (device.ip, as server-side integrations send it), else the caller's.
+    const ctx = contextFromBody(body);
+    ctx.ip ??= request.ip;
+    return { outcome: await this.decisions.decide(ctx, { requestId: String(request.id), explain }), explain };
   }
 
   @Get('vast')

@@ -43,9 +43,17 @@ end
  * the walk reaches it: splitting a space-separated string with string.gmatch and converting each field
  * with tonumber cost Redis ~5 µs per candidate. Keys are built only when used.
  *
+ * Before its candidates, a decision is checked against the outstanding-decision limits of its listener
+ * and its IP (`<prefix>lu:<window>:<user>`, `<prefix>lip:<window>:<ip>`, fixed windows of the
+ * reservation window's length): a listener's count goes up by each ad served and down by each
+ * impression measured (APPLY_LUA), an IP's only up. Past a limit every candidate gets 'listener_limit'
+ * or 'ip_limit' and nothing is reserved, so that a client requesting decisions it never plays cannot
+ * hold a competitor's budget.
+ *
  * KEYS[1] restore marker
- * ARGV: now, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"), then
- *       per decision: slots, n, user id, decision ids (slots of them), then its n candidates, best first,
+ * ARGV: now, bucketMs, windowBuckets, pendingMs, tailFraction, key prefix ("<QUEUE_PREFIX>:dlv:"), limit
+ *       window ms, then per decision: slots, n, user id, ip ('' for none), listener limit, IP limit (0:
+ *       none), decision ids (slots of them), then its n candidates, best first,
  *       each a JSON array [line item id, campaign id, price, reserve, budget, daily|-1, campaignBudget|-1,
  *       dayQ, basis "d"|"f"|"n", target, allowance, random, caps [[max, periodMs], ...], capTtlSeconds]
  */
@@ -57,6 +65,8 @@ local win = tonumber(ARGV[3])
 local pendingMs = tonumber(ARGV[4])
 local tail = tonumber(ARGV[5])
 local prefix = ARGV[6]
+local limitWin = math.floor(now / tonumber(ARGV[7]))
+local limitTtl = 2 * tonumber(ARGV[7])
 local nowB = math.floor(now / bucketMs)
 local oldest = nowB - win + 1
 local bucket = nowB
@@ -131,10 +141,33 @@ local function saveAll()
   end
 end
 
+-- The outstanding-decision counters of a decision's listener and IP (nil where there is no limit).
+local function limitKeys(user, ip, listenerLimit, ipLimit)
+  local lu, lip = nil, nil
+  if listenerLimit > 0 then lu = prefix .. 'lu:' .. limitWin .. ':' .. user end
+  if ipLimit > 0 and ip ~= '' then lip = prefix .. 'lip:' .. limitWin .. ':' .. ip end
+  return lu, lip
+end
+
+local function count(key, by)
+  if key and redis.call('INCRBY', key, by) == by then redis.call('PEXPIRE', key, limitTtl) end
+end
+
 -- One decision: its verdicts, candidate by candidate, until its slots are filled.
-local function decide(slots, n, user, ids, base)
+local function decide(slots, n, user, ids, base, ip, listenerLimit, ipLimit)
   local out = {}
   local chosen = 0
+  local lu, lip = limitKeys(user, ip, listenerLimit, ipLimit)
+  local over = false
+  if lu and num(redis.call('GET', lu)) + 1 > listenerLimit then over = 'listener_limit'
+  elseif lip and num(redis.call('GET', lip)) + 1 > ipLimit then over = 'ip_limit' end
+  if over then
+    for j = 1, n do out[j] = over end
+    return out
+  end
+  -- A pod may not take more slots than the limits leave.
+  if lu then slots = math.min(slots, listenerLimit - num(redis.call('GET', lu))) end
+  if lip then slots = math.min(slots, ipLimit - num(redis.call('GET', lip))) end
   for j = 1, n do
     if chosen >= slots then break end
     local f = cjson.decode(ARGV[base + j])
@@ -199,17 +232,22 @@ local function decide(slots, n, user, ids, base)
       end
     end
   end
+  if chosen > 0 then
+    count(lu, chosen)
+    count(lip, chosen)
+  end
   return out
 end
 
 local results = {}
-local i = 7
+local i = 8
 while i <= #ARGV do
   local slots, n, user = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local ip, listenerLimit, ipLimit = ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
   local ids = {}
-  for k = 1, slots do ids[k] = ARGV[i + 2 + k] end
-  local base = i + 2 + slots
-  results[#results + 1] = decide(slots, n, user, ids, base)
+  for k = 1, slots do ids[k] = ARGV[i + 5 + k] end
+  local base = i + 5 + slots
+  results[#results + 1] = decide(slots, n, user, ids, base, ip, listenerLimit, ipLimit)
   i = base + n + 1
 end
 saveAll()
@@ -229,7 +267,9 @@ return results
  * A call per event cost Redis a script invocation and ~20 commands, and the API a command of 17
  * arguments: most of a beacon's Redis time and much of its API time.
  *
- * ARGV: now, bucketMs, quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, then two per event:
+ * An impression also takes its decision off its listener's outstanding-decision count (RESERVE_LUA).
+ *
+ * ARGV: now, bucketMs, quarterMs, recentQuarters, defaultCapTtlSeconds, key prefix, limit window ms, then two per event:
  *       the JSON array [event, costMilli, releaseMilli, occurredMs, issuedMs, decisionId, lineItemId,
  *       campaignId] (decoded by cjson, as RESERVE_LUA's candidates) and the user id (any string, sent
  *       as is so that its keys are byte for byte those the reservations used).
@@ -238,6 +278,7 @@ export const APPLY_LUA = `${PRELUDE}
 local now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quarterMs, recent, defaultTtl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local prefix = ARGV[6]
+local limitWindowMs = tonumber(ARGV[7])
 local nowQ = math.floor(now / quarterMs)
 local quarterTtl = ((recent + 8) * quarterMs)
 -- While measurement rebuilds the counters from a MySQL snapshot (see RESTORE_SINCE_LUA), every
@@ -265,7 +306,7 @@ local function acc(kind, id)
   return a
 end
 
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local f = cjson.decode(ARGV[i])
   local event, cost, release, occurred, issued, decisionId = f[1], f[2], f[3], f[4], f[5], f[6]
   local li, cp = acc('li', f[7]), acc('cp', f[8])
@@ -283,6 +324,8 @@ for i = 7, #ARGV, 2 do
   if event == 'impression' then
     li.imps = li.imps + 1
     li.seen[#li.seen + 1] = { ARGV[i + 1], decisionId, occurred }
+    local lu = prefix .. 'lu:' .. math.floor(issued / limitWindowMs) .. ':' .. ARGV[i + 1]
+    if num(redis.call('GET', lu)) > 0 then redis.call('DECR', lu) end
   elseif event == 'click' then
     li.clicks = li.clicks + 1
   elseif event == 'complete' then

@@ -92,8 +92,12 @@ export interface ReservationCandidate {
 }
 
 export interface ReservationRequest {
-  /** Listener id (frequency caps). */
+  /** Listener id (frequency caps, outstanding-decision limit). */
   userId: string;
+  /** The listener's IP, for the per-IP outstanding-decision limit (none: not limited by IP). */
+  ip?: string;
+  /** Most ads a listener / an IP may hold unplayed within a reservation window; 0 or absent: no limit. */
+  limits?: { listener: number; ip: number };
   /** One id per slot; the n-th selected line item gets the n-th id. */
   decisionIds: string[];
   candidates: ReservationCandidate[];
@@ -106,6 +110,8 @@ export type CandidateVerdict =
   | 'campaign_budget_exhausted'
   | 'frequency_capped'
   | 'paced'
+  | 'listener_limit'
+  | 'ip_limit'
   | 'not_reached';
 
 export type ReservationResult =

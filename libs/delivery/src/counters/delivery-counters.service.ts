@@ -71,7 +71,16 @@ type ScriptClient = {
  */
 const RESERVE_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the reservation step' };
 
-const VERDICTS = new Set<CandidateVerdict>(['selected', 'budget_exhausted', 'daily_budget_exhausted', 'campaign_budget_exhausted', 'frequency_capped', 'paced']);
+const VERDICTS = new Set<CandidateVerdict>([
+  'selected',
+  'budget_exhausted',
+  'daily_budget_exhausted',
+  'campaign_budget_exhausted',
+  'frequency_capped',
+  'paced',
+  'listener_limit',
+  'ip_limit',
+]);
 
 /**
  * Delivery state shared by every API replica, in Redis: spend (lifetime, per local day, reserved),
@@ -149,7 +158,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   async applyEvents(events: CountableEvent[]): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock.now();
-    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix()];
+    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix(), this.options.reservationWindowMs];
     const calls: Array<Array<string | number>> = [];
     for (let start = 0; start < events.length; start += APPLY_CHUNK) {
       const args: Array<string | number> = [0, ...common];
@@ -195,9 +204,10 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       this.options.capPendingMs,
       this.options.tailFraction,
       this.keys.scriptPrefix(),
+      this.options.reservationWindowMs,
     ];
-    for (const { candidates, decisionIds, userId } of requests) {
-      args.push(decisionIds.length, candidates.length, userId, ...decisionIds);
+    for (const { candidates, decisionIds, userId, ip, limits } of requests) {
+      args.push(decisionIds.length, candidates.length, userId, ip ?? '', limits?.listener ?? 0, limits?.ip ?? 0, ...decisionIds);
       for (const c of candidates) args.push(candidateArgument(c));
     }
     const reply = await (this.client as unknown as ScriptClient).dlvReserve(...args);

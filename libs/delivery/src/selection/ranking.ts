@@ -25,6 +25,28 @@ export function billedEventRate(model: PricingModel, counts: ObservedCounts): nu
   return observedRate(counts.completes, counts.impressions, COMPLETION_RATE_PRIOR);
 }
 
+/** Standard deviations above the posterior mean at which budget reservations take a rate (~99.9% one-sided). */
+export const RESERVATION_RATE_Z = 3;
+
+/**
+ * An upper confidence bound of the probability that one impression produces the billed event: the
+ * Beta posterior's mean plus RESERVATION_RATE_Z standard deviations (1 for CPM). Reservations use it
+ * rather than the mean, so that traffic that clicks or completes more than observed so far (an
+ * attacker clicking every ad) is held against the budget at a rate that is rarely exceeded, and the
+ * bound rises with every such event.
+ */
+export function billedEventRateUpper(model: PricingModel, counts: ObservedCounts): number {
+  if (model === 'CPM') return 1;
+  const prior = model === 'CPC' ? CLICK_RATE_PRIOR : COMPLETION_RATE_PRIOR;
+  const successes = model === 'CPC' ? counts.clicks : counts.completes;
+  const trials = Math.max(0, counts.impressions);
+  const a = Math.max(0, Math.min(successes, trials)) + prior.alpha;
+  const b = trials - Math.max(0, Math.min(successes, trials)) + prior.beta;
+  const mean = a / (a + b);
+  const sd = Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1)));
+  return Math.min(1, mean + RESERVATION_RATE_Z * sd);
+}
+
 /**
  * Expected revenue of one impression in milli-micros: CPM rate/1000 micros; CPC rate × click rate;
  * CPCL rate × completion rate (rates observed, with a prior).

@@ -8,7 +8,7 @@ import { IndexedLineItem, creativesFor, weightFor } from '../index/indexed-line-
 import { ObservedStateService } from '../index/observed-state.service';
 import type { DecisionContext } from '../selection/decision-context';
 import { pacingPlan } from '../selection/pacing';
-import { billedEventRate, pickWeighted, rankedEligible } from '../selection/ranking';
+import { billedEventRateUpper, pickWeighted, rankedEligible } from '../selection/ranking';
 import { matchTargeting } from '../selection/targeting';
 import { Clock } from '../time/clock';
 import { LocalTimeCache } from '../time/local-time';
@@ -48,6 +48,8 @@ export class DecisionService {
   private readonly localTimes = new LocalTimeCache();
   private readonly decisions: Counter<'outcome'>;
   private readonly latency: Histogram<'outcome'>;
+  private readonly limited: Counter<'limit'>;
+  private readonly limits: { listener: number; ip: number };
   /** The tracking URLs of this deployment (PUBLIC_BASE_URL); the JSON answer writes them with it. */
   readonly urls: TrackingUrls;
 
@@ -61,7 +63,14 @@ export class DecisionService {
     @Inject(PlatformConfig) config: PlatformConfig,
     @Optional() @Inject(DECISION_RANDOM) private readonly random: () => number = Math.random,
   ) {
-    this.urls = new TrackingUrls((config as ApiConfig).PUBLIC_BASE_URL ?? '');
+    const api = config as Partial<ApiConfig>;
+    this.urls = new TrackingUrls(api.PUBLIC_BASE_URL ?? '');
+    this.limits = { listener: api.DECISION_LISTENER_LIMIT ?? 0, ip: api.DECISION_IP_LIMIT ?? 0 };
+    this.limited = metrics.counter(
+      'delivery_decisions_limited_total',
+      'Decisions answered with no fill because the listener or IP holds too many unplayed ads (suspected invalid traffic)',
+      ['limit'],
+    );
     this.decisions = metrics.counter('delivery_decisions_total', 'Ad decisions by outcome (filled: at least one ad)', ['outcome']);
     this.latency = metrics.histogram('delivery_decision_duration_seconds', 'Time to decide (index, ranking, reservation, signing)', ['outcome'], [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25]);
   }
@@ -113,10 +122,22 @@ export class DecisionService {
       const offer = explain ? ranked.slice(offset, offset + need + OFFER_EXTRA[round]) : pull(need + OFFER_EXTRA[round]);
       if (offer.length === 0) break;
       const decisionIds = Array.from({ length: need }, () => uuidv7());
-      const result = await this.counters.reserve({ userId: ctx.userId, decisionIds, candidates: offer.map((r) => this.reservationCandidate(r, now)) });
+      const result = await this.counters.reserve({
+        userId: ctx.userId,
+        ip: ctx.ip,
+        limits: this.limits,
+        decisionIds,
+        candidates: offer.map((r) => this.reservationCandidate(r, now)),
+      });
       if (!result.restored) {
         restored = false;
         this.logger.warn('delivery counters are not restored yet (Redis lost them): serving nothing until measurement rebuilds them');
+        break;
+      }
+      const limit = result.verdicts[0];
+      if (limit === 'listener_limit' || limit === 'ip_limit') {
+        this.limited.inc({ limit });
+        if (explain) offer.forEach((r) => reasons.set(r.item.lineItem.id, limit));
         break;
       }
       for (const s of result.selected) chosen.push({ ranked: offer[s.index], decisionId: s.decisionId });
@@ -174,7 +195,7 @@ export class DecisionService {
       lineItemId: li.id,
       campaignId: li.campaignId,
       eventPriceMilliMicros: item.eventPriceMilliMicros,
-      reserveMilliMicros: item.eventPriceMilliMicros * billedEventRate(li.pricingModel, counts),
+      reserveMilliMicros: item.eventPriceMilliMicros * billedEventRateUpper(li.pricingModel, counts),
       budgetMilliMicros: item.budgetMilliMicros,
       dailyBudgetMilliMicros: item.dailyBudgetMilliMicros,
       campaignBudgetMilliMicros: item.campaignBudgetMilliMicros,

@@ -46,6 +46,8 @@ export type CandidateReason =
   | 'campaign_budget_exhausted'
   | 'frequency_capped'
   | 'paced'
+  | 'listener_limit'
+  | 'ip_limit'
   | 'outranked'
   | 'counters_not_restored';
 

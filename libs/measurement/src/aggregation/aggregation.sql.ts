@@ -6,9 +6,13 @@
 /** The UTC hour of an event (DATETIME arithmetic only: no dependence on the session time zone). */
 export const EVENT_HOUR = 'DATE_ADD(DATE(occurred_at), INTERVAL HOUR(occurred_at) HOUR)';
 
-const BILLABLE = "status = 'valid' AND ((pricing_model = 'CPM' AND event_type = 'impression') OR (pricing_model = 'CPC' AND event_type = 'click') OR (pricing_model = 'CPCL' AND event_type = 'complete'))";
+/** A valid event of the kind its pricing model bills (whether it is billed or written off is `written_off`). */
+export const BILLABLE = "status = 'valid' AND ((pricing_model = 'CPM' AND event_type = 'impression') OR (pricing_model = 'CPC' AND event_type = 'click') OR (pricing_model = 'CPCL' AND event_type = 'complete'))";
 
-/** Spend of one event in milli-micros: a CPM impression costs rate/1000 micros = rate milli-micros. */
+/**
+ * What one event delivered in milli-micros (a CPM impression costs rate/1000 micros = rate
+ * milli-micros), billed or written off: the delivery counters count it either way.
+ */
 export const EVENT_SPEND_MMICROS = `IF(${BILLABLE}, IF(pricing_model = 'CPM', rate_micros, rate_micros * 1000), 0)`;
 
 export const ROLLUP_COUNTERS = [
@@ -28,6 +32,8 @@ export const ROLLUP_COUNTERS = [
   'invalid_rate',
   'billable_events',
   'spend_mmicros',
+  'written_off_events',
+  'written_off_mmicros',
 ] as const;
 
 /** The UTC day of an event. */
@@ -48,8 +54,10 @@ const COUNTER_SUMS = `
   SUM(status = 'invalid' AND invalid_reason = 'bot'),
   SUM(status = 'invalid' AND invalid_reason IN ('no_prior_impression', 'complete_before_start')),
   SUM(status = 'invalid' AND invalid_reason = 'rate_limit'),
-  SUM(${BILLABLE}),
-  SUM(${EVENT_SPEND_MMICROS})`;
+  SUM(${BILLABLE} AND written_off = 0),
+  SUM(IF(written_off = 0, ${EVENT_SPEND_MMICROS}, 0)),
+  SUM(${BILLABLE} AND written_off = 1),
+  SUM(IF(written_off = 1, ${EVENT_SPEND_MMICROS}, 0))`;
 
 /** SELECT list of the hourly rollup, in ROLLUP_COUNTERS order. */
 export const ROLLUP_SELECT = `campaign_id, ${EVENT_HOUR} AS event_hour, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}`;
@@ -57,6 +65,14 @@ export const ROLLUP_GROUP_BY = 'campaign_id, event_hour, line_item_id, creative_
 export const ROLLUP_COLUMNS = `campaign_id, hour, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')}`;
 
 const ADD_COUNTERS = ROLLUP_COUNTERS.map((c) => `${c} = ${c} + VALUES(${c})`).join(', ');
+
+/** Delivered spend of one id range per line item (the budget cap's first look: most batches fit whole). */
+export const RANGE_SPEND = `SELECT line_item_id AS li, campaign_id AS cp, SUM(${EVENT_SPEND_MMICROS}) AS spend, COUNT(*) AS events
+  FROM raw_events WHERE id > ? AND id <= ? AND ${BILLABLE} GROUP BY line_item_id, campaign_id`;
+
+/** The billable events of some campaigns in one id range, in arrival order (for campaigns that reach a budget in it). */
+export const RANGE_BILLABLE_EVENTS = `SELECT id, line_item_id AS li, campaign_id AS cp, ${EVENT_SPEND_MMICROS} AS cost
+  FROM raw_events WHERE id > ? AND id <= ? AND campaign_id IN (?) AND ${BILLABLE} ORDER BY id`;
 
 /** Adds one id range of raw events to the hourly rollups (late events land in their own event hour). */
 export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS})

@@ -90,7 +90,7 @@ export class CountersRestoreService {
     const recentFrom = new Date(now - RECENT_MS);
     type Totals = { li: string; cp: string; spend: string; imps: string; clicks: string; completes: string };
     const rolled = (await qr.query(
-      `SELECT line_item_id AS li, campaign_id AS cp, SUM(spend_mmicros) AS spend, SUM(impressions) AS imps, SUM(clicks) AS clicks, SUM(completes) AS completes
+      `SELECT line_item_id AS li, campaign_id AS cp, SUM(spend_mmicros + written_off_mmicros) AS spend, SUM(impressions) AS imps, SUM(clicks) AS clicks, SUM(completes) AS completes
        FROM event_rollups_hourly WHERE campaign_id IN (?) GROUP BY line_item_id, campaign_id`,
       [campaignIds],
     )) as Totals[];
@@ -101,8 +101,8 @@ export class CountersRestoreService {
     )) as Totals[];
     type Recent = { li: string; start_ms: string; spend: string };
     const recentRolled = (await qr.query(
-      `SELECT line_item_id AS li, ${EPOCH_MS('hour')} AS start_ms, SUM(spend_mmicros) AS spend
-       FROM event_rollups_hourly WHERE campaign_id IN (?) AND hour >= ? AND spend_mmicros > 0 GROUP BY line_item_id, hour`,
+      `SELECT line_item_id AS li, ${EPOCH_MS('hour')} AS start_ms, SUM(spend_mmicros + written_off_mmicros) AS spend
+       FROM event_rollups_hourly WHERE campaign_id IN (?) AND hour >= ? AND spend_mmicros + written_off_mmicros > 0 GROUP BY line_item_id, hour`,
       [campaignIds, recentFrom],
     )) as Recent[];
     const recentTail = (await qr.query(

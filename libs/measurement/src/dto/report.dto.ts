@@ -77,7 +77,9 @@ export class ReportRowDto {
   @ApiProperty({ example: 0.791667, description: 'completes / impressions' }) completionRate: number;
   @ApiProperty({ example: 800, description: 'Distinct listeners with a valid impression in this row' }) reach: number;
   @ApiProperty({ example: 1.5, description: 'impressions / reach' }) frequency: number;
-  @ApiProperty({ example: 6000000, description: 'Billable spend in micros (CPM impressions, CPC clicks, CPCL completes), rounded down once per row' }) spendMicros: number;
+  @ApiProperty({ example: 6000000, description: 'Billable spend in micros (CPM impressions, CPC clicks, CPCL completes), never past a budget, rounded down once per row' }) spendMicros: number;
+  @ApiProperty({ example: 0, description: "Delivered past a line item's or campaign's budget (late events, clicks above the expected rate), in micros: written off, never billed" })
+  writtenOffMicros: number;
   @ApiProperty({ example: 4 }) invalidImpressions: number;
   @ApiProperty({ example: 1 }) invalidClicks: number;
   @ApiProperty({ example: 9, description: 'Invalid events of every type' }) invalidEvents: number;

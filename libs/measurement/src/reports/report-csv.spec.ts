@@ -14,6 +14,7 @@ const row = (over: Partial<ReportRowDto> = {}): ReportRowDto => ({
   reach: 4,
   frequency: 2.5,
   spendMicros: 12345,
+  writtenOffMicros: 678,
   invalidImpressions: 2,
   invalidClicks: 0,
   invalidEvents: 3,
@@ -25,8 +26,8 @@ describe('report CSV', () => {
   it('writes a header and one line per row, metrics only for a total', () => {
     const csv = reportToCsv([row()], 'total', []);
     expect(csv).toBe(
-      'impressions,starts,firstQuartiles,midpoints,thirdQuartiles,completes,clicks,ctr,completionRate,reach,frequency,spendMicros,invalidImpressions,invalidClicks,invalidEvents\r\n' +
-        '10,9,8,7,6,5,1,0.1,0.5,4,2.5,12345,2,0,3\r\n',
+      'impressions,starts,firstQuartiles,midpoints,thirdQuartiles,completes,clicks,ctr,completionRate,reach,frequency,spendMicros,writtenOffMicros,invalidImpressions,invalidClicks,invalidEvents\r\n' +
+        '10,9,8,7,6,5,1,0.1,0.5,4,2.5,12345,678,2,0,3\r\n',
     );
   });
 

@@ -13,6 +13,7 @@ const METRICS = [
   'reach',
   'frequency',
   'spendMicros',
+  'writtenOffMicros',
   'invalidImpressions',
   'invalidClicks',
   'invalidEvents',

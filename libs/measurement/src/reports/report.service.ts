@@ -44,6 +44,7 @@ const COUNT_COLUMNS = [
   'SUM(invalid_sequence) AS invalid_sequence',
   'SUM(invalid_rate) AS invalid_rate',
   'SUM(spend_mmicros) AS spend_mmicros',
+  'SUM(written_off_mmicros) AS written_off_mmicros',
 ];
 
 const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
@@ -218,6 +219,7 @@ function toRow(r: Record<string, string | Date | null>, granularity: Granularity
     frequency: ratio(impressions, reach),
     // Milli-micros are summed first and rounded down once: spend is never rounded up into a bill.
     spendMicros: Number(BigInt(String(r.spend_mmicros ?? '0').split('.')[0]) / 1000n),
+    writtenOffMicros: Number(BigInt(String(r.written_off_mmicros ?? '0').split('.')[0]) / 1000n),
     invalidImpressions: n('invalid_impressions'),
     invalidClicks: n('invalid_clicks'),
     invalidEvents: n('invalid_events'),

@@ -26,6 +26,17 @@ export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1048576;
 
+  /**
+   * Most ads one listener may hold served but not yet played (no impression) within a reservation
+   * window (10 min); past it, decisions for the listener are answered with no fill. 0: no limit.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(100_000)
+  DECISION_LISTENER_LIMIT = 30;
+
+  /** Most ads served to one IP within a reservation window (10 min), whoever the listeners. 0: no limit. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
+  DECISION_IP_LIMIT = 2000;
+
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
   withDefaults(): this {
     if (this.PUBLIC_BASE_URL === '') this.PUBLIC_BASE_URL = `http://localhost:${this.PORT}`;

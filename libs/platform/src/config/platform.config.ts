@@ -38,6 +38,13 @@ export class PlatformConfig {
   /** Prefixes every Redis key this deployment writes (queues, counters, caches). */
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, "-" or "_"' })
   QUEUE_PREFIX = 'adp';
+
+  /**
+   * How long a served decision's expected cost is held against budgets if its event never arrives, s.
+   * Events later than this (offline listening) still count; what they deliver past a budget is written off.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  RESERVATION_WINDOW_SECONDS = 600;
 }
 
 export class ConfigError extends Error {
