@@ -44,8 +44,8 @@ end
  * with tonumber cost Redis ~5 µs per candidate. Keys are built only when used.
  *
  * Before its candidates, a decision is checked against the outstanding-decision limits of its listener
- * and its IP (`<prefix>lu:<window>:<user>`, `<prefix>lip:<window>:<ip>`, fixed windows of the
- * reservation window's length): a listener's count goes up by each ad served and down by each
+ * and its IP (`<prefix>lu:<window>:<user>`, `<prefix>lip:<window>:<ip>`, fixed windows of
+ * `limit window ms`): a listener's count goes up by each ad served and down by each
  * impression measured (APPLY_LUA), an IP's only up. Past a limit every candidate gets 'listener_limit'
  * or 'ip_limit' and nothing is reserved, so that a client requesting decisions it never plays cannot
  * hold a competitor's budget.

@@ -298,6 +298,46 @@ describe('DeliveryCountersService (real Redis)', () => {
     }
   });
 
+  it('bounds the ads one listener holds unplayed: past the limit no fill, and each impression frees a place', async () => {
+    const limits = { listener: 3, ip: 0 };
+    const reserveFor = (userId: string) => counters.reserve({ userId, limits, decisionIds: ids(1), candidates: [candidate()] });
+    const filled: string[] = [];
+    const verdicts: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await reserveFor('hoarder');
+      if (!r.restored) throw new Error('not restored');
+      verdicts.push(r.verdicts[0]);
+      if (r.selected.length === 1) filled.push(r.selected[0].decisionId);
+    }
+    expect(filled).toHaveLength(3);
+    expect(verdicts.slice(3)).toEqual(Array(7).fill('listener_limit'));
+    // Another listener is not affected.
+    expect((await reserveFor('someone-else')).restored && (await reserveFor('someone-else'))).toMatchObject({ selected: [expect.anything()] });
+    // Playing one of the three frees one place, and only one.
+    await counters.applyEvents(impressions([claims({ decisionId: filled[0], userId: 'hoarder', issuedAt: Math.floor(clock.now() / 1000) })]));
+    expect(await reserveFor('hoarder')).toMatchObject({ selected: [expect.anything()] });
+    expect(await reserveFor('hoarder')).toMatchObject({ selected: [], verdicts: ['listener_limit'] });
+    // A pod takes no more slots than the limit leaves.
+    const pod = await counters.reserve({ userId: 'pod-listener', limits, decisionIds: ids(5), candidates: ['a', 'b', 'c', 'd', 'e'].map((id) => candidate({ lineItemId: id })) });
+    expect(pod).toMatchObject({ restored: true });
+    expect(pod.restored && pod.selected).toHaveLength(3);
+  });
+
+  it('bounds the ads served to one IP whoever the listeners, and starts afresh in the next window', async () => {
+    const limits = { listener: 0, ip: 4 };
+    let filled = 0;
+    for (let i = 0; i < 12; i++) {
+      const r = await counters.reserve({ userId: `u-${i}`, ip: '198.51.100.7', limits, decisionIds: ids(1), candidates: [candidate()] });
+      if (r.restored) filled += r.selected.length;
+    }
+    expect(filled).toBe(4);
+    const other = await counters.reserve({ userId: 'u-x', ip: '198.51.100.8', limits, decisionIds: ids(1), candidates: [candidate()] });
+    expect(other).toMatchObject({ selected: [expect.anything()] });
+    clock.advance(600_000);
+    const later = await counters.reserve({ userId: 'u-y', ip: '198.51.100.7', limits, decisionIds: ids(1), candidates: [candidate()] });
+    expect(later).toMatchObject({ selected: [expect.anything()] });
+  });
+
   it('forgets pending decisions whose impression never came after the pending window', async () => {
     const c = candidate({ frequencyCaps: [{ maxImpressions: 1, periodSeconds: 86400 }] });
     expect(await serve(2, c)).toHaveLength(1);

@@ -41,6 +41,8 @@ export interface DeliveryCountersOptions {
   capPendingMs: number;
   /** Share of a budget below which CPC/CPCL decisions reserve a full event price instead of its expectation. */
   tailFraction: number;
+  /** Window of the per-listener and per-IP outstanding-decision limits, ms. */
+  limitWindowMs: number;
 }
 
 export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
@@ -48,6 +50,7 @@ export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
   reservationBucketMs: 10_000,
   capPendingMs: 300_000,
   tailFraction: 0.05,
+  limitWindowMs: 600_000,
 };
 
 export const DELIVERY_COUNTERS_OPTIONS = Symbol('DELIVERY_COUNTERS_OPTIONS');
@@ -158,7 +161,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   async applyEvents(events: CountableEvent[]): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock.now();
-    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix(), this.options.reservationWindowMs];
+    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix(), this.options.limitWindowMs];
     const calls: Array<Array<string | number>> = [];
     for (let start = 0; start < events.length; start += APPLY_CHUNK) {
       const args: Array<string | number> = [0, ...common];
@@ -204,7 +207,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
       this.options.capPendingMs,
       this.options.tailFraction,
       this.keys.scriptPrefix(),
-      this.options.reservationWindowMs,
+      this.options.limitWindowMs,
     ];
     for (const { candidates, decisionIds, userId, ip, limits } of requests) {
       args.push(decisionIds.length, candidates.length, userId, ip ?? '', limits?.listener ?? 0, limits?.ip ?? 0, ...decisionIds);

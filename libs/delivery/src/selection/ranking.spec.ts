@@ -1,4 +1,4 @@
-import { CLICK_RATE_PRIOR, expectedValueMilliMicros, observedRate, pickWeighted, rankCandidates } from './ranking';
+import { CLICK_RATE_PRIOR, billedEventRate, billedEventRateUpper, expectedValueMilliMicros, observedRate, pickWeighted, rankCandidates } from './ranking';
 
 function seeded(seed: number) {
   return () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
@@ -59,5 +59,28 @@ describe('ranking', () => {
     }
     expect(counts.get('y')! / 10_000).toBeCloseTo(0.8, 1);
     expect(pickWeighted([{ id: 'only', weight: 1 }], () => 0.999).id).toBe('only');
+  });
+});
+
+describe('billedEventRateUpper', () => {
+  const counts = (impressions: number, clicks: number, completes = 0) => ({ impressions, clicks, completes });
+
+  it('is 1 for CPM and never below the posterior mean for CPC and CPCL', () => {
+    expect(billedEventRateUpper('CPM', counts(0, 0))).toBe(1);
+    for (const [i, c] of [[0, 0], [100, 1], [1000, 500], [50, 50]]) {
+      expect(billedEventRateUpper('CPC', counts(i, c))).toBeGreaterThan(billedEventRate('CPC', counts(i, c)));
+      expect(billedEventRateUpper('CPCL', counts(i, 0, c))).toBeGreaterThanOrEqual(billedEventRate('CPCL', counts(i, 0, c)));
+    }
+  });
+
+  it('holds about 3% of a click before any evidence, and rises fast when every ad is clicked', () => {
+    expect(billedEventRateUpper('CPC', counts(0, 0))).toBeCloseTo(0.01 + 3 * Math.sqrt((2 * 198) / (200 * 200 * 201)), 6);
+    expect(billedEventRateUpper('CPC', counts(100, 100))).toBeGreaterThan(0.4);
+    expect(billedEventRateUpper('CPC', counts(2000, 2000))).toBeGreaterThan(0.9);
+    expect(billedEventRateUpper('CPC', counts(1e6, 1e6))).toBeLessThanOrEqual(1);
+  });
+
+  it('treats more clicks than impressions as every impression clicked', () => {
+    expect(billedEventRateUpper('CPC', counts(10, 50))).toBe(billedEventRateUpper('CPC', counts(10, 10)));
   });
 });

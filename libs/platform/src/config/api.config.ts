@@ -27,13 +27,13 @@ export class ApiConfig extends PlatformConfig {
   BODY_LIMIT_BYTES = 1048576;
 
   /**
-   * Most ads one listener may hold served but not yet played (no impression) within a reservation
-   * window (10 min); past it, decisions for the listener are answered with no fill. 0: no limit.
+   * Most ads one listener may hold served but not yet played (no impression) within 10 minutes
+   * (fixed windows); past it, decisions for the listener are answered with no fill. 0: no limit.
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(100_000)
   DECISION_LISTENER_LIMIT = 30;
 
-  /** Most ads served to one IP within a reservation window (10 min), whoever the listeners. 0: no limit. */
+  /** Most ads served to one IP within 10 minutes (fixed windows), whoever the listeners. 0: no limit. */
   @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
   DECISION_IP_LIMIT = 2000;
 
