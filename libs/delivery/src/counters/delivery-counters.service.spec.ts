@@ -358,6 +358,40 @@ describe('DeliveryCountersService (real Redis)', () => {
     expect(r3.restored && r3.verdicts).toEqual(['selected']);
   });
 
+  it('paces a daily budget EVEN against today\'s spend, not lifetime spend', async () => {
+    // Yesterday: 50 impressions (100,000,000 lifetime).
+    clock.set(Date.UTC(2026, 10, 24, 12, 0));
+    await counters.applyEvents(impressions(Array.from({ length: 50 }, (_, i) => claims({ decisionId: `y${i}`, issuedAt: Math.floor(clock.now() / 1000) }))));
+    // Today, noon: 2 impressions (4,000,000); the curve allows 10,000,000 by now.
+    clock.set(T0);
+    const today = { dailyBudgetMilliMicros: 20_000_000, dayStartQuarter: DAY_Q, pacingBasis: 'daily' as const, pacingTargetMilliMicros: 10_000_000, pacingAllowanceMilliMicros: 4_000_000 };
+    await counters.applyEvents(impressions([claims({ decisionId: 't1' }), claims({ decisionId: 't2' })]));
+    // Behind the curve today: served whatever the random draw. Against lifetime spend it would be far ahead and refused.
+    const behind = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [candidate({ ...today, random: 0.999 })] });
+    expect(behind.restored && behind.verdicts).toEqual(['selected']);
+    // Today's spend + reservations (4 + 2 + 2 + 2 + 2 = 12,000,000) past the target by half the allowance: probability 0.5.
+    for (let i = 0; i < 3; i++) await counters.reserve({ userId: `f${i}`, decisionIds: ids(1), candidates: [candidate({ ...today, random: 0 })] });
+    const r1 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [candidate({ ...today, random: 0.51 })] });
+    expect(r1.restored && r1.verdicts).toEqual(['paced']);
+    const r2 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [candidate({ ...today, random: 0.49 })] });
+    expect(r2.restored && r2.verdicts).toEqual(['selected']);
+  });
+
+  it('holds the full price of a CPC click for decisions within the last 5% of a budget', async () => {
+    // Price 1,000,000 a click, budget 100 clicks, 96 already spent: 4 left, inside the 5% tail.
+    const cpc = candidate({ eventPriceMilliMicros: 1_000_000, reserveMilliMicros: 10_000, budgetMilliMicros: 100_000_000 });
+    await counters.applyEvents(Array.from({ length: 96 }, (_, i): CountableEvent => ({ claims: claims({ decisionId: `c${i}`, pricingModel: 'CPC', rateMicros: 1_000 }), event: 'click', occurredAt: T0 })));
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.spentMilliMicros).toBe(96_000_000);
+    // Each decision holds a whole click: exactly 4 are served, 4 clicks reserved. (At the expected
+    // 10,000 a decision, 400 would be.)
+    expect(await serve(10, cpc)).toHaveLength(4);
+    expect((await counters.readLineItems(['li-1'])).get('li-1')!.reservedMilliMicros).toBe(4_000_000);
+    // Outside the tail a decision holds only its expectation.
+    const wide = { ...cpc, lineItemId: 'li-2', campaignId: 'cp-2' };
+    expect(await serve(1, wide)).toHaveLength(1);
+    expect((await counters.readLineItems(['li-2'])).get('li-2')!.reservedMilliMicros).toBe(10_000);
+  });
+
   it('restores spend, today, caps and rates after Redis lost them, with a reservation for in-flight decisions', async () => {
     const c = candidate({ budgetMilliMicros: 100 * 2_000_000, frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] });
     // Redis "loses everything" of this deployment: every key under the test's prefix is deleted.
