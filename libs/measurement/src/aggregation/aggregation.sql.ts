@@ -47,7 +47,7 @@ const COUNTER_SUMS = `
   SUM(status = 'invalid' AND invalid_reason = 'expired'),
   SUM(status = 'invalid' AND invalid_reason = 'bot'),
   SUM(status = 'invalid' AND invalid_reason IN ('no_prior_impression', 'complete_before_start')),
-  SUM(status = 'invalid' AND invalid_reason = 'rate_limit'),
+  SUM(status = 'invalid' AND invalid_reason IN ('rate_limit', 'ip_rate_limit')),
   SUM(${BILLABLE}),
   SUM(${EVENT_SPEND_MMICROS})`;
 
