@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { createServingLineItem, expectStatus } from './support/campaign-fixtures';
+import { createServingLineItem } from './support/campaign-fixtures';
 import { http } from './support/http';
 import { mysql } from './support/measurement-fixtures';
 import { waitFor } from './support/processes';
