@@ -98,6 +98,7 @@ describe('DeliveryCatalogService', () => {
           clickThroughUrl: approved.clickThroughUrl,
           companionImageUrl: 'https://cdn.example.com/c.png',
           weight: 7,
+          approvedVersion: 1,
         },
       ],
       version: expect.any(Number),

@@ -26,7 +26,7 @@ const items: CatalogLineItem[] = Array.from({ length: 1000 }, (_, i) => ({
   pacing: random() < 0.5 ? 'EVEN' : 'ASAP', priority: pick([4, 8, 8, 16]), startAt: now - 86_400_000, endAt: now + 86_400_000 * 30,
   frequencyCaps: random() < 0.5 ? [{ maxImpressions: 20, periodSeconds: 3600 }] : [],
   targeting: { countries: some(COUNTRIES, 3), ...(random() < 0.5 ? { platforms: some(PLATFORMS, 4) } : {}), ...(random() < 0.3 ? { genres: some(GENRES, 3) } : {}) },
-  creatives: [0, 1, 2].map((c) => ({ id: `cr-${i}-${c}`, format: 'audio' as const, mediaUrl: `https://cdn.example.com/${i}-${c}.mp3`, mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://x.example.com', companionImageUrl: null, weight: 1 })),
+  creatives: [0, 1, 2].map((c) => ({ id: `cr-${i}-${c}`, format: 'audio' as const, mediaUrl: `https://cdn.example.com/${i}-${c}.mp3`, mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://x.example.com', companionImageUrl: null, weight: 1, approvedVersion: 1 })),
   version: 1,
 }));
 

@@ -39,6 +39,7 @@ interface CreativeRow {
   companion_image_url: string | null;
   weight: number;
   version: number;
+  approved_version: number;
 }
 
 /** The line items that can serve at `?` (now): both statuses active and the effective end ahead. */
@@ -79,13 +80,17 @@ export class DeliveryCatalogService {
         WHERE ${SERVABLE}`,
       [now],
     );
+    // What serves is the creative's latest approved version (equal to its current fields while it is
+    // approved), with its number for the tracking token: a click leads where the approved ad said.
     const creatives: CreativeRow[] = await this.dataSource.query(
-      `SELECT lic.line_item_id, cr.id, cr.format, cr.media_url, cr.mime_type, cr.duration_seconds,
-              cr.click_through_url, cr.companion_image_url, lic.weight, cr.version
+      `SELECT lic.line_item_id, cr.id, cr.format, av.media_url, av.mime_type, av.duration_seconds,
+              av.click_through_url, av.companion_image_url, lic.weight, cr.version, av.version AS approved_version
          FROM line_item_creatives lic
          JOIN line_items li ON li.id = lic.line_item_id
          JOIN campaigns c ON c.id = li.campaign_id
          JOIN creatives cr ON cr.id = lic.creative_id
+         JOIN creative_approved_versions av
+           ON av.creative_id = cr.id AND av.version = (SELECT MAX(v.version) FROM creative_approved_versions v WHERE v.creative_id = cr.id)
         WHERE ${SERVABLE} AND cr.status = 'approved' AND cr.format = li.format
         ORDER BY lic.line_item_id, cr.id`,
       [now],
@@ -139,8 +144,9 @@ function toCatalogLineItem(row: LineItemRow, creativeRows: CreativeRow[]): Catal
     clickThroughUrl: c.click_through_url,
     companionImageUrl: c.companion_image_url,
     weight: Number(c.weight),
+    approvedVersion: Number(c.approved_version),
   }));
-  const fingerprint = [row.li_version, row.campaign_version, row.advertiser_version, ...creativeRows.map((c) => `${c.id}:${c.version}:${c.weight}`)].join('|');
+  const fingerprint = [row.li_version, row.campaign_version, row.advertiser_version, ...creativeRows.map((c) => `${c.id}:${c.version}:${c.approved_version}:${c.weight}`)].join('|');
   return {
     id: row.id,
     name: row.name,

@@ -37,6 +37,11 @@ export interface CatalogCreative {
   companionImageUrl: string | null;
   /** Relative weight of this creative within its line item (>= 1). */
   weight: number;
+  /**
+   * The approved version these fields come from (creative_approved_versions.version), carried in the
+   * tracking token so that a click leads to the URL approved for the ad that was served.
+   */
+  approvedVersion: number;
 }
 
 export interface CatalogLineItem {

@@ -96,7 +96,9 @@ export class CreativesService {
       const now = new Date();
       const actor = actorOf(principal);
       await updateVersioned(manager, CreativeEntity, 'creative', id, current.version, { status: dto.decision, reviewNote: dto.note ?? null, reviewedAt: now, reviewedBy: actor }, actor, now);
-      return this.findVisible(manager, id, undefined);
+      const reviewed = await this.findVisible(manager, id, undefined);
+      if (dto.decision === 'approved') await recordApprovedVersion(manager, reviewed, actor, now);
+      return reviewed;
     });
     await this.notifier.changed('creative', [id]);
     return toCreativeDto(updated);
@@ -108,6 +110,36 @@ export class CreativesService {
     if (!row || (scope !== undefined && row.advertiserId !== scope)) throw notFound('creative', id);
     return row;
   }
+}
+
+/**
+ * Keeps what was just approved as the creative's next approved version, in the review's transaction
+ * (after its versioned update, which holds the creative's row lock: concurrent reviews cannot race for
+ * a version number). Approving content identical to the latest approved version adds nothing, so
+ * re-approving keeps ads already served and ads served next on the same version.
+ */
+async function recordApprovedVersion(manager: EntityManager, creative: CreativeEntity, actor: string, now: Date): Promise<void> {
+  const [latest] = (await manager.query(
+    `SELECT version, media_url, mime_type, duration_seconds, click_through_url, companion_image_url
+       FROM creative_approved_versions WHERE creative_id = ? ORDER BY version DESC LIMIT 1`,
+    [creative.id],
+  )) as Array<{ version: number; media_url: string; mime_type: string; duration_seconds: number; click_through_url: string; companion_image_url: string | null }>;
+  if (
+    latest &&
+    latest.media_url === creative.mediaUrl &&
+    latest.mime_type === creative.mimeType &&
+    Number(latest.duration_seconds) === creative.durationSeconds &&
+    latest.click_through_url === creative.clickThroughUrl &&
+    latest.companion_image_url === creative.companionImageUrl
+  ) {
+    return;
+  }
+  await manager.query(
+    `INSERT INTO creative_approved_versions
+       (creative_id, version, media_url, mime_type, duration_seconds, click_through_url, companion_image_url, creative_version, approved_at, approved_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [creative.id, (latest ? Number(latest.version) : 0) + 1, creative.mediaUrl, creative.mimeType, creative.durationSeconds, creative.clickThroughUrl, creative.companionImageUrl, creative.version, now, actor],
+  );
 }
 
 export function toCreativeDto(c: CreativeEntity): CreativeDto {

@@ -121,7 +121,7 @@ export class DecisionsController implements OnModuleInit {
   @ApiOperation({
     summary: 'The same decision as VAST 4.2 XML (public; players call it)',
     description:
-      'Flat query parameters as players send them; `userAgent` and `ip` default to the request\'s own; unknown parameters (cache busters) are ignored. Audio ads are `adType="audio"`; a pod has `sequence` numbers; no fill is an empty `<VAST version="4.2"/>`.',
+      'Flat query parameters as players send them; `userAgent` and `ip` default to the request\'s own; unknown parameters (cache busters) are ignored. Audio ads are `adType="audio"`; a pod has `sequence` numbers; no fill is an empty `<VAST version="4.2"/>`. HEAD (link checkers, prefetchers) checks the parameters and answers 200 with the content type and no body: it decides nothing and reserves nothing.',
   })
   @ApiProduces('application/xml')
   @ApiQuery({ name: 'placement', required: true, example: 'between-songs' })
@@ -141,6 +141,12 @@ export class DecisionsController implements OnModuleInit {
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed parameters; the message names the field' })
   async vast(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const query = (await vastQueryPipe.transform(request.query ?? {}, { type: 'query', metatype: VastQueryDto })) as VastQueryDto;
+    // Fastify answers HEAD with this GET handler. HEAD comes from link checkers and prefetchers, never a
+    // player about to play: a decision would reserve budget (and count towards caps) for nobody.
+    if (request.method === 'HEAD') {
+      void reply.header('content-type', 'application/xml; charset=utf-8').header('cache-control', 'no-store');
+      return '';
+    }
     const ua = request.headers['user-agent'];
     const ctx = contextFromVastQuery(query, { userAgent: typeof ua === 'string' ? ua : undefined, ip: request.ip });
     const outcome = await this.decisions.decide(ctx, { requestId: String(request.id) });

@@ -16,7 +16,7 @@ function lineItem(i: number): CatalogLineItem {
     id: `li-${i}`, name: `li ${i}`, campaignId: `cp-${i % 7}`, advertiserId: 'adv', timezone: 'UTC', currency: 'USD',
     pricingModel: 'CPC', rateMicros: 1_000_000, budgetMicros: 1e9, dailyBudgetMicros: null, campaignBudgetMicros: null,
     pacing: 'ASAP', priority: 8, startAt: T0 - 3_600_000, endAt: T0 + 3_600_000, frequencyCaps: [], targeting: {},
-    creatives: [{ id: `cr-${i}`, format: 'audio', mediaUrl: 'https://cdn.example.com/a.mp3', mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://example.com', companionImageUrl: null, weight: 1 }],
+    creatives: [{ id: `cr-${i}`, format: 'audio', mediaUrl: 'https://cdn.example.com/a.mp3', mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://example.com', companionImageUrl: null, weight: 1, approvedVersion: 1 }],
     version: 1,
   };
 }

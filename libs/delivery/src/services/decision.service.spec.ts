@@ -36,7 +36,7 @@ function lineItem(o: Partial<CatalogLineItem> = {}): CatalogLineItem {
     endAt: NOW + 86_400_000,
     frequencyCaps: [],
     targeting: {},
-    creatives: [{ id: `cr-${id}`, format: 'audio', mediaUrl: `https://cdn.example.com/${id}.mp3`, mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://brand.example.com', companionImageUrl: null, weight: 1 }],
+    creatives: [{ id: `cr-${id}`, format: 'audio', mediaUrl: `https://cdn.example.com/${id}.mp3`, mimeType: 'audio/mpeg', durationSeconds: 30, clickThroughUrl: 'https://brand.example.com', companionImageUrl: null, weight: 1, approvedVersion: 1 }],
     version: 1,
     ...o,
   };
@@ -126,7 +126,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     const token = new URL(ad.tracking.impression).searchParams.get('d')!;
     expect(codec.verify(token, Math.floor(NOW / 1000))).toEqual({
       ok: true,
-      claims: { decisionId: ad.decisionId, advertiserId: 'adv-1', campaignId: 'cp-1', lineItemId: 'li-us', creativeId: 'cr-li-us', userId: 'listener-1', pricingModel: 'CPM', rateMicros: 2_000_000, country: 'US', platform: 'ios', issuedAt: Math.floor(NOW / 1000) },
+      claims: { decisionId: ad.decisionId, advertiserId: 'adv-1', campaignId: 'cp-1', lineItemId: 'li-us', creativeId: 'cr-li-us', userId: 'listener-1', pricingModel: 'CPM', rateMicros: 2_000_000, country: 'US', platform: 'ios', issuedAt: Math.floor(NOW / 1000), creativeVersion: 1 },
     });
   });
 

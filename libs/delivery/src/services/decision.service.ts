@@ -223,6 +223,7 @@ export class DecisionService {
       country: ctx.country || 'ZZ',
       platform: ctx.platform || 'unknown',
       issuedAt: Math.floor(now / 1000),
+      creativeVersion: creative.approvedVersion,
     });
     const tracking = this.urls.of(token);
     return {

@@ -107,6 +107,56 @@ describe('TrackingTokenCodec', () => {
   });
 });
 
+describe('TrackingTokenCodec: the creative\'s approved version (version 3)', () => {
+  const codec = new TrackingTokenCodec('s'.repeat(32), 3600);
+  const secret = 's'.repeat(32);
+  const signBody = (body: Buffer) => `${body.toString('base64url')}.${createHmac('sha256', secret).update(body.toString('base64url')).digest('base64url')}`;
+
+  it('round-trips the approved version, one byte more than version 2 below 128', () => {
+    const withVersion = { ...claims, creativeVersion: 3 };
+    const token = codec.sign(withVersion);
+    expect(codec.verify(token, claims.issuedAt + 10)).toEqual({ ok: true, claims: withVersion });
+    expect(Buffer.from(token.split('.')[0], 'base64url').length).toBe(Buffer.from(codec.sign(claims).split('.')[0], 'base64url').length + 1);
+  });
+
+  it('round-trips any version from 1 to 2^32 - 1', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 32 - 1 }), (creativeVersion) => {
+        expect(codec.verify(codec.sign({ ...claims, creativeVersion }), claims.issuedAt)).toEqual({ ok: true, claims: { ...claims, creativeVersion } });
+      }),
+      { numRuns: 500 },
+    );
+    for (const creativeVersion of [127, 128, 16_383, 16_384, 2 ** 32 - 1]) {
+      expect(codec.verify(codec.sign({ ...claims, creativeVersion }), claims.issuedAt)).toEqual({ ok: true, claims: { ...claims, creativeVersion } });
+    }
+  });
+
+  it('refuses to sign a version that is not a positive 32-bit integer', () => {
+    for (const creativeVersion of [0, -1, 1.5, 2 ** 32, Number.NaN]) expect(() => codec.sign({ ...claims, creativeVersion })).toThrow(RangeError);
+  });
+
+  it('still verifies version 2 tokens (no creative version), which decode without one', () => {
+    const v2 = codec.sign(claims);
+    expect(Buffer.from(v2.split('.')[0], 'base64url')[0]).toBe(2);
+    expect(codec.verify(v2, claims.issuedAt).claims).not.toHaveProperty('creativeVersion');
+  });
+
+  it('calls a correctly signed version 3 body with a missing, overlong, zero or trailing varint malformed', () => {
+    const body = Buffer.from(codec.sign({ ...claims, creativeVersion: 200 }).split('.')[0], 'base64url');
+    const head = body.subarray(0, body.length - 2);
+    for (const bytes of [
+      head,
+      Buffer.concat([head, Buffer.from([0x80])]),
+      Buffer.concat([head, Buffer.from([0])]),
+      Buffer.concat([head, Buffer.from([0x81, 0])]),
+      Buffer.concat([head, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]),
+      Buffer.concat([body, Buffer.from([1])]),
+    ]) {
+      expect(codec.verify(signBody(bytes), claims.issuedAt)).toEqual({ ok: false, reason: 'malformed' });
+    }
+  });
+});
+
 describe('HmacSha256', () => {
   it('gives the bytes of createHmac for any key and any text, ASCII or not, short or long', () => {
     fc.assert(

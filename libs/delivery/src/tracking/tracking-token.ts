@@ -20,6 +20,11 @@ export interface TrackingClaims {
   platform: string;
   /** Issue time, Unix seconds. */
   issuedAt: number;
+  /**
+   * The approved version of the creative that was served (creative_approved_versions.version): what
+   * its click redirects to. Absent in tokens issued before versions were carried (version 1 and 2).
+   */
+  creativeVersion?: number;
 }
 
 export type TokenVerdict =
@@ -31,6 +36,8 @@ const V1 = 1;
 type WireV1 = [number, string, string, string, string, string, string, TrackingClaims['pricingModel'], number, string, string, number];
 /** Version 2 (issued since 2026-11-26): the same claims in binary, half the length (see encodeV2). */
 const V2 = 2;
+/** Version 3 (issued since 2026-12-06): version 2, then the creative's approved version as a varint (1-5 bytes). */
+const V3 = 3;
 const PRICING_MODELS: ReadonlyArray<TrackingClaims['pricingModel']> = ['CPM', 'CPC', 'CPCL'];
 /** Length marker of an id stored as the 16 bytes of a lowercase canonical UUID. */
 const UUID_MARK = 0xffff;
@@ -57,7 +64,7 @@ export class TrackingTokenCodec {
   }
 
   sign(claims: TrackingClaims): string {
-    const body = encodeV2(claims).toString('base64url');
+    const body = encodeBinary(claims).toString('base64url');
     return `${body}.${this.mac.base64url(body)}`;
   }
 
@@ -130,7 +137,7 @@ export class HmacSha256 {
 function decode(body: string): TrackingClaims | null {
   try {
     const bytes = Buffer.from(body, 'base64url');
-    return bytes[0] === V2 ? decodeV2(bytes) : decodeV1(bytes);
+    return bytes[0] === V2 || bytes[0] === V3 ? decodeBinary(bytes) : decodeV1(bytes);
   } catch {
     return null;
   }
@@ -143,19 +150,28 @@ function decodeV1(bytes: Buffer): TrackingClaims | null {
   return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
 }
 
+/** Most bytes of a creative version's varint: 7 bits each, enough for any 32-bit unsigned integer. */
+const MAX_VARINT_BYTES = 5;
+const MAX_CREATIVE_VERSION = 0xffffffff;
+
 /**
  * Version byte, then decision, advertiser, campaign, line item and creative ids, user id, pricing model
  * (1 byte), rate in micros (8-byte double: exact for integers), country, platform, issue time (uint32
  * seconds). Each string is a 2-byte length and its UTF-8 bytes, or UUID_MARK and the 16 bytes of a
- * lowercase canonical UUID.
+ * lowercase canonical UUID. Version 3 appends the creative's approved version as an unsigned LEB128
+ * varint (one byte below 128: tokens grow by 1-2 characters); claims without one are written as version 2.
  */
-function encodeV2(c: TrackingClaims): Buffer {
+function encodeBinary(c: TrackingClaims): Buffer {
   const fields = [c.decisionId, c.advertiserId, c.campaignId, c.lineItemId, c.creativeId, c.userId, c.country, c.platform];
   const uuid = fields.map(isCanonicalUuid);
-  let size = 1 + 1 + 8 + 4 + 2 * fields.length;
+  const creativeVersion = c.creativeVersion;
+  if (creativeVersion !== undefined && !(Number.isInteger(creativeVersion) && creativeVersion >= 1 && creativeVersion <= MAX_CREATIVE_VERSION)) {
+    throw new RangeError('tracking token creative version out of range');
+  }
+  let size = 1 + 1 + 8 + 4 + 2 * fields.length + (creativeVersion === undefined ? 0 : varintLength(creativeVersion));
   for (let i = 0; i < fields.length; i++) size += uuid[i] ? 16 : Buffer.byteLength(fields[i]);
   const out = Buffer.allocUnsafe(size);
-  let at = out.writeUInt8(V2, 0);
+  let at = out.writeUInt8(creativeVersion === undefined ? V2 : V3, 0);
   for (let i = 0; i < fields.length; i++) {
     if (i === 6) {
       at = out.writeUInt8(PRICING_MODELS.indexOf(c.pricingModel), at);
@@ -170,11 +186,25 @@ function encodeV2(c: TrackingClaims): Buffer {
       at += out.write(fields[i], at, 'utf8');
     }
   }
-  out.writeUInt32BE(c.issuedAt, at);
+  at = out.writeUInt32BE(c.issuedAt, at);
+  if (creativeVersion !== undefined) {
+    let rest = creativeVersion;
+    while (rest >= 0x80) {
+      at = out.writeUInt8((rest % 0x80) | 0x80, at);
+      rest = Math.floor(rest / 0x80);
+    }
+    out.writeUInt8(rest, at);
+  }
   return out;
 }
 
-function decodeV2(bytes: Buffer): TrackingClaims | null {
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) length++;
+  return length;
+}
+
+function decodeBinary(bytes: Buffer): TrackingClaims | null {
   let at = 1;
   const readString = (): string => {
     if (at + 2 > bytes.length) throw new RangeError('truncated');
@@ -198,6 +228,22 @@ function decodeV2(bytes: Buffer): TrackingClaims | null {
   const country = readString();
   const platform = readString();
   const issuedAt = bytes.readUInt32BE(at);
-  if (!pricingModel || at + 4 !== bytes.length) return null;
-  return { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
+  at += 4;
+  if (!pricingModel) return null;
+  const claims: TrackingClaims = { decisionId, advertiserId, campaignId, lineItemId, creativeId, userId, pricingModel, rateMicros, country, platform, issuedAt };
+  if (bytes[0] === V2) return at === bytes.length ? claims : null;
+  // Version 3: the varint is the rest of the token, minimal (no trailing zero groups) and at least 1.
+  let creativeVersion = 0;
+  for (let shift = 1, i = 0; ; shift *= 0x80, i++) {
+    if (i >= MAX_VARINT_BYTES || at >= bytes.length) return null;
+    const byte = bytes[at++];
+    creativeVersion += (byte & 0x7f) * shift;
+    if (byte < 0x80) {
+      if (byte === 0 && i > 0) return null;
+      break;
+    }
+  }
+  if (at !== bytes.length || creativeVersion < 1 || creativeVersion > MAX_CREATIVE_VERSION) return null;
+  claims.creativeVersion = creativeVersion;
+  return claims;
 }

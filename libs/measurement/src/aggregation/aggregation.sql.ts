@@ -53,7 +53,7 @@ const COUNTER_SUMS = `
   SUM(status = 'invalid' AND invalid_reason = 'expired'),
   SUM(status = 'invalid' AND invalid_reason = 'bot'),
   SUM(status = 'invalid' AND invalid_reason IN ('no_prior_impression', 'complete_before_start')),
-  SUM(status = 'invalid' AND invalid_reason = 'rate_limit'),
+  SUM(status = 'invalid' AND invalid_reason IN ('rate_limit', 'ip_rate_limit')),
   SUM(${BILLABLE} AND written_off = 0),
   SUM(IF(written_off = 0, ${EVENT_SPEND_MMICROS}, 0)),
   SUM(${BILLABLE} AND written_off = 1),

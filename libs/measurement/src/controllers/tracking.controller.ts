@@ -1,10 +1,10 @@
 import { TrackingTokenCodec } from '@app/delivery';
 import { ErrorBody, PlayerRoutes, Public } from '@app/platform';
-import { BadRequestException, Controller, Get, OnModuleInit, Param, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, OnModuleInit, Param, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_TYPES, isEventType } from '../events/event-types';
-import { ClickThroughService } from '../ingest/click-through.service';
+import { ClickThroughService, ClickThroughUnavailableError } from '../ingest/click-through.service';
 import { IngestService } from '../ingest/ingest.service';
 
 /** Served as a player route (PlayerRoutes); the Nest decorators describe it in the OpenAPI document. */
@@ -35,10 +35,10 @@ export class TrackingController implements OnModuleInit {
   })
   @ApiParam({ name: 'event', enum: EVENT_TYPES })
   @ApiQuery({ name: 'd', description: 'Signed tracking token from the decision', example: 'Av__AZLxxI0ufBqaVT8bLD1OX___AZLxx...ByweY4A.3oL-omg9wtA9TmA7...' })
-  @ApiNoContentResponse({ description: 'Stored (or a duplicate)' })
-  @ApiFoundResponse({ description: 'click: redirect to the creative\'s own click-through URL' })
+  @ApiNoContentResponse({ description: 'Stored (or a duplicate); also a click for which no approved click-through URL is known: stored, and the listener stays where they are' })
+  @ApiFoundResponse({ description: 'click: redirect to the click-through URL approved for the ad that was served (never a later, unreviewed edit)' })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Unknown event name or missing token' })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'MySQL unavailable: not stored, the player should retry' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'MySQL unavailable: not stored (or, for a click, stored but its approved URL unreadable), the player should retry' })
   async beacon(@Param('event') event: string, @Query('d') token: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!isEventType(event)) throw new BadRequestException(`event must be one of ${EVENT_TYPES.join(', ')}`);
     if (typeof token !== 'string' || token.length === 0) throw new BadRequestException('d: the tracking token is required');
@@ -46,8 +46,17 @@ export class TrackingController implements OnModuleInit {
     const claims = request.method === 'HEAD' ? this.codec.verify(token).claims : (await this.ingest.ingest([{ event, token, userAgent: request.headers['user-agent'], ip: request.ip }]))[0].claims;
     reply.header('cache-control', 'no-store');
     if (event === 'click' && claims) {
-      // The target comes from the creative, never from the request: no open redirect.
-      const url = await this.clickThrough.urlFor(claims.creativeId);
+      // The target is the approved version named by the signed token, never the request nor the
+      // creative's current URL (it may be an edit awaiting review): no open redirect, no unreviewed one.
+      let url: string | null;
+      try {
+        url = await this.clickThrough.urlFor(claims.creativeId, claims.creativeVersion);
+      } catch (err) {
+        if (err instanceof ClickThroughUnavailableError) throw new ServiceUnavailableException('the click-through URL cannot be read right now (a GET click is already stored); retry later');
+        throw err;
+      }
+      // No approved URL known (a forged creative, a token of another deployment): nowhere safe to send
+      // the listener, so the same 204 as any stored beacon, leaving them where they are.
       if (url) {
         reply.code(302).header('location', url).send();
         return;

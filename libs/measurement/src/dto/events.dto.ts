@@ -64,7 +64,7 @@ export class EventResultDto {
   status: 'accepted' | 'duplicate' | 'invalid';
 
   @ApiPropertyOptional({
-    enum: ['malformed', 'bad_signature', 'expired', 'bot', 'no_prior_impression', 'complete_before_start', 'rate_limit'],
+    enum: ['malformed', 'bad_signature', 'expired', 'bot', 'no_prior_impression', 'complete_before_start', 'rate_limit', 'ip_rate_limit'],
     example: 'bad_signature',
     description: 'Why the event is invalid traffic (only with status invalid)',
   })

@@ -55,7 +55,7 @@ export class InvalidByReasonDto {
   @ApiProperty({ example: 0, description: 'Token older than TRACKING_TOKEN_TTL' }) expired: number;
   @ApiProperty({ example: 3, description: 'Known bot User-Agent' }) bot: number;
   @ApiProperty({ example: 1, description: 'Impossible sequence: no prior impression, or complete before start' }) sequence: number;
-  @ApiProperty({ example: 0, description: 'Abnormal rate from one listener' }) rateLimit: number;
+  @ApiProperty({ example: 0, description: 'Abnormal rate from one listener (rate_limit), or from one IP or IP and User-Agent (ip_rate_limit)' }) rateLimit: number;
 }
 
 export class ReportRowDto {

@@ -19,7 +19,10 @@ export type InvalidReason =
   | 'bot'
   | 'no_prior_impression'
   | 'complete_before_start'
-  | 'rate_limit';
+  /** More impressions or clicks in a minute than one listener id can produce. */
+  | 'rate_limit'
+  /** More impressions or clicks in a minute from one IP, or one IP and User-Agent, than allowed (listener ids rotated). */
+  | 'ip_rate_limit';
 
 /** Outcome of one beacon, as answered by POST /v1/events. */
 export type EventOutcome = { status: 'accepted' } | { status: 'duplicate' } | { status: 'invalid'; reason: InvalidReason };

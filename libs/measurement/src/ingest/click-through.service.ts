@@ -4,19 +4,33 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
-/** How long a creative's click-through URL is trusted without asking MySQL again, ms. */
-const TTL_MS = 60_000;
+/** How long the latest approved URL (for tokens that carry no version) is trusted without asking MySQL again, ms. */
+const LATEST_TTL_MS = 60_000;
+/** How long "no such approved version" is remembered, ms: short, it is an anomaly worth re-checking. */
+const MISSING_TTL_MS = 10_000;
+/** Entries per cache; the least recently used goes first. */
 const MAX_ENTRIES = 100_000;
 
 /**
- * The click-through URL of a creative, for the click redirect. Read from the creatives table and
- * cached in memory (a click costs no query once its creative is known); a catalog change announced
- * on Redis empties the cache so an edited URL applies at once. Concurrent misses share one query.
+ * Thrown when MySQL cannot say where a click goes right now (the click itself is already stored).
+ */
+export class ClickThroughUnavailableError extends Error {}
+
+/**
+ * The approved click-through URL of a served ad, for the click redirect: the URL of the creative's
+ * approved version named in the tracking token (creative_approved_versions, rows never change, so they
+ * are cached until evicted), or for tokens issued before versions were carried, the creative's latest
+ * approved version (cached for a minute, and dropped when a catalog change is announced on Redis).
+ * Never the creative's current, possibly unreviewed, URL. A cached click costs no query; concurrent
+ * misses share one.
  */
 @Injectable()
 export class ClickThroughService implements OnModuleInit {
   private readonly logger = new Logger(ClickThroughService.name);
-  private readonly cache = new Map<string, { url: string | null; expiresAt: number }>();
+  /** `creativeId#version` → URL (null: no such version, until expiresAt). */
+  private readonly versions = new LruCache<{ url: string | null; expiresAt: number }>(MAX_ENTRIES);
+  /** creativeId → latest approved URL. */
+  private readonly latest = new LruCache<{ url: string | null; expiresAt: number }>(MAX_ENTRIES);
   private readonly loading = new Map<string, Promise<string | null>>();
 
   constructor(
@@ -26,33 +40,75 @@ export class ClickThroughService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.redis
-      .subscribe(CATALOG_CHANGED_CHANNEL, () => this.cache.clear())
+      .subscribe(CATALOG_CHANGED_CHANNEL, () => this.latest.clear())
       .catch((err: Error) => this.logger.warn(`cannot subscribe to catalog changes yet: ${err.message}`));
   }
 
-  /** The URL, or null when the creative is unknown or MySQL cannot say right now. */
-  async urlFor(creativeId: string): Promise<string | null> {
-    const hit = this.cache.get(creativeId);
+  /**
+   * The URL approved for this creative's `version` (the latest approved one when the token carries no
+   * version), or null when none is known. Throws ClickThroughUnavailableError when MySQL cannot answer
+   * and nothing is cached.
+   */
+  async urlFor(creativeId: string, version: number | undefined): Promise<string | null> {
+    const key = version === undefined ? `${creativeId}#latest` : `${creativeId}#${version}`;
+    const cache = version === undefined ? this.latest : this.versions;
+    const hit = cache.get(key);
     if (hit && hit.expiresAt > Date.now()) return hit.url;
-    let pending = this.loading.get(creativeId);
+    let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.load(creativeId).finally(() => this.loading.delete(creativeId));
-      this.loading.set(creativeId, pending);
+      pending = this.load(creativeId, version, key, cache).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
     }
     return pending;
   }
 
-  private async load(creativeId: string): Promise<string | null> {
+  private async load(creativeId: string, version: number | undefined, key: string, cache: LruCache<{ url: string | null; expiresAt: number }>): Promise<string | null> {
+    let rows: Array<{ click_through_url: string }>;
     try {
-      const rows = (await this.dataSource.query('SELECT click_through_url FROM creatives WHERE id = ?', [creativeId])) as Array<{ click_through_url: string }>;
-      const url = rows[0]?.click_through_url ?? null;
-      if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-      this.cache.set(creativeId, { url, expiresAt: Date.now() + TTL_MS });
-      return url;
+      rows =
+        version === undefined
+          ? await this.dataSource.query('SELECT click_through_url FROM creative_approved_versions WHERE creative_id = ? ORDER BY version DESC LIMIT 1', [creativeId])
+          : await this.dataSource.query('SELECT click_through_url FROM creative_approved_versions WHERE creative_id = ? AND version = ?', [creativeId, version]);
     } catch (err) {
-      this.logger.warn(`click-through URL of creative ${creativeId} unavailable: ${(err as Error).message}`);
-      // A stale entry beats no redirect.
-      return this.cache.get(creativeId)?.url ?? null;
+      this.logger.warn(`approved click-through URL of creative ${creativeId} unavailable: ${(err as Error).message}`);
+      // A stale entry beats no redirect: it was approved.
+      const stale = cache.get(key);
+      if (stale?.url) return stale.url;
+      throw new ClickThroughUnavailableError((err as Error).message);
     }
+    const url = rows[0]?.click_through_url ?? null;
+    const ttl = url === null ? MISSING_TTL_MS : version === undefined ? LATEST_TTL_MS : Number.POSITIVE_INFINITY;
+    cache.set(key, { url, expiresAt: Date.now() + ttl });
+    return url;
+  }
+}
+
+/** A Map kept in use order: a hit moves its key to the end, and the first key goes when full. */
+export class LruCache<V> {
+  private readonly map = new Map<string, V>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, value);
+  }
+
+  clear(): void {
+    this.map.clear();
   }
 }

@@ -151,14 +151,20 @@ export class IngestService {
     return outcomes;
   }
 
-  /** Per-user rates (impressions, clicks) of the events still valid, one Redis pipeline per batch. */
+  /**
+   * Rates (impressions, clicks) of the events still valid per listener, per IP and per IP and
+   * User-Agent, one Redis script call per batch. The IP and User-Agent are the beacon request's own
+   * (the token does not carry the decision's): where the player fires from.
+   */
   private async rateLimitFlags(events: StorableEvent[]): Promise<Map<number, InvalidReason>> {
     const flagged = new Map<number, InvalidReason>();
     const indexes = events.map((e, i) => (e.claims && !e.reason && (e.event === 'impression' || e.event === 'click') ? i : -1)).filter((i) => i >= 0);
     if (indexes.length === 0) return flagged;
-    const flags = await this.rates.check(indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt })));
-    flags.forEach((over, j) => {
-      if (over) flagged.set(indexes[j], 'rate_limit');
+    const verdicts = await this.rates.check(
+      indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt, ipHash: events[i].ipHash, uaHash: events[i].uaHash })),
+    );
+    verdicts.forEach((reason, j) => {
+      if (reason) flagged.set(indexes[j], reason);
     });
     return flagged;
   }

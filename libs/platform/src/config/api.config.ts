@@ -37,6 +37,23 @@ export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
   DECISION_IP_LIMIT = 2000;
 
+  /**
+   * Invalid-traffic rate rules per source address, per minute of event time, counted in Redis across
+   * replicas: beyond the limit, a beacon is stored as invalid ('ip_rate_limit'). 0 turns a rule off
+   * (e.g. behind server-side ad insertion, where every beacon comes from a few addresses).
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
+  IVT_MAX_IMPRESSIONS_PER_IP_MINUTE = 2000;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
+  IVT_MAX_CLICKS_PER_IP_MINUTE = 60;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
+  IVT_MAX_IMPRESSIONS_PER_IP_UA_MINUTE = 600;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
+  IVT_MAX_CLICKS_PER_IP_UA_MINUTE = 20;
+
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
   withDefaults(): this {
     if (this.PUBLIC_BASE_URL === '') this.PUBLIC_BASE_URL = `http://localhost:${this.PORT}`;
