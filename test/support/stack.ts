@@ -37,13 +37,13 @@ export function stackEnv(o: StackOptions, port: number): NodeJS.ProcessEnv {
     SHUTDOWN_TIMEOUT_MS: '10000',
     // Every test client is 127.0.0.1 with one User-Agent: thousands of simulated listeners share one
     // source, so the per-source invalid-traffic rules are off unless a test sets them (ivt-source-rates).
-    // Every test decision comes from 127.0.0.1, many for one listener: the limits are tested on stacks of their own.
-    DECISION_LISTENER_LIMIT: '0',
-    DECISION_IP_LIMIT: '0',
     IVT_MAX_IMPRESSIONS_PER_IP_MINUTE: '0',
     IVT_MAX_CLICKS_PER_IP_MINUTE: '0',
     IVT_MAX_IMPRESSIONS_PER_IP_UA_MINUTE: '0',
     IVT_MAX_CLICKS_PER_IP_UA_MINUTE: '0',
+    // Likewise many decisions per listener and per IP: the decision limits are tested on stacks of their own.
+    DECISION_LISTENER_LIMIT: '0',
+    DECISION_IP_LIMIT: '0',
     ...o.env,
   };
 }
