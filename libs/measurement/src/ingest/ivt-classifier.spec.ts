@@ -1,4 +1,5 @@
 import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { createHash } from 'node:crypto';
 import { GENERIC_CLIENT_PATTERNS, classifyBeacon, userHashOf } from './ivt-classifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123';
@@ -18,6 +19,8 @@ const claims = (over: Partial<TrackingClaims> = {}): TrackingClaims => ({
   issuedAt: NOW / 1000 - 60,
   ...over,
 });
+/** The stored hashes, computed here from their definition (first 8 bytes of SHA-256, as an unsigned decimal). */
+const sha64 = (text: string) => BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 16)}`).toString();
 const CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
 function classify(token: string, extra: { userAgent?: string; occurredAt?: number } = {}) {
@@ -29,10 +32,10 @@ describe('IVT classifier (per beacon)', () => {
     const result = classify(codec.sign(claims()), { userAgent: CHROME });
     expect(result.reason).toBeUndefined();
     expect(result.claims?.decisionId).toBe(claims().decisionId);
-    expect(result.userHash).toBe(userHashOf('listener-1'));
-    expect(result.userHash).toMatch(/^\d+$/);
-    expect(result.ipHash).toMatch(/^\d+$/);
-    expect(result.uaHash).not.toBe(result.ipHash);
+    expect(result.userHash).toBe(sha64('user:listener-1'));
+    expect(userHashOf('listener-1')).toBe(sha64('user:listener-1'));
+    expect(result.ipHash).toBe(sha64(`${SECRET}ip:203.0.113.9`));
+    expect(result.uaHash).toBe(sha64(`${SECRET}ua:${CHROME}`));
   });
 
   it('rejects a tampered token as bad_signature and a garbled one as malformed, keeping no claims', () => {
@@ -69,7 +72,15 @@ describe('IVT classifier (per beacon)', () => {
     expect(classify(token, { userAgent: CHROME }).reason).toBeUndefined();
     const longBot = `Googlebot/2.1 (+http://www.google.com/bot.html) ${'x'.repeat(600)}`;
     expect(classify(token, { userAgent: longBot }).reason).toBe('bot');
-    expect(classify(token, { userAgent: longBot }).uaHash).toBe(classify(token, { userAgent: longBot }).uaHash);
+    expect(classify(token, { userAgent: longBot }).uaHash).toBe(sha64(`${SECRET}ua:${longBot}`));
+  });
+
+  it('applies the bot verdict to every event type, not impressions only', () => {
+    const token = codec.sign(claims({ pricingModel: 'CPC' }));
+    for (const event of ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click'] as const) {
+      expect(classifyBeacon({ event, token, userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' }, codec.verify(token, NOW / 1000), NOW, SECRET).reason).toBe('bot');
+      expect(classifyBeacon({ event, token, userAgent: CHROME }, codec.verify(token, NOW / 1000), NOW, SECRET).reason).toBeUndefined();
+    }
   });
 
   it('clamps the reported time to [issue time, receive time]', () => {
