@@ -67,11 +67,12 @@ export class PlayerRoutes implements OnApplicationBootstrap {
 
   /**
    * The caller of a public route, if it sent an API key: as ApiKeyGuard resolves it for public routes
-   * (a malformed or unknown key is simply no principal; MySQL down is a 503).
+   * (a malformed or unknown key is simply no principal, counted against the client's failed
+   * authentications; MySQL down is a 503).
    */
   async principal(request: FastifyRequest): Promise<Principal | undefined> {
     const key = bearerKey(request.headers.authorization);
-    return key ? ((await this.keys.resolveForRequest(key)) ?? undefined) : undefined;
+    return key ? ((await this.keys.resolveForRequest(key, request.ip)) ?? undefined) : undefined;
   }
 }
 
