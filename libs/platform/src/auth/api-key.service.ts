@@ -146,11 +146,10 @@ export class ApiKeyService implements OnModuleInit {
     const hash = sha256(presented);
     const known = this.known(hash);
     if (known) return known;
-    const hex = hash.toString('hex');
-    if (clientIp && !this.unknown.has(hex)) await this.failures.assertAllowed(clientIp);
+    if (clientIp && !this.unknown.has(hash.toString('hex'))) await this.failures.assertAllowed(clientIp);
     let principal: Principal | null;
     try {
-      principal = await this.lookUp(hex);
+      principal = await this.resolve(presented);
     } catch (err) {
       throw new ServiceUnavailableException(`cannot check the API key, database unavailable: ${(err as Error).message}`);
     }
