@@ -117,7 +117,7 @@ async function waitReady() {
       `  API        ${base}/v1`,
       `  Swagger UI ${base}/docs   (OpenAPI: ${base}/docs-json)`,
       `  Health     ${base}/health/ready`,
-      `  Metrics    ${base}/metrics`,
+      `  Metrics    ${base}/metrics   (admin key${Number(env.METRICS_PORT) > 0 ? `; without a key on port ${env.METRICS_PORT}` : ''})`,
       `  Admin key  ${env.ADMIN_API_KEY ? '(ADMIN_API_KEY from your environment)' : 'dev-admin-key-change-me (set ADMIN_API_KEY in production)'}`,
       '',
     ].join('\n') + '\n',

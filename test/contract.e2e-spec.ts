@@ -1,5 +1,6 @@
 import { http, HttpResult } from './support/http';
 import { waitFor } from './support/processes';
+import { ADMIN_KEY } from './support/stack';
 import { validateVast } from './support/vast-schema';
 
 /**
@@ -556,7 +557,9 @@ describe('API contract (black box)', () => {
       const openapi = (await (await fire(`${base}/docs-json`)).json()) as Json;
       expect(openapi.openapi).toMatch(/^3\./);
       for (const path of ['/v1/advertisers', '/v1/campaigns', '/v1/creatives', '/v1/line-items', '/v1/decisions', '/v1/vast', '/v1/events', '/v1/reports', '/t/{event}']) expect(Object.keys(openapi.paths)).toContain(path);
-      const metrics = await fire(`${base}/metrics`);
+      // Metrics show traffic and internals: the admin key only (or a separate METRICS_PORT).
+      expect((await fire(`${base}/metrics`)).status).toBe(401);
+      const metrics = await fire(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
     });

@@ -73,7 +73,7 @@ describe('decision API contract (real API process)', () => {
 
   it('counts decisions by outcome and records their latency in /metrics', async () => {
     await http('POST', '/v1/decisions', { body: request, key: null });
-    const metrics = await http('GET', '/metrics', { key: null });
+    const metrics = await http('GET', '/metrics');
     expect(metrics.text).toMatch(/delivery_decisions_total\{outcome="(filled|no_fill)"\} [1-9]/);
     expect(metrics.text).toMatch(/delivery_decision_duration_seconds_count\{outcome="(filled|no_fill)"\} [1-9]/);
   });

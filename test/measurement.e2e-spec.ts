@@ -420,7 +420,7 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
 
   it('exposes event, batch-size and aggregation-lag metrics', async () => {
     await beacon('impression', codec.sign(decision(randomPlacement())));
-    const metrics = await http('GET', '/metrics', { key: null });
+    const metrics = await http('GET', '/metrics');
     expect(metrics.text).toMatch(/measurement_events_total\{event="impression",status="accepted",reason=""\} \d+/);
     expect(metrics.text).toMatch(/measurement_events_total\{event="impression",status="invalid",reason="bot"\} \d+/);
     expect(metrics.text).toMatch(/measurement_ingest_batch_size_count \d+/);

@@ -107,7 +107,7 @@ describe('platform (real API and worker processes)', () => {
 
   it('exposes Prometheus metrics: HTTP latency by route and queue depth', async () => {
     await http('GET', '/v1/ops/queues');
-    const metrics = await http('GET', '/metrics', { key: null });
+    const metrics = await http('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/ops\/queues"/);
     expect(metrics.text).toMatch(/queue_jobs\{queue="maintenance",state="waiting"\}/);
@@ -155,7 +155,7 @@ describe('platform (real API and worker processes)', () => {
     // The management API around them keeps its own pipeline.
     expect((await http('GET', '/v1/decisionsx', { key: null })).status).toBe(404);
     expect((await http('GET', '/health/live', { key: null })).headers.get('content-security-policy')).toBeTruthy();
-    const metrics = await http('GET', '/metrics', { key: null });
+    const metrics = await http('GET', '/metrics');
     expect(metrics.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/decisions",status="200"\} [1-9]/);
     expect(metrics.text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/t\/:event",status="400"\} [1-9]/);
   });

@@ -18,7 +18,7 @@ import { Connection } from 'mysql2/promise';
 import { availableParallelism } from 'node:os';
 import { codec, decision, mysql, randomPlacement } from '../../test/support/measurement-fixtures';
 import { freePort, sleep, startProcess, waitFor } from '../../test/support/processes';
-import { Stack } from '../../test/support/stack';
+import { ADMIN_KEY, Stack } from '../../test/support/stack';
 import { Run, TokenPool, UA, beaconRun, cannon, catalog, primeCapPeriods, rowCount, tokens } from '../support/beacon-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import Redis from 'ioredis';
@@ -34,7 +34,7 @@ const CONNECTIONS = arg('connections', 256);
 
 /** Events written and group-commit transactions so far: the API's measurement_ingest_batch_size histogram. */
 async function batchTotals(baseUrl: string): Promise<{ events: number; batches: number }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { events: read('measurement_ingest_batch_size_sum'), batches: read('measurement_ingest_batch_size_count') };
 }

@@ -2,7 +2,15 @@ import { Foundation1764100000000 } from './1764100000000-Foundation';
 import { Campaigns1764200000000 } from './1764200000000-Campaigns';
 import { Measurement1764400000000 } from './1764400000000-Measurement';
 import { BudgetLedger1764500000000 } from './1764500000000-BudgetLedger';
+import { AbuseLimits1764520000000 } from './1764520000000-AbuseLimits';
 import { CreativeApprovedVersions1764530000000 } from './1764530000000-CreativeApprovedVersions';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
-export const MIGRATIONS = [Foundation1764100000000, Campaigns1764200000000, Measurement1764400000000, BudgetLedger1764500000000, CreativeApprovedVersions1764530000000];
+export const MIGRATIONS = [
+  Foundation1764100000000,
+  Campaigns1764200000000,
+  Measurement1764400000000,
+  BudgetLedger1764500000000,
+  AbuseLimits1764520000000,
+  CreativeApprovedVersions1764530000000,
+];

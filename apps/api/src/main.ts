@@ -1,4 +1,19 @@
-import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, PlayerRoutes, createValidationPipe, describeStartupError, loadConfigOrExit, playerRoutesServer, registerHttpHooks, requestIdOf } from '@app/platform';
+import {
+  AllExceptionsFilter,
+  allowEmptyJsonBodies,
+  answerFrameworkError,
+  ApiConfig,
+  clientErrorHandler,
+  HttpServerLimits,
+  MetricsService,
+  PlayerRoutes,
+  createValidationPipe,
+  describeStartupError,
+  loadConfigOrExit,
+  playerRoutesServer,
+  registerHttpHooks,
+  requestIdOf,
+} from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,11 +27,16 @@ async function bootstrap(): Promise<void> {
   // Fastify: its router and serializer keep the decision and beacon paths cheap (see README). One HTTP
   // server: player routes (decisions, VAST, beacons) go to their own lean Fastify instance, the rest to Nest.
   const player: { routes?: PlayerRoutes } = {};
+  // Slow or oversized requests are cut off before they reach a route, with the uniform error body.
+  const limits: HttpServerLimits = { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES };
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: true,
     genReqId: requestIdOf,
-    serverFactory: playerRoutesServer(() => player.routes),
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    clientErrorHandler: clientErrorHandler(limits),
+    frameworkErrors: answerFrameworkError,
+    serverFactory: playerRoutesServer(() => player.routes, limits),
   });
   // abortOnError false: a failed start reaches the catch below, which says what to do about it.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });

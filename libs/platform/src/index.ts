@@ -23,4 +23,5 @@ export * from './telemetry/metrics.service';
 export * from './http/http-hooks';
 export * from './util/uuid';
 export * from './http/player-routes';
+export * from './http/client-errors';
 export * from './util/group-commit';

@@ -7,6 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyEntity } from './auth/api-key.entity';
 import { ApiKeyService } from './auth/api-key.service';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { PlatformConfig } from './config/platform.config';
 import { mysqlOptions } from './database/data-source-options';
 import { HealthController } from './health/health.controller';
@@ -16,13 +17,14 @@ import { RedisService, redisOptions } from './redis/redis.service';
 import { loggerParams } from './telemetry/logging';
 import { PlayerRoutes } from './http/player-routes';
 import { MetricsController } from './telemetry/metrics.controller';
+import { MetricsServer } from './telemetry/metrics-server.service';
 import { MetricsService } from './telemetry/metrics.service';
 import { QueueMetricsService } from './telemetry/queue-metrics.service';
 
 export interface PlatformModuleOptions {
   /** The app's validated config instance (ApiConfig or WorkerConfig). */
   config: PlatformConfig;
-  /** Mount /health and /metrics, and provide PlayerRoutes (the API process). */
+  /** Mount /health and /metrics (admin key, or METRICS_PORT), and provide PlayerRoutes (the API process). */
   http?: boolean;
 }
 
@@ -52,7 +54,7 @@ export class PlatformModule {
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
-      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService, ...(http ? [PlayerRoutes] : [])],
+      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, AuthFailureLimiter, ApiKeyService, ...(http ? [PlayerRoutes, MetricsServer] : [])],
       exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
     };
   }

@@ -14,7 +14,11 @@ export class ApiKeysController {
   constructor(private readonly keys: AdvertiserApiKeysService) {}
 
   @Post('advertisers/:id/api-keys')
-  @ApiOperation({ summary: "Issue an API key for the advertiser; the key is in this response only" })
+  @ApiOperation({
+    summary: 'Issue an API key for the advertiser; the key is in this response only',
+    description:
+      "The admin may mint keys for any advertiser (they have no parent); an advertiser key only for its own advertiser, and the new key records it as parentKeyId: revoking a key revokes every key it minted, transitively.",
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiBadRequestResponse({ type: ErrorBody })
   @ApiNotFoundResponse({ type: ErrorBody })
@@ -31,7 +35,7 @@ export class ApiKeysController {
   }
 
   @Delete('api-keys/:id')
-  @ApiOperation({ summary: 'Revoke an API key (idempotent); it stops working on every replica' })
+  @ApiOperation({ summary: 'Revoke an API key and every key it minted, transitively (idempotent); they stop working on every replica' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiNotFoundResponse({ type: ErrorBody })
   revoke(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<ApiKeyDto> {

@@ -21,6 +21,9 @@ export class ApiKeyDto {
   @ApiProperty({ example: 'reporting dashboard' })
   name: string;
 
+  @ApiProperty({ nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
+  parentKeyId: string | null;
+
   @ApiProperty({ description: 'First characters of the key, to recognise it', example: 'adp_Q2xhdWRl' })
   keyPrefix: string;
 
@@ -46,6 +49,9 @@ export class CreatedApiKeyDto {
 
   @ApiProperty({ example: 'reporting dashboard' })
   name: string;
+
+  @ApiProperty({ nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
+  parentKeyId: string | null;
 
   @ApiProperty({ example: 'adp_Q2xhdWRl' })
   keyPrefix: string;

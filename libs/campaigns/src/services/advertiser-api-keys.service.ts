@@ -10,7 +10,8 @@ import { DEFAULT_PAGE_SIZE, Page, isoOrNull, toPage } from './persistence';
 
 /**
  * The HTTP side of API keys, on top of the platform's ApiKeyService (hashing, resolution, the
- * revocation broadcast). An advertiser key may manage its own advertiser's keys only.
+ * revocation broadcast). An advertiser key may manage its own advertiser's keys only; the keys it mints
+ * are its children and are revoked with it (see ApiKeyService).
  */
 @Injectable()
 export class AdvertiserApiKeysService {
@@ -23,7 +24,7 @@ export class AdvertiserApiKeysService {
   async create(advertiserId: string, dto: CreateApiKeyDto, principal: Principal): Promise<CreatedApiKeyDto> {
     await this.advertisers.findVisible(this.dataSource.manager, advertiserId, scopeOf(principal));
     const created = await this.keys.create(advertiserId, dto.name ?? 'default', principal);
-    return { id: created.id, advertiserId, name: created.name, keyPrefix: created.keyPrefix, createdAt: created.createdAt.toISOString(), key: created.key };
+    return { id: created.id, advertiserId, name: created.name, parentKeyId: created.parentKeyId, keyPrefix: created.keyPrefix, createdAt: created.createdAt.toISOString(), key: created.key };
   }
 
   async list(advertiserId: string, query: ListQueryDto, principal: Principal): Promise<Page<ApiKeyDto>> {
@@ -47,6 +48,7 @@ export function toApiKeyDto(k: ApiKeyEntity): ApiKeyDto {
     id: k.id,
     advertiserId: k.advertiserId,
     name: k.name,
+    parentKeyId: k.parentKeyId,
     keyPrefix: k.keyPrefix,
     createdAt: k.createdAt.toISOString(),
     createdBy: k.createdBy,

@@ -39,7 +39,7 @@ export class ReportsController {
   }
 
   @Get('rejected')
-  @ApiOperation({ summary: 'Beacons rejected for an untrustworthy token (malformed, bad signature), by reason and event (admin)' })
+  @ApiOperation({ summary: 'Beacons rejected for an untrustworthy token (malformed, bad signature): hourly counts by reason and event, and a bounded sample (admin)' })
   @ApiOkResponse({ type: RejectedSummaryDto })
   @ApiBadRequestResponse({ type: ErrorBody })
   rejected(@Query() query: RejectedQueryDto): Promise<RejectedSummaryDto> {

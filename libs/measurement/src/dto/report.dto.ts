@@ -119,11 +119,25 @@ export class RejectedSummaryRowDto {
   @ApiProperty({ example: 17 }) count: number;
 }
 
+export class RejectedSampleDto {
+  @ApiProperty({ example: 'bad_signature' }) reason: string;
+  @ApiProperty({ example: 'impression' }) event: string;
+  @ApiProperty({ example: '2026-11-25T21:30:00.120Z' }) receivedAt: string;
+  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'SHA-256 of the token (the token itself is not kept)' })
+  tokenSha256: string;
+}
+
 export class RejectedSummaryDto {
-  @ApiProperty({ example: '2026-11-01T00:00:00.000Z' }) from: string;
-  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' }) to: string;
-  @ApiProperty({ type: [RejectedSummaryRowDto], description: 'Beacons whose token could not be trusted (attributable to no campaign), by reason and event' })
+  @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'Start of the range, rounded down to the hour (counts are kept per hour)' }) from: string;
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'End of the range, rounded up to the hour' }) to: string;
+  @ApiProperty({ type: [RejectedSummaryRowDto], description: 'Beacons whose token could not be trusted (attributable to no campaign), every one counted, by reason and event' })
   rows: RejectedSummaryRowDto[];
+
+  @ApiProperty({
+    type: [RejectedSampleDto],
+    description: 'Some of those beacons, newest first: at most REJECTED_SAMPLES_PER_HOUR are kept per reason and hour, and at most 100 listed',
+  })
+  samples: RejectedSampleDto[];
 }
 
 export class RejectedQueryDto {

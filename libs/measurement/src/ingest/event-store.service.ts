@@ -1,9 +1,10 @@
-import { PlatformConfig, mysqlConnection } from '@app/platform';
+import { ApiConfig, PlatformConfig, mysqlConnection } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { EventType, InvalidReason } from '../events/event-types';
 import type { ClassifiedEvent } from './ivt-classifier';
+import { RejectedBeacon, rejectedRows } from './rejected-rows';
 import type { StoredPrerequisites } from './sequence-rules';
 
 /** Longest a batch may take, from taking a connection to COMMIT, before its callers get a 503. */
@@ -45,8 +46,10 @@ const RAW_COLUMNS =
 export class EventStore implements OnApplicationShutdown {
   private readonly logger = new Logger(EventStore.name);
   private readonly pool: Pool;
+  private readonly samplesPerHour: number;
 
   constructor(@Inject(PlatformConfig) config: PlatformConfig) {
+    this.samplesPerHour = (config as Partial<ApiConfig>).REJECTED_SAMPLES_PER_HOUR ?? new ApiConfig().REJECTED_SAMPLES_PER_HOUR;
     this.pool = createPool({
       ...mysqlConnection(config),
       connectionLimit: Math.max(2, Math.min(12, config.DB_POOL_SIZE)),
@@ -75,7 +78,7 @@ export class EventStore implements OnApplicationShutdown {
 
   /**
    * Writes one group-commit batch in one transaction and says, per event, whether it was stored or
-   * was a duplicate (rejected beacons are always stored). Resolves only after COMMIT.
+   * was a duplicate (rejected beacons are always counted, and sampled: see rejectedRows). Resolves only after COMMIT.
    */
   async writeBatch(events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
     let attempt = 0;
@@ -131,7 +134,7 @@ export class EventStore implements OnApplicationShutdown {
 
   /**
    * Two round trips in the common case: [BEGIN; fence share lock; prerequisite lookup] and
-   * [INSERT raw events; INSERT rejected; COMMIT]; a third, after COMMIT, only when the batch met
+   * [INSERT raw events; count and sample rejected; COMMIT]; a third, after COMMIT, only when the batch met
    * identities stored before (to tell which of its rows were duplicates).
    */
   private async transaction(conn: PoolConnection, events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
@@ -154,10 +157,10 @@ export class EventStore implements OnApplicationShutdown {
     const firstOf = new Map<string, number>();
     const identities: string[] = [];
     const rawIndexes: number[] = [];
-    const rejected: unknown[][] = [];
+    const rejected: RejectedBeacon[] = [];
     events.forEach((e, i) => {
       if (!e.claims) {
-        rejected.push([e.event, e.finalReason ?? e.reason ?? 'malformed', new Date(e.receivedAt), e.tokenSha256 ?? '', e.ipHash, e.uaHash]);
+        rejected.push({ event: e.event, reason: e.finalReason ?? e.reason ?? 'malformed', receivedAt: e.receivedAt, tokenSha256: e.tokenSha256 ?? '', ipHash: e.ipHash, uaHash: e.uaHash });
         return;
       }
       const identity = `${e.claims.decisionId}|${e.event}`;
@@ -178,8 +181,16 @@ export class EventStore implements OnApplicationShutdown {
       params.push(rawIndexes.map((i) => rawRow(events[i], tag)));
     }
     if (rejected.length > 0) {
-      statements.push('INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash) VALUES ?');
-      params.push(rejected);
+      const { counts, samples } = rejectedRows(rejected, this.samplesPerHour);
+      statements.push('INSERT INTO rejected_event_counts (hour, reason, event_type, events) VALUES ? ON DUPLICATE KEY UPDATE events = events + VALUES(events)');
+      params.push(counts);
+      if (samples.length > 0) {
+        // A taken slot keeps its row: the sample stays bounded.
+        statements.push(
+          'INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash, sample_hour, sample_slot) VALUES ? ON DUPLICATE KEY UPDATE id = id',
+        );
+        params.push(samples);
+      }
     }
     statements.push('COMMIT');
     const [written] = await conn.query<ResultSetHeader[]>(statements.join('; '), params);

@@ -149,16 +149,25 @@ export class ReportService {
     };
   }
 
-  /** Beacons whose token could not be trusted, by reason and event (admin). */
+  /** Beacons whose token could not be trusted, by reason and event, with a few samples (admin). Counts are hourly: the range is widened to whole hours. */
   async rejected(fromIso: string, toIso: string): Promise<RejectedSummaryDto> {
-    const from = new Date(fromIso);
-    const to = new Date(toIso);
-    if (to <= from) throw fieldError('to', 'must be after from');
+    if (new Date(toIso) <= new Date(fromIso)) throw fieldError('to', 'must be after from');
+    const from = toHour(fromIso, 'from', Math.floor);
+    const to = toHour(toIso, 'to', Math.ceil);
     const rows = (await this.dataSource.query(
-      'SELECT reason, event_type, COUNT(*) AS n FROM rejected_events WHERE received_at >= ? AND received_at < ? GROUP BY reason, event_type ORDER BY reason, event_type',
+      'SELECT reason, event_type, SUM(events) AS n FROM rejected_event_counts WHERE hour >= ? AND hour < ? GROUP BY reason, event_type ORDER BY reason, event_type',
       [from, to],
     )) as Array<{ reason: string; event_type: string; n: string }>;
-    return { from: from.toISOString(), to: to.toISOString(), rows: rows.map((r) => ({ reason: r.reason, event: r.event_type, count: Number(r.n) })) };
+    const samples = (await this.dataSource.query(
+      'SELECT reason, event_type, received_at, token_sha256 FROM rejected_events WHERE received_at >= ? AND received_at < ? ORDER BY received_at DESC LIMIT 100',
+      [from, to],
+    )) as Array<{ reason: string; event_type: string; received_at: Date; token_sha256: string }>;
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      rows: rows.map((r) => ({ reason: r.reason, event: r.event_type, count: Number(r.n) })),
+      samples: samples.map((s) => ({ reason: s.reason, event: s.event_type, receivedAt: new Date(s.received_at).toISOString(), tokenSha256: s.token_sha256 })),
+    };
   }
 
   private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; campaignId?: string; currency: string | null } | null> {

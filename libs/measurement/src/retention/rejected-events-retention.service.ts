@@ -9,8 +9,8 @@ const DELETE_BATCH = 10_000;
 const MAX_BATCHES_PER_RUN = 1_000;
 
 /**
- * Keeps `rejected_events` (beacons whose token could not be verified, so no campaign can be charged
- * or credited with them) for REJECTED_EVENTS_RETENTION_DAYS. Valid and invalid events of real
+ * Keeps `rejected_events` (a sample of the beacons whose token could not be verified, so no campaign
+ * can be charged or credited with them) and their hourly counts for REJECTED_EVENTS_RETENTION_DAYS. Valid and invalid events of real
  * decisions live in `raw_events`, which is the billing record and is not pruned here.
  */
 @Injectable()
@@ -31,6 +31,8 @@ export class RejectedEventsRetention {
       deleted += result.affectedRows;
       if (result.affectedRows < DELETE_BATCH) break;
     }
+    // The hourly counts go with them: a few rows per hour, one statement.
+    await this.dataSource.query('DELETE FROM rejected_event_counts WHERE hour < ?', [before]);
     if (deleted > 0) this.logger.log(`pruned ${deleted} rejected event(s) received before ${before.toISOString()}`);
     return { deleted, before: before.toISOString() };
   }

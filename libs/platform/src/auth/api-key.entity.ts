@@ -10,6 +10,11 @@ export class ApiKeyEntity {
   @Column({ name: 'advertiser_id', type: 'char', length: 36 })
   advertiserId: string;
 
+  /** The key that minted this one (an advertiser key), or null when the admin did; revoking it revokes this. */
+  @Index()
+  @Column({ name: 'parent_key_id', type: 'char', length: 36, nullable: true })
+  parentKeyId: string | null;
+
   @Column({ type: 'varchar', length: 100 })
   name: string;
 

@@ -17,7 +17,7 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(AUTH_PUBLIC, targets) ?? false;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(AUTH_ROLES, targets) ?? ['admin'];
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string | undefined> }>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string | undefined>; ip?: string }>();
 
     const header = request.headers['authorization'];
     const key = bearerKey(header);
@@ -25,7 +25,7 @@ export class ApiKeyGuard implements CanActivate {
       if (isPublic) return true;
       throw new UnauthorizedException(header ? 'Authorization header must be "Bearer <api key>"' : 'missing API key: send Authorization: Bearer <api key>');
     }
-    const principal = await this.keys.resolveForRequest(key);
+    const principal = await this.keys.resolveForRequest(key, request.ip);
     if (!principal) {
       if (isPublic) return true;
       throw new UnauthorizedException('invalid or revoked API key');

@@ -1,11 +1,16 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Counter } from 'prom-client';
 import { DataSource, IsNull } from 'typeorm';
+import { ApiConfig } from '../config/api.config';
 import { PlatformConfig } from '../config/platform.config';
 import { RedisService } from '../redis/redis.service';
+import { MetricsService } from '../telemetry/metrics.service';
+import { BoundedTtlSet } from '../util/bounded-ttl-set';
 import { uuidv7 } from '../util/uuid';
 import { ApiKeyEntity } from './api-key.entity';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { Principal, actorOf } from './principal';
 
 const REVOKED_CHANNEL = 'api-keys.revoked';
@@ -17,6 +22,8 @@ export interface CreatedApiKey {
   name: string;
   keyPrefix: string;
   createdAt: Date;
+  /** The key that minted this one (advertiser keys), or null when the admin did. */
+  parentKeyId: string | null;
   /** The secret itself: returned here and never again. */
   key: string;
 }
@@ -25,20 +32,33 @@ export interface CreatedApiKey {
  * Issues, resolves and revokes API keys. Keys are 256 random bits, so a plain SHA-256 is a safe
  * hash (no dictionary to attack) and lets a key be looked up by its hash in one indexed read.
  * Resolved keys are cached for a short time; a revocation is broadcast so every replica drops it.
+ * Unknown keys are remembered for a few seconds (bounded), and failed authentications are limited per
+ * client IP (AuthFailureLimiter), so that wrong keys cannot turn into a stream of MySQL reads.
+ *
+ * Who may mint: the admin, for any advertiser (the key has no parent); an advertiser key, for its own
+ * advertiser only, and the new key records it as its parent. Revoking a key revokes every key it
+ * minted, transitively, so a leaked key cannot leave live descendants behind.
  */
 @Injectable()
 export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly unknown: BoundedTtlSet;
   private readonly adminKeyHash?: Buffer;
+  private readonly lookups: Counter<'result'>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly redis: RedisService,
     @Inject(PlatformConfig) config: PlatformConfig,
+    private readonly failures: AuthFailureLimiter,
+    metrics: MetricsService,
   ) {
-    const adminKey = (config as PlatformConfig & { ADMIN_API_KEY?: string }).ADMIN_API_KEY;
-    if (adminKey) this.adminKeyHash = sha256(adminKey);
+    const api = config as Partial<ApiConfig>;
+    if (api.ADMIN_API_KEY) this.adminKeyHash = sha256(api.ADMIN_API_KEY);
+    const defaults = new ApiConfig();
+    this.unknown = new BoundedTtlSet(api.AUTH_NEGATIVE_CACHE_TTL_MS ?? defaults.AUTH_NEGATIVE_CACHE_TTL_MS, api.AUTH_NEGATIVE_CACHE_MAX_ENTRIES ?? defaults.AUTH_NEGATIVE_CACHE_MAX_ENTRIES);
+    this.lookups = metrics.counter('api_key_lookups_total', 'API keys looked up in MySQL (cache misses), by result', ['result']);
   }
 
   async onModuleInit(): Promise<void> {
@@ -47,20 +67,34 @@ export class ApiKeyService implements OnModuleInit {
       .catch((err: Error) => this.logger.warn(`cannot subscribe to key revocations yet: ${err.message}`));
   }
 
+  /**
+   * Mints a key. An advertiser key's parent is locked while its child is written: a revocation running
+   * at the same time either waits and then revokes the child too, or goes first and this answers 401.
+   */
   async create(advertiserId: string, name: string, actor: Principal): Promise<CreatedApiKey> {
     const key = `adp_${randomBytes(32).toString('base64url')}`;
-    const row = this.dataSource.getRepository(ApiKeyEntity).create({
-      id: uuidv7(),
-      advertiserId,
-      name,
-      keyPrefix: key.slice(0, 12),
-      keyHash: sha256(key).toString('hex'),
-      createdBy: actorOf(actor),
-      revokedAt: null,
-      revokedBy: null,
+    const parentKeyId = actor.kind === 'advertiser' ? actor.keyId : null;
+    const saved = await this.dataSource.transaction(async (manager) => {
+      if (parentKeyId) {
+        const live = (await manager.query('SELECT id FROM api_keys WHERE id = ? AND revoked_at IS NULL FOR UPDATE', [parentKeyId])) as unknown[];
+        if (live.length === 0) throw new UnauthorizedException('invalid or revoked API key');
+      }
+      const repository = manager.getRepository(ApiKeyEntity);
+      return repository.save(
+        repository.create({
+          id: uuidv7(),
+          advertiserId,
+          parentKeyId,
+          name,
+          keyPrefix: key.slice(0, 12),
+          keyHash: sha256(key).toString('hex'),
+          createdBy: actorOf(actor),
+          revokedAt: null,
+          revokedBy: null,
+        }),
+      );
     });
-    const saved = await this.dataSource.getRepository(ApiKeyEntity).save(row);
-    return { id: saved.id, advertiserId, name, keyPrefix: saved.keyPrefix, createdAt: saved.createdAt, key };
+    return { id: saved.id, advertiserId, name, keyPrefix: saved.keyPrefix, createdAt: saved.createdAt, parentKeyId, key };
   }
 
   async list(advertiserId: string): Promise<ApiKeyEntity[]> {
@@ -73,39 +107,79 @@ export class ApiKeyService implements OnModuleInit {
     return row;
   }
 
-  /** Revokes a key; idempotent. `scope` confines an advertiser to its own keys (404 otherwise). */
+  /**
+   * Revokes a key and every key it minted, transitively, in one transaction; idempotent (revoking a
+   * revoked key again still revokes any descendant left live). `scope` confines an advertiser to its
+   * own keys (404 otherwise). Every replica drops the revoked keys from its cache.
+   */
   async revoke(id: string, scope: string | undefined, actor: Principal): Promise<ApiKeyEntity> {
-    const row = await this.findVisible(id, scope);
-    if (!row.revokedAt) {
-      await this.dataSource
-        .getRepository(ApiKeyEntity)
-        .update({ id, revokedAt: IsNull() }, { revokedAt: new Date(), revokedBy: actorOf(actor) });
-      this.cache.delete(row.keyHash);
-      await this.redis.publish(REVOKED_CHANNEL, row.keyHash).catch(() => undefined);
-    }
+    await this.findVisible(id, scope);
+    const revokedHashes = await this.dataSource.transaction(async (manager) => {
+      // Locking reads, level by level: they see children committed meanwhile, and a concurrent mint
+      // under any of these keys waits for this transaction (see create).
+      type Row = { id: string; key_hash: string; revoked_at: Date | null };
+      const family = (await manager.query('SELECT id, key_hash, revoked_at FROM api_keys WHERE id = ? FOR UPDATE', [id])) as Row[];
+      const seen = new Set([id]);
+      for (let level = [id]; level.length > 0; ) {
+        const children = (await manager.query('SELECT id, key_hash, revoked_at FROM api_keys WHERE parent_key_id IN (?) FOR UPDATE', [level])) as Row[];
+        level = children.filter((c) => !seen.has(c.id)).map((c) => c.id);
+        for (const c of children) if (!seen.has(c.id)) family.push(c);
+        for (const childId of level) seen.add(childId);
+      }
+      const live = family.filter((r) => !r.revoked_at);
+      if (live.length > 0) {
+        await manager.query('UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id IN (?) AND revoked_at IS NULL', [new Date(), actorOf(actor), live.map((r) => r.id)]);
+      }
+      return live.map((r) => r.key_hash);
+    });
+    for (const hash of revokedHashes) this.cache.delete(hash);
+    await Promise.all(revokedHashes.map((hash) => this.redis.publish(REVOKED_CHANNEL, hash))).catch(() => undefined);
     return this.findVisible(id, scope);
   }
 
-  /** As `resolve`, for a request: a lookup that cannot reach MySQL is a 503 naming the cause. */
-  async resolveForRequest(presented: string): Promise<Principal | null> {
+  /**
+   * As `resolve`, for a request from `clientIp`: a client past its failed-authentication limit gets 429
+   * before any lookup, and each unknown key counts against it. A lookup that cannot reach MySQL is a
+   * 503 naming the cause.
+   */
+  async resolveForRequest(presented: string, clientIp?: string): Promise<Principal | null> {
+    const hash = sha256(presented);
+    const known = this.known(hash);
+    if (known) return known;
+    if (clientIp && !this.unknown.has(hash.toString('hex'))) await this.failures.assertAllowed(clientIp);
+    let principal: Principal | null;
     try {
-      return await this.resolve(presented);
+      principal = await this.resolve(presented);
     } catch (err) {
       throw new ServiceUnavailableException(`cannot check the API key, database unavailable: ${(err as Error).message}`);
     }
+    if (!principal && clientIp) await this.failures.recordFailure(clientIp);
+    return principal;
   }
 
   /** The principal a presented key stands for, or null when it is unknown or revoked. */
   async resolve(presented: string): Promise<Principal | null> {
     const hash = sha256(presented);
+    return this.known(hash) ?? this.lookUp(hash.toString('hex'));
+  }
+
+  /** The admin, or a key resolved in the last CACHE_TTL_MS; no I/O. */
+  private known(hash: Buffer): Principal | undefined {
     if (this.adminKeyHash && timingSafeEqual(hash, this.adminKeyHash)) return { kind: 'admin', keyId: 'admin' };
-    const hex = hash.toString('hex');
-    const cached = this.cache.get(hex);
-    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    const cached = this.cache.get(hash.toString('hex'));
+    return cached && cached.expiresAt > Date.now() ? cached.principal : undefined;
+  }
+
+  private async lookUp(hex: string): Promise<Principal | null> {
+    if (this.unknown.has(hex)) return null;
     const row = await this.dataSource
       .getRepository(ApiKeyEntity)
       .findOne({ where: { keyHash: hex, revokedAt: IsNull() }, select: { id: true, advertiserId: true } });
-    if (!row) return null;
+    this.lookups.inc({ result: row ? 'found' : 'unknown' });
+    if (!row) {
+      this.unknown.add(hex);
+      return null;
+    }
     const principal: Principal = { kind: 'advertiser', keyId: row.id, advertiserId: row.advertiserId };
     this.cache.set(hex, { principal, expiresAt: Date.now() + CACHE_TTL_MS });
     return principal;

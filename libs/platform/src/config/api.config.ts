@@ -53,6 +53,41 @@ export class ApiConfig extends PlatformConfig {
 
   @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
   IVT_MAX_CLICKS_PER_IP_UA_MINUTE = 20;
+  /** Port of a separate /metrics listener without auth (keep it off the public network); 0: /metrics on PORT behind the admin key only. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  METRICS_PORT = 0;
+
+  /** Longest a client may take to send a request's headers, ms (Node's headersTimeout); capped at HTTP_REQUEST_TIMEOUT_MS. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** Longest a client may take to send a whole request, headers and body, ms (408 and closed after): 1 MB fits at ~300 kbit/s. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Largest request line plus headers, bytes (414 when the URL alone is too long, else 431). */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(1024 * 1024)
+  HTTP_MAX_HEADER_BYTES = 16_384;
+
+  /** Failed authentications (unknown or revoked API key) one client IP may make per AUTH_FAILURE_WINDOW_SECONDS before 429. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  AUTH_FAILURE_LIMIT = 20;
+
+  /** Window of AUTH_FAILURE_LIMIT, seconds, counted in Redis across API replicas (Retry-After says when it ends). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400)
+  AUTH_FAILURE_WINDOW_SECONDS = 60;
+
+  /** How long an unknown API key is remembered as unknown, ms (no MySQL read for it meanwhile); 0 disables. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
+  AUTH_NEGATIVE_CACHE_TTL_MS = 5_000;
+
+  /** Unknown API keys remembered at most per process (the oldest go first). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  AUTH_NEGATIVE_CACHE_MAX_ENTRIES = 10_000;
+
+  /** Unverifiable beacons kept as samples in rejected_events per reason and hour (all are counted in rejected_event_counts). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10_000)
+  REJECTED_SAMPLES_PER_HOUR = 20;
 
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
   withDefaults(): this {

@@ -2,10 +2,11 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { QueryFailedError } from 'typeorm';
 import type { ErrorBody } from './error-body';
 
-const REASONS: Record<number, string> = {
+export const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 428: 'Precondition Required', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  406: 'Not Acceptable', 408: 'Request Timeout', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 414: 'URI Too Long',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 428: 'Precondition Required', 429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /** Errors raised by mysql2 when the server cannot be reached: answered 503, not 500. */
@@ -36,9 +37,24 @@ interface ErrorRequest {
   url?: string;
 }
 
+interface ErrorReplyHeaders {
+  header(k: string, v: string): ErrorReplyHeaders;
+  send(b: unknown): unknown;
+}
+
 interface ErrorReply {
-  status(code: number): { header(k: string, v: string): { send(b: unknown): unknown } };
+  status(code: number): ErrorReplyHeaders;
   sent?: boolean;
+}
+
+/** A 429 that says, in Retry-After, how many seconds to wait. */
+export class TooManyRequestsError extends HttpException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+  }
 }
 
 /** Answers an error with the uniform body, logging the unexpected ones; every HTTP path of the API uses it. */
@@ -49,7 +65,10 @@ export function replyWithError(exception: unknown, request: ErrorRequest | undef
     logger.error({ err: exception, method: request?.method, url: request?.url }, (exception as Error)?.message ?? String(exception));
   }
   if (reply.sent) return;
-  reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  const answer = reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8');
+  const retryAfter = (exception as { retryAfterSeconds?: unknown })?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') answer.header('retry-after', String(retryAfter));
+  answer.send(body);
 }
 
 /** The uniform error body for any error (without requestId); shared by every HTTP path of the API. */

@@ -3,12 +3,13 @@ import { ApiKeyService } from '../auth/api-key.service';
 import type { Principal } from '../auth/principal';
 import { ApiConfig } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
+import { BoundedTtlSet } from '../util/bounded-ttl-set';
 import { PlayerRoutes, playerRoutesServer } from './player-routes';
 
 function playerRoutes(resolve: (key: string) => Promise<Principal | null> = async () => null): PlayerRoutes {
   const config = Object.assign(new ApiConfig(), { BODY_LIMIT_BYTES: 1024 });
   // The real service's request-facing methods over a stubbed lookup (no MySQL in this unit test).
-  const keys = Object.assign(Object.create(ApiKeyService.prototype) as ApiKeyService, { resolve });
+  const keys = Object.assign(Object.create(ApiKeyService.prototype) as ApiKeyService, { resolve, cache: new Map(), unknown: new BoundedTtlSet(0, 1) });
   return new PlayerRoutes(config, new MetricsService(), keys);
 }
 

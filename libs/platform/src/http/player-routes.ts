@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { ApiConfig } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
 import { replyWithError } from './all-exceptions.filter';
+import { HttpServerLimits, answerFrameworkError } from './client-errors';
 import { parseJsonAllowingEmpty, registerHttpHooks, requestIdOf } from './http-hooks';
 
 /**
@@ -32,7 +33,7 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     metrics: MetricsService,
     private readonly keys: ApiKeyService,
   ) {
-    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, genReqId: requestIdOf, logger: false });
+    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError });
     registerHttpHooks(this.fastify, metrics);
     const parse = this.fastify.getDefaultJsonParser('error', 'error');
     this.fastify.removeContentTypeParser('application/json');
@@ -67,11 +68,12 @@ export class PlayerRoutes implements OnApplicationBootstrap {
 
   /**
    * The caller of a public route, if it sent an API key: as ApiKeyGuard resolves it for public routes
-   * (a malformed or unknown key is simply no principal; MySQL down is a 503).
+   * (a malformed or unknown key is simply no principal, counted against the client's failed
+   * authentications; MySQL down is a 503).
    */
   async principal(request: FastifyRequest): Promise<Principal | undefined> {
     const key = bearerKey(request.headers.authorization);
-    return key ? ((await this.keys.resolveForRequest(key)) ?? undefined) : undefined;
+    return key ? ((await this.keys.resolveForRequest(key, request.ip)) ?? undefined) : undefined;
   }
 }
 
@@ -84,17 +86,29 @@ interface ServerFactoryOptions {
 
 /**
  * The API's HTTP server (Fastify's `serverFactory`): requests for player routes go to `player()`'s
- * Fastify instance, everything else to Nest's. Timeouts are set as Fastify sets them on its own servers.
+ * Fastify instance, everything else to Nest's. Timeouts are set as Fastify sets them on its own servers,
+ * then `limits` bound how long a client may take to send its headers and its whole request (a trickled
+ * body is cut off with 408), checked every second or sooner.
  */
-export function playerRoutesServer(player: () => PlayerRoutes | undefined): (handler: RequestListener, options: ServerFactoryOptions) => Server {
+export function playerRoutesServer(player: () => PlayerRoutes | undefined, limits?: HttpServerLimits): (handler: RequestListener, options: ServerFactoryOptions) => Server {
   return (handler, options) => {
-    const server = createServer(options.http ?? {}, (req, res) => {
+    const http: ServerOptions = { ...options.http };
+    if (limits) {
+      http.maxHeaderSize = limits.maxHeaderBytes;
+      http.connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+    }
+    const server = createServer(http, (req, res) => {
       const routes = player();
       if (routes?.handles(req.url)) routes.fastify.routing(req, res);
       else handler(req, res);
     });
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (limits) {
+      // Node requires headersTimeout <= requestTimeout.
+      server.requestTimeout = limits.requestTimeoutMs;
+      server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+    }
     server.setTimeout(options.connectionTimeout ?? 0);
     return server;
   };
