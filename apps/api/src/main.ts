@@ -1,4 +1,4 @@
-import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, PlayerRoutes, createValidationPipe, describeStartupError, loadConfigOrExit, playerRoutesServer, registerHttpHooks, requestIdOf } from '@app/platform';
+import { AllExceptionsFilter, ApiConfig, jsonBodyLimits, MetricsService, PlayerRoutes, createValidationPipe, describeStartupError, loadConfigOrExit, playerRoutesServer, registerHttpHooks, requestIdOf, useGuardedBodyParsers } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -39,7 +39,7 @@ async function bootstrap(): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));
-  allowEmptyJsonBodies(app, config.BODY_LIMIT_BYTES);
+  useGuardedBodyParsers(app, config.BODY_LIMIT_BYTES, jsonBodyLimits(config));
 
   const document = SwaggerModule.createDocument(
     app,

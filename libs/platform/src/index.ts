@@ -24,3 +24,6 @@ export * from './http/http-hooks';
 export * from './util/uuid';
 export * from './http/player-routes';
 export * from './util/group-commit';
+export * from './http/body-parsers';
+export * from './http/location-header';
+export * from './util/text';

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import type { JsonBodyLimits } from '../http/body-parsers';
 import { PlatformConfig } from './platform.config';
 
 /** Configuration of the API process (apps/api). */
@@ -26,9 +27,35 @@ export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1048576;
 
+  /**
+   * Deepest nesting of arrays and objects in a JSON body. The deepest legitimate body, a line item's
+   * targeting with dayparts (body, targeting, dayparts, daypart, days), is 5 levels deep.
+   */
+  @Type(() => Number) @IsInt() @Min(5) @Max(1000)
+  JSON_MAX_DEPTH = 16;
+
+  /**
+   * Most elements of one JSON array or members of one object. The longest legitimate list is a batch
+   * of 1,000 events (POST /v1/events); twice that lets the DTOs name the field of a list one too long.
+   */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(1_000_000)
+  JSON_MAX_ITEMS = 2000;
+
+  /**
+   * Most values in one JSON body, at any depth (each array element and object member counts one). The
+   * largest legitimate body, a full batch of 1,000 events, holds about 4,000.
+   */
+  @Type(() => Number) @IsInt() @Min(5000) @Max(10_000_000)
+  JSON_MAX_VALUES = 20000;
+
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
   withDefaults(): this {
     if (this.PUBLIC_BASE_URL === '') this.PUBLIC_BASE_URL = `http://localhost:${this.PORT}`;
     return this;
   }
+}
+
+/** The JSON body limits of an API configuration, for the body parsers. */
+export function jsonBodyLimits(config: ApiConfig): JsonBodyLimits {
+  return { maxDepth: config.JSON_MAX_DEPTH, maxItems: config.JSON_MAX_ITEMS, maxValues: config.JSON_MAX_VALUES };
 }
