@@ -43,8 +43,10 @@ describe('hostile JSON (issue 15, defect 6)', () => {
         expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message), requestId: expect.any(String) });
         times.push(res.ms);
       }
-      // The median of five: one request delayed by another process on a shared machine says nothing.
-      expect(median(times)).toBeLessThan(50);
+      // Before the guard: 500 after about a second. The fastest of five shows what the API takes; the
+      // median allows for other suites sharing this API and this machine's two cores.
+      expect(Math.min(...times)).toBeLessThan(50);
+      expect(median(times)).toBeLessThan(250);
     }
   });
 
@@ -60,21 +62,27 @@ describe('hostile JSON (issue 15, defect 6)', () => {
     }
   });
 
-  it('keeps decisions fast while hostile bodies arrive', async () => {
-    const hostile = Array.from({ length: 10 }, (_, i) => timed('POST', i % 2 ? '/v1/events' : '/v1/decisions', i % 3 ? MEGABYTE_WIDE : MEGABYTE_DEEP));
-    const latencies: number[] = [];
-    const decisions = (async () => {
-      for (let i = 0; i < 40; i++) {
-        const res = await timed('POST', '/v1/decisions', JSON.stringify({ ...DECISION, user: { id: `listener-${i}` } }));
-        expect(res.status).toBe(200);
-        latencies.push(res.ms);
+  it('keeps decisions fast while hostile bodies keep arriving', async () => {
+    let done = false;
+    const statuses: number[] = [];
+    // Two clients sending hostile bodies back to back for as long as the decisions below take.
+    const hostile = [0, 1].map(async (client) => {
+      for (let i = 0; !done || statuses.length < 10; i++) {
+        statuses.push((await timed('POST', client ? '/v1/events' : '/v1/decisions', i % 2 ? MEGABYTE_WIDE : MEGABYTE_DEEP)).status);
       }
-    })();
-    const answers = await Promise.all(hostile);
-    await decisions;
-    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(400));
-    // Before the guard, ten such bodies held the event loop for about a second each (decision p99 1.1 s).
-    expect(Math.max(...latencies)).toBeLessThan(250);
+    });
+    const latencies: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await timed('POST', '/v1/decisions', JSON.stringify({ ...DECISION, user: { id: `listener-${i}` } }));
+      expect(res.status).toBe(200);
+      latencies.push(res.ms);
+    }
+    done = true;
+    await Promise.all(hostile);
+    // Before the guard each such body held the event loop for about a second (decision p99 1.1 s).
+    expect(median(latencies)).toBeLessThan(100);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+    expect(new Set(statuses)).toEqual(new Set([400]));
   });
 });
 
