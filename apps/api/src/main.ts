@@ -1,18 +1,19 @@
 import {
   AllExceptionsFilter,
-  allowEmptyJsonBodies,
-  answerFrameworkError,
   ApiConfig,
-  clientErrorHandler,
   HttpServerLimits,
   MetricsService,
   PlayerRoutes,
+  answerFrameworkError,
+  clientErrorHandler,
   createValidationPipe,
   describeStartupError,
+  jsonBodyLimits,
   loadConfigOrExit,
   playerRoutesServer,
   registerHttpHooks,
   requestIdOf,
+  useGuardedBodyParsers,
 } from '@app/platform';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
   const limits: HttpServerLimits = { headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, maxHeaderBytes: config.HTTP_MAX_HEADER_BYTES };
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: config.trustProxy(),
     genReqId: requestIdOf,
     requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
     clientErrorHandler: clientErrorHandler(limits),
@@ -59,7 +60,7 @@ async function bootstrap(): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));
-  allowEmptyJsonBodies(app, config.BODY_LIMIT_BYTES);
+  useGuardedBodyParsers(app, config.BODY_LIMIT_BYTES, jsonBodyLimits(config));
 
   const document = SwaggerModule.createDocument(
     app,

@@ -25,3 +25,6 @@ export * from './util/uuid';
 export * from './http/player-routes';
 export * from './http/client-errors';
 export * from './util/group-commit';
+export * from './http/body-parsers';
+export * from './http/location-header';
+export * from './util/text';

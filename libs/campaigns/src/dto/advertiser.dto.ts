@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsCurrencyCode, IsIanaTimezone, IsOptionalNotNull } from '../validation/validators';
+import { IsCurrencyCode, IsIanaTimezone, IsOptionalNotNull, IsPlainText } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, PageDto } from './common.dto';
 
 export class CreateAdvertiserDto {
@@ -8,6 +8,7 @@ export class CreateAdvertiserDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name: string;
 
   @ApiPropertyOptional({ description: 'ISO 4217; every amount of this advertiser is in micros of it', default: 'USD', example: 'EUR' })
@@ -27,6 +28,7 @@ export class UpdateAdvertiserDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ description: 'ISO 4217; can only change while the advertiser has no campaign', example: 'GBP' })

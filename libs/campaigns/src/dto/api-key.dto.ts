@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsPlainText } from '../validation/validators';
 import { EXAMPLE_ID, EXAMPLE_TIME, PageDto } from './common.dto';
 
 export class CreateApiKeyDto {
@@ -8,6 +9,7 @@ export class CreateApiKeyDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsPlainText()
   name?: string;
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DELIVERY_STATUSES, DeliveryStatus } from '../status/status-machine';
-import { IsAfterProperty, IsMicros, IsOptionalNotNull, IsZonedDateTime } from '../validation/validators';
+import { IsAfterProperty, IsMicros, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, ListQueryDto, PageDto } from './common.dto';
 
 export class CreateCampaignDto {
@@ -15,6 +15,7 @@ export class CreateCampaignDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name: string;
 
   @ApiProperty({ description: 'Flight start, ISO-8601 with zone', example: '2026-12-01T00:00:00Z' })
@@ -38,6 +39,7 @@ export class UpdateCampaignDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z' })

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Max, MaxLength, Min, ValidationArguments, registerDecorator } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidationArguments, registerDecorator } from 'class-validator';
 import type { CreativeFormat } from '../catalog/delivery-catalog.types';
 import type { CreativeStatus } from '../entities/creative.entity';
-import { HTTP_URL, IsOptionalNotNull } from '../validation/validators';
+import { IsHttpUrl, IsOptionalNotNull, IsPlainText } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, EXAMPLE_TIME, ListQueryDto, PageDto } from './common.dto';
 
 export const CREATIVE_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
@@ -47,6 +47,7 @@ export class CreateCreativeDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name: string;
 
   @ApiProperty({ enum: CREATIVE_FORMATS, example: 'audio' })
@@ -54,7 +55,7 @@ export class CreateCreativeDto {
   format: CreativeFormat;
 
   @ApiProperty({ description: 'http(s) URL of the media file', maxLength: 2048, example: 'https://cdn.example.com/ads/summer-30.mp3' })
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   mediaUrl: string;
 
@@ -71,13 +72,13 @@ export class CreateCreativeDto {
   durationSeconds: number;
 
   @ApiProperty({ description: 'http(s) URL a click leads to', maxLength: 2048, example: 'https://example.com/summer' })
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   clickThroughUrl: string;
 
   @ApiPropertyOptional({ description: 'http(s) URL of a companion banner shown while the ad plays', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-640x640.png' })
   @IsOptional()
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   companionImageUrl?: string | null;
 }
@@ -89,11 +90,12 @@ export class UpdateCreativeDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2048, example: 'https://cdn.example.com/ads/summer-30-v2.mp3' })
   @IsOptionalNotNull()
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   mediaUrl?: string;
 
@@ -113,13 +115,13 @@ export class UpdateCreativeDto {
 
   @ApiPropertyOptional({ maxLength: 2048, example: 'https://example.com/summer-sale' })
   @IsOptionalNotNull()
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   clickThroughUrl?: string;
 
   @ApiPropertyOptional({ description: 'null removes it', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-v2.png' })
   @IsOptional()
-  @IsUrl(HTTP_URL)
+  @IsHttpUrl()
   @MaxLength(2048)
   companionImageUrl?: string | null;
 }
@@ -133,6 +135,7 @@ export class ReviewCreativeDto {
   @IsOptional()
   @IsString()
   @MaxLength(1000)
+  @IsPlainText()
   note?: string;
 }
 

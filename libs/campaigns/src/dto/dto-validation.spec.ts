@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { ValidationError, validate } from 'class-validator';
 import { COUNTRY_CODES } from '../validation/country-codes';
 import { ageRangeOf } from '../validation/targeting-values';
-import { isCurrencyCode, isIanaTimezone, isZonedDateTime, toUtcDateTime } from '../validation/validators';
+import { isCurrencyCode, isHttpUrl, isIanaTimezone, isPlainText, isZonedDateTime, toUtcDateTime } from '../validation/validators';
 import { CreateAdvertiserDto, UpdateAdvertiserDto } from './advertiser.dto';
 import { CreateCampaignDto, UpdateCampaignDto } from './campaign.dto';
 import { CreateCreativeDto, ReviewCreativeDto, UpdateCreativeDto } from './creative.dto';
@@ -237,5 +237,32 @@ describe('API times are UTC', () => {
     expect(toUtcDateTime('2026-03-01T12:30:00')).toBe('2026-03-01T12:30:00Z');
     expect(toUtcDateTime('2026-03-01T12:30:00+02:00')).toBe('2026-03-01T12:30:00+02:00');
     expect(toUtcDateTime('yesterday')).toBe('yesterday');
+  });
+});
+
+describe('control characters in text fields', () => {
+  // Each of these was accepted by validator.js's isURL; names took any control character.
+  const controls = ['\u0000', '\u0001', '\u0008', '\t', '\n', '\u001b', '\u001f', '\u007f', '\u0085', '\u009f', '\ufffe', '\uffff', '\ud800'];
+
+  it('isHttpUrl accepts absolute http(s) URLs only, without control characters', () => {
+    for (const url of ['https://example.com/landing?x=1#a', 'http://127.0.0.1:8080/a', 'https://bücher.example/straße?q=€']) expect(isHttpUrl(url)).toBe(true);
+    for (const c of controls) expect([c, isHttpUrl(`https://example.com/a${c}b`)]).toEqual([c, false]);
+    for (const url of ['javascript:alert(1)', 'ftp://example.com/', '//example.com/a', '/a', 'https://', 'https://exa mple.com/', 42, null]) expect(isHttpUrl(url)).toBe(false);
+  });
+
+  it('isPlainText refuses control characters (and leaves other types to @IsString)', () => {
+    expect(isPlainText('Café 😀 — Summer')).toBe(true);
+    for (const c of controls) expect([c, isPlainText(`a${c}b`)]).toEqual([c, false]);
+    expect(isPlainText(42)).toBe(true);
+  });
+
+  it.each([
+    [CreateAdvertiserDto, { name: 'Acme\u0007' }, ['name']],
+    [CreateCampaignDto, { advertiserId: ID, name: 'C\u0085', startAt: '2026-12-01T00:00:00Z', endAt: '2026-12-31T00:00:00Z' }, ['name']],
+    [UpdateLineItemDto, { name: 'L\u001b[31m' }, ['name']],
+    [ReviewCreativeDto, { decision: 'approved', note: 'ok\u0000' }, ['note']],
+    [UpdateCreativeDto, { name: 'S\uffff', clickThroughUrl: 'https://example.com/\u0000', mediaUrl: 'https://cdn.example.com/a\u007f.mp3' }, ['clickThroughUrl', 'mediaUrl', 'name']],
+  ] as Array<[new () => object, object, string[]]>)('%p refuses control characters in %j', async (cls, plain, fields) => {
+    expect(await failingFields(cls, plain)).toEqual(fields);
   });
 });

@@ -17,7 +17,7 @@ import {
 import type { CreativeFormat, PricingModel } from '../catalog/delivery-catalog.types';
 import type { CreativeStatus } from '../entities/creative.entity';
 import { DELIVERY_STATUSES, DeliveryStatus } from '../status/status-machine';
-import { HasUniqueItems, IsAfterProperty, IsCreativeWeights, IsMicros, IsNotAboveProperty, IsOptionalNotNull, IsZonedDateTime } from '../validation/validators';
+import { HasUniqueItems, IsAfterProperty, IsCreativeWeights, IsMicros, IsNotAboveProperty, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, ListQueryDto, PageDto } from './common.dto';
 import { CREATIVE_FORMATS, CREATIVE_STATUSES } from './creative.dto';
 import { FrequencyCapDto, MAX_FREQUENCY_CAPS, TargetingDto } from './targeting.dto';
@@ -46,6 +46,7 @@ export class CreateLineItemDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name: string;
 
   @ApiPropertyOptional({ enum: CREATIVE_FORMATS, default: 'audio', description: 'Only creatives of this format can be assigned', example: 'audio' })
@@ -131,6 +132,7 @@ export class UpdateLineItemDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ enum: CREATIVE_FORMATS, description: 'Assigned creatives must match the new format', example: 'audio' })

@@ -1,5 +1,6 @@
+import { hasControlCharacter } from '@app/platform';
 import { Transform } from 'class-transformer';
-import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
+import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, isURL, registerDecorator } from 'class-validator';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -24,6 +25,26 @@ export function isIanaTimezone(value: unknown): boolean {
 
 /** http(s) only, with the scheme written out; other schemes (javascript:, ftp:, data:) are refused. */
 export const HTTP_URL: NonNullable<Parameters<typeof IsUrl>[0]> = { protocols: ['http', 'https'], require_protocol: true, require_valid_protocol: true, require_tld: false };
+
+/**
+ * An absolute http(s) URL with a host, as both validator.js and the WHATWG parser (which the click
+ * redirect and players use) read it, and without control characters, which validator.js lets through
+ * (U+0000-0008, U+001B, U+007F, U+0085, U+FFFE...) and which break VAST and the Location header.
+ */
+export function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || hasControlCharacter(value) || !isURL(value, HTTP_URL)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Text without control characters (C0 and C1 controls, DEL, U+FFFE/U+FFFF, lone surrogates): names and notes. Other types are @IsString's to refuse. */
+export function isPlainText(value: unknown): boolean {
+  return typeof value !== 'string' || !hasControlCharacter(value);
+}
 
 /** An ISO-8601 date-time with an explicit zone ("Z" or "+hh:mm"), so it cannot mean local time. */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
@@ -55,6 +76,10 @@ function simple(name: string, check: (value: unknown, args: ValidationArguments)
 }
 
 export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrencyCode', isCurrencyCode, 'must be an ISO 4217 currency code such as USD', options);
+
+export const IsHttpUrl = (options?: ValidationOptions) => simple('isHttpUrl', isHttpUrl, 'must be an absolute http(s) URL without control characters', options);
+
+export const IsPlainText = (options?: ValidationOptions) => simple('isPlainText', isPlainText, 'must not contain control characters', options);
 
 export const IsIanaTimezone = (options?: ValidationOptions) => simple('isIanaTimezone', isIanaTimezone, 'must be an IANA timezone such as Europe/Paris or UTC', options);
 

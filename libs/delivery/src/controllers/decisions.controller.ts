@@ -1,4 +1,4 @@
-import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, flattenValidationErrors } from '@app/platform';
+import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, assertNoControlCharacters, flattenValidationErrors } from '@app/platform';
 import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnModuleInit, Post, Query, Req, Res, UnauthorizedException, ValidationPipe } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -64,6 +64,8 @@ export class DecisionsController implements OnModuleInit {
       method: 'POST',
       url: '/v1/decisions',
       handler: async (request, reply) => {
+        // The body parser refused control characters in the body already; the query gets the same rule.
+        assertNoControlCharacters(request.query);
         const body = await bodyPipe.transform(request.body);
         const explainParam = (request.query as Record<string, string | undefined>).explain;
         const { outcome, explain } = await this.outcomeOf(body, explainParam, await this.playerRoutes.principal(request), request);
@@ -140,6 +142,7 @@ export class DecisionsController implements OnModuleInit {
   @ApiOkResponse({ description: 'VAST 4.2 document', content: { 'application/xml': { schema: { type: 'string' }, example: SAMPLE_VAST } } })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed parameters; the message names the field' })
   async vast(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    assertNoControlCharacters(request.query);
     const query = (await vastQueryPipe.transform(request.query ?? {}, { type: 'query', metatype: VastQueryDto })) as VastQueryDto;
     // Fastify answers HEAD with this GET handler. HEAD comes from link checkers and prefetchers, never a
     // player about to play: a decision would reserve budget (and count towards caps) for nobody.

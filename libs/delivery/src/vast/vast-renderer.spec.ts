@@ -66,6 +66,16 @@ describe('VAST 4.2 renderer', () => {
     expect(xml).toContain('<Duration>00:00:15.500</Duration>');
   });
 
+  it('writes only characters XML 1.0 allows, whatever stored rows hold: a pod stays valid for every ad', async () => {
+    const controls = '\u0000\u0001\u0008\u000b\u001b\u001f\u007f\u0085\ufffe\uffff\ud800';
+    const dirty = ad({ lineItemName: `Bad${controls}name`, creativeId: `cr${controls}`, mimeType: 'audio/mpeg\u0000', mediaUrl: `https://cdn.example.com/a${controls}.mp3`, clickThroughUrl: `https://brand.example.com/\u0000` });
+    const xml = renderVast([dirty, ad({ decisionId: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e60', lineItemName: 'Other advertiser' })]);
+    expect(await validateVast(xml)).toEqual({ valid: true, errors: [] });
+    expect(xml).toContain('<AdTitle>Bad\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdname</AdTitle>');
+    expect(xml).toContain('<![CDATA[https://cdn.example.com/a%00%01%08%0B%1B%1F%7F%C2%85%EF%BF%BE%EF%BF%BF%EF%BF%BD.mp3]]>');
+    expect(xml).toContain('<AdTitle>Other advertiser</AdTitle>');
+  });
+
   it('answers an empty VAST on no fill', async () => {
     expect(renderVast([])).toBe(EMPTY_VAST);
     expect(await validateVast(EMPTY_VAST)).toEqual({ valid: true, errors: [] });

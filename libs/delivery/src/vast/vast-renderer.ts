@@ -1,3 +1,4 @@
+import { replaceControlCharacters } from '@app/platform';
 import type { ServedAd } from '../services/decision.types';
 
 export const VAST_NAMESPACE = 'http://www.iab.com/VAST';
@@ -72,12 +73,22 @@ export function duration(seconds: number): string {
   return `${pad(Math.min(h, 23))}:${pad(m)}:${pad(s)}${ms ? `.${pad(ms, 3)}` : ''}`;
 }
 
+/*
+ * Control characters: XML 1.0's Char production forbids C0 controls but tab and newlines, U+FFFE/U+FFFF
+ * and lone surrogates, and discourages DEL and C1. The API refuses them all in text fields, but rows
+ * written before it did may hold them, and one in a name would make the whole document, every ad of a
+ * pod included, unreadable: they are never written.
+ */
+
+/** A URL inside CDATA: a control character is percent-encoded (UTF-8; a lone surrogate as U+FFFD), as a browser would send it. */
 function cdata(value: string): string {
-  return `<![CDATA[${value.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
+  const safe = replaceControlCharacters(value, (c) => (c >= '\uD800' && c <= '\uDFFF' ? '%EF%BF%BD' : encodeURIComponent(c)));
+  return `<![CDATA[${safe.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
 }
 
+/** Text content: a character XML cannot carry becomes U+FFFD, the replacement character. */
 function text(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return replaceControlCharacters(value, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function attr(value: string): string {

@@ -1,10 +1,9 @@
 import { ErrorBody, Public } from '@app/platform';
-import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { EventsBatchDto, EventsBatchResultDto, parseEventTime } from '../dto/events.dto';
 import { IngestService } from '../ingest/ingest.service';
-import { TextJsonBodyInterceptor } from './text-json-body.interceptor';
 
 @ApiTags('tracking')
 @Controller('v1/events')
@@ -14,7 +13,6 @@ export class EventsController {
   @Public()
   @Post()
   @HttpCode(200)
-  @UseInterceptors(TextJsonBodyInterceptor)
   @ApiOperation({
     summary: 'Beacons queued offline by a player (1 to 1,000), answered per event in order',
     description: 'Stored before the answer, in one transaction. JSON may also be sent as text/plain (navigator.sendBeacon). No API key needed: the tokens are signed.',

@@ -1,6 +1,6 @@
 import { TrackingTokenCodec } from '@app/delivery';
-import { ErrorBody, PlayerRoutes, Public } from '@app/platform';
-import { BadRequestException, Controller, Get, OnModuleInit, Param, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ErrorBody, PlayerRoutes, Public, locationHeader } from '@app/platform';
+import { BadRequestException, Controller, Get, Logger, OnModuleInit, Param, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiFoundResponse, ApiNoContentResponse, ApiOperation, ApiParam, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_TYPES, isEventType } from '../events/event-types';
@@ -11,6 +11,8 @@ import { IngestService } from '../ingest/ingest.service';
 @ApiTags('tracking')
 @Controller('t')
 export class TrackingController implements OnModuleInit {
+  private readonly logger = new Logger(TrackingController.name);
+
   constructor(
     private readonly ingest: IngestService,
     private readonly clickThrough: ClickThroughService,
@@ -55,12 +57,15 @@ export class TrackingController implements OnModuleInit {
         if (err instanceof ClickThroughUnavailableError) throw new ServiceUnavailableException('the click-through URL cannot be read right now (a GET click is already stored); retry later');
         throw err;
       }
+      // RFC 3986 (ASCII, UTF-8 percent-escapes, punycode host): Node refuses anything else in a header.
       // No approved URL known (a forged creative, a token of another deployment): nowhere safe to send
       // the listener, so the same 204 as any stored beacon, leaving them where they are.
-      if (url) {
-        reply.code(302).header('location', url).send();
+      const location = url ? locationHeader(url) : undefined;
+      if (location) {
+        reply.code(302).header('location', location).send();
         return;
       }
+      if (url) this.logger.warn(`creative ${claims.creativeId}: click-through URL is not an absolute http(s) URL, no redirect`);
     }
     reply.code(204).send();
   }

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import type { JsonBodyLimits } from '../http/body-parsers';
 import { PlatformConfig } from './platform.config';
 
 /** Configuration of the API process (apps/api). */
@@ -53,6 +54,7 @@ export class ApiConfig extends PlatformConfig {
 
   @Type(() => Number) @IsInt() @Min(0) @Max(10_000_000)
   IVT_MAX_CLICKS_PER_IP_UA_MINUTE = 20;
+
   /** Port of a separate /metrics listener without auth (keep it off the public network); 0: /metrics on PORT behind the admin key only. */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   METRICS_PORT = 0;
@@ -89,9 +91,58 @@ export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(10_000)
   REJECTED_SAMPLES_PER_HOUR = 20;
 
+  /**
+   * Deepest nesting of arrays and objects in a JSON body. The deepest legitimate body, a line item's
+   * targeting with dayparts (body, targeting, dayparts, daypart, days), is 5 levels deep.
+   */
+  @Type(() => Number) @IsInt() @Min(5) @Max(1000)
+  JSON_MAX_DEPTH = 16;
+
+  /**
+   * Most elements of one JSON array or members of one object. The longest legitimate list is a batch
+   * of 1,000 events (POST /v1/events); twice that lets the DTOs name the field of a list one too long.
+   */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(1_000_000)
+  JSON_MAX_ITEMS = 2000;
+
+  /**
+   * Most values in one JSON body, at any depth (each array element and object member counts one): what
+   * bounds the transformation and validation work of one request. The largest legitimate body, a full
+   * batch of 1,000 events, holds about 4,000, and validating it costs about as much as 10,000 of anything.
+   */
+  @Type(() => Number) @IsInt() @Min(5000) @Max(10_000_000)
+  JSON_MAX_VALUES = 10000;
+
+  /**
+   * Which peers may set the client's IP through X-Forwarded-For (per-IP limits and invalid-traffic
+   * rules rely on it): 'loopback' (a proxy on this host), a comma-separated list of addresses or CIDRs
+   * of the load balancers, a number of trusted hops, 'true' (anyone: only behind a proxy that
+   * overwrites the header) or 'false'.
+   */
+  @Matches(/^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*)$/, {
+    message: "TRUST_PROXY must be 'true', 'false', a hop count, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)",
+  })
+  TRUST_PROXY = 'loopback';
+
+  /** Fastify's trustProxy option from TRUST_PROXY. */
+  trustProxy(): boolean | string | ((address: string, hop: number) => boolean) {
+    if (this.TRUST_PROXY === 'true') return true;
+    if (this.TRUST_PROXY === 'false') return false;
+    if (/^\d+$/.test(this.TRUST_PROXY)) {
+      const hops = Number(this.TRUST_PROXY);
+      return (_address, hop) => hop < hops;
+    }
+    return this.TRUST_PROXY;
+  }
+
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */
   withDefaults(): this {
     if (this.PUBLIC_BASE_URL === '') this.PUBLIC_BASE_URL = `http://localhost:${this.PORT}`;
     return this;
   }
+}
+
+/** The JSON body limits of an API configuration, for the body parsers. */
+export function jsonBodyLimits(config: ApiConfig): JsonBodyLimits {
+  return { maxDepth: config.JSON_MAX_DEPTH, maxItems: config.JSON_MAX_ITEMS, maxValues: config.JSON_MAX_VALUES };
 }

@@ -12,6 +12,15 @@ describe('loadConfig', () => {
     expect(config.PUBLIC_BASE_URL).toBe('http://localhost:3000');
   });
 
+  it('trusts X-Forwarded-For only from the peers TRUST_PROXY names (loopback by default)', () => {
+    expect(loadConfig(ApiConfig, {}).trustProxy()).toBe('loopback');
+    expect(loadConfig(ApiConfig, { TRUST_PROXY: 'false' }).trustProxy()).toBe(false);
+    expect(loadConfig(ApiConfig, { TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }).trustProxy()).toBe('10.0.0.0/8, 192.168.1.7');
+    const hops = loadConfig(ApiConfig, { TRUST_PROXY: '2' }).trustProxy() as (address: string, hop: number) => boolean;
+    expect([0, 1, 2].map((hop) => hops('10.0.0.1', hop))).toEqual([true, true, false]);
+    expect(() => loadConfig(ApiConfig, { TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('points tracking URLs at the configured port unless PUBLIC_BASE_URL is set', () => {
     expect(loadConfig(ApiConfig, { PORT: '8080' }).PUBLIC_BASE_URL).toBe('http://localhost:8080');
     expect(loadConfig(ApiConfig, { PORT: '8080', PUBLIC_BASE_URL: 'https://t.example.com' }).PUBLIC_BASE_URL).toBe('https://t.example.com');

@@ -1,4 +1,3 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { uuidv7 } from '../util/uuid';
@@ -26,22 +25,4 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: MetricsServ
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
-}
-
-/**
- * JSON bodies as Fastify parses them (prototype-poisoning safe), except that an empty body is
- * allowed: clients commonly send `Content-Type: application/json` with no body on action endpoints
- * such as POST /v1/campaigns/:id/activate. Registered through Nest so its own parser stands aside.
- */
-export function allowEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: number): void {
-  const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
-  app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => parseJsonAllowingEmpty(parse, request, body.toString(), done));
-}
-
-type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
-
-/** Fastify's JSON parser, except that an empty (or blank) body parses as no body. */
-export function parseJsonAllowingEmpty(parse: JsonParser, request: unknown, text: string, done: (err: Error | null, body?: unknown) => void): void {
-  if (text.trim() === '') return done(null, undefined);
-  parse(request as Parameters<JsonParser>[0], text, done);
 }

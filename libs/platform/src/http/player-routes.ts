@@ -3,11 +3,12 @@ import Fastify, { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import { RequestListener, Server, ServerOptions, createServer } from 'node:http';
 import { ApiKeyService, bearerKey } from '../auth/api-key.service';
 import type { Principal } from '../auth/principal';
-import { ApiConfig } from '../config/api.config';
+import { ApiConfig, jsonBodyLimits } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
 import { replyWithError } from './all-exceptions.filter';
+import { registerGuardedJsonParsers } from './body-parsers';
 import { HttpServerLimits, answerFrameworkError } from './client-errors';
-import { parseJsonAllowingEmpty, registerHttpHooks, requestIdOf } from './http-hooks';
+import { registerHttpHooks, requestIdOf } from './http-hooks';
 
 /**
  * The routes players and SDKs call (decisions, VAST, tracking beacons): the busiest of the platform,
@@ -33,11 +34,9 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     metrics: MetricsService,
     private readonly keys: ApiKeyService,
   ) {
-    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError });
+    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.trustProxy(), genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError });
     registerHttpHooks(this.fastify, metrics);
-    const parse = this.fastify.getDefaultJsonParser('error', 'error');
-    this.fastify.removeContentTypeParser('application/json');
-    this.fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => parseJsonAllowingEmpty(parse, request, body as string, done));
+    registerGuardedJsonParsers(this.fastify, jsonBodyLimits(config));
     this.fastify.setErrorHandler((error, request, reply) => replyWithError(error, request, reply, this.logger));
     // Same words as Nest's router for the rest of the API.
     this.fastify.setNotFoundHandler((request, reply) => replyWithError(new NotFoundException(`Cannot ${request.method} ${request.url.split('?')[0]}`), request, reply, this.logger));
