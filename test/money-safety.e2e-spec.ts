@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { http } from './support/http';
 import { BROWSER_UA, createPlacementVia, mysql, report, waitForAggregation } from './support/measurement-fixtures';
@@ -53,7 +54,7 @@ describe('money safety (own stack)', () => {
   async function serve(tag: string, n: number, lineItemId: string) {
     const served: Array<{ tracking: Record<string, string>; ip: string }> = [];
     for (let i = 0; i < n; i++) {
-      const ip = `198.51.${tag.length}.${i}`;
+      const ip = `198.51.${[...tag].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 251, 7)}.${i}`;
       const res = await decide(`${tag}-${i}`, ip);
       expect(res.status).toBe(200);
       const ad = (res.body.decisions as Array<{ lineItemId: string; tracking: Record<string, string> }>).find((d) => d.lineItemId === lineItemId);
@@ -101,7 +102,7 @@ describe('money safety (own stack)', () => {
 
   it('caps a CPM budget when impressions arrive after their reservations lapsed, Redis losing its counters in between', async () => {
     // 1,000,000 µ CPM = 1,000 µ an impression; a budget of 10 impressions.
-    const p = await activate({ pricingModel: 'CPM', rateMicros: 1_000_000, budgetMicros: 10_000 });
+    const p = await activate({ pricingModel: 'CPM', rateMicros: 1_000_000, budgetMicros: 10_000, priority: 2 });
     await waitFor(async () => (await serve('late-probe', 1, p.lineItemId)).length === 1 || null, 15_000, 'the line item to serve');
     // The probe's reservation lapses too; then ten more fill the budget with reservations.
     await sleep(2500);
@@ -110,10 +111,13 @@ describe('money safety (own stack)', () => {
     // Their impressions do not come (offline); the reservations lapse and Redis loses its counters.
     await sleep(2500);
     await dropRedisPrefix(stack.env.REDIS_URL!, `${stack.env.QUEUE_PREFIX}:dlv`);
-    const second = await waitFor(async () => {
-      const s = await serve('late-b', 10, p.lineItemId);
-      return s.length > 0 ? s : null;
-    }, 20_000, 'serving to resume after the rebuild');
+    const redis = new Redis(stack.env.REDIS_URL!);
+    try {
+      await waitFor(async () => (await redis.exists(`${stack.env.QUEUE_PREFIX}:dlv:restored`)) === 1, 20_000, 'the worker to rebuild the counters');
+    } finally {
+      redis.disconnect();
+    }
+    const second = await serve('late-b', 12, p.lineItemId);
     expect(second.length).toBe(10);
     // Now every impression arrives (the probe's never does): 20 delivered, 10 billable.
     for (const ad of [...first, ...second]) expect(await fire(ad.tracking.impression, ad.ip)).toBe(204);
@@ -124,7 +128,8 @@ describe('money safety (own stack)', () => {
   });
 
   it('answers one listener flooding decisions with no fill past its limit, and one IP past its own', async () => {
-    const p = await activate({ pricingModel: 'CPM', rateMicros: 1_000, budgetMicros: 1_000_000_000 });
+    // Ranked before the earlier tests' line items (lower priority number), so that every fill is its own.
+    const p = await activate({ pricingModel: 'CPM', rateMicros: 1_000, budgetMicros: 1_000_000_000, priority: 1 });
     await waitFor(async () => (await serve('flood-probe', 1, p.lineItemId)).length === 1 || null, 15_000, 'the line item to serve');
     const metric = async () => {
       const text = (await http('GET', '/metrics', { baseUrl: stack.baseUrl })).text;
@@ -151,5 +156,34 @@ describe('money safety (own stack)', () => {
     let fromOneIp = 0;
     for (let i = 0; i < 20; i++) fromOneIp += (await decide(`nat-${i}`, '192.0.2.77')).body.decisions.length;
     expect(fromOneIp).toBe(8);
+  });
+
+  it('bills CPCL on the completed listen only, capped at the budget, and counts a replayed beacon once in the delivery counters', async () => {
+    // 1,000 µ a completed listen, a budget of 5.
+    const p = await activate({ pricingModel: 'CPCL', rateMicros: 1_000, budgetMicros: 5_000, priority: 1 });
+    await waitFor(async () => (await serve('cpcl-warm', 1, p.lineItemId)).length === 1 || null, 15_000, 'the line item to serve');
+    // Before any listen is measured, each decision holds a whole listen (the rate's upper bound is 1):
+    // four more fill the budget. Their reservations lapse (2 s here) before the listens arrive, and
+    // four more are served.
+    const served = await serve('cpcl-a', 6, p.lineItemId);
+    expect(served.length).toBe(4);
+    await sleep(2500);
+    served.push(...(await serve('cpcl-b', 4, p.lineItemId)));
+    expect(served.length).toBe(8);
+    for (const [i, ad] of served.entries()) {
+      for (const event of ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete']) expect(await fire(ad.tracking[event], ad.ip)).toBe(204);
+      // Every completion is sent twice (a player retrying), and only the first three listens are clicked.
+      expect(await fire(ad.tracking.complete, ad.ip)).toBe(204);
+      if (i < 3) expect(await fire(ad.tracking.click, ad.ip)).toBe(302);
+    }
+    const row = await totals(p.lineItemId);
+    expect(row).toMatchObject({ impressions: 8, completes: 8, clicks: 3, spendMicros: 5_000, writtenOffMicros: 3_000 });
+    // Delivery counted each completion once: 8 × 1,000 µ = 8,000,000 milli-micros, not 16.
+    const redis = new Redis(stack.env.REDIS_URL!);
+    try {
+      expect(await redis.hmget(`${stack.env.QUEUE_PREFIX}:dlv:li:${p.lineItemId}`, 'spent', 'completes', 'imps')).toEqual(['8000000', '8', '8']);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
