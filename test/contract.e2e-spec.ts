@@ -149,8 +149,9 @@ describe('API contract (black box)', () => {
       const bare = await http('POST', `/v1/advertisers/${a.id}/api-keys`);
       expect(bare.status).toBe(201);
       expect(bare.body.key).toEqual(expect.any(String));
-      const listed = await http('GET', `/v1/advertisers/${a.id}/api-keys`);
-      if (listed.status === 200) expect(listed.text).not.toContain(created.key);
+      const listed = ok(await http('GET', `/v1/advertisers/${a.id}/api-keys`), 200);
+      expect(listed.data.map((k: Json) => k.id)).toEqual(expect.arrayContaining([created.id, bare.body.id]));
+      expect(JSON.stringify(listed)).not.toContain(created.key);
 
       const key = created.key as string;
       expect(ok(await http('GET', `/v1/advertisers/${a.id}`, { key }), 200).id).toBe(a.id);

@@ -45,6 +45,8 @@ describe('measurement through dependency outages (own stacks)', () => {
       await outage;
       await streamListens(placement, 50, stored, options);
       await redisServer.resume();
+      // Listens keep arriving while the worker rebuilds the counters from MySQL.
+      const duringRebuild = streamListens(placement, 60, stored, options);
 
       redis = new Redis(redisServer.url);
       const marker = `${prefix}:dlv:restored`;
@@ -63,29 +65,32 @@ describe('measurement through dependency outages (own stacks)', () => {
         'the delivery counters to be restored',
         200,
       );
-      // An event stored in the instant between its commit and its counters update, as a restore begins,
-      // is counted in Redis twice (README, "Redis state and its rebuild"; never lost), so the exact
-      // comparison below streams only after the restore.
+      await duringRebuild;
       await streamListens(placement, 50, stored, options);
       expect(failures).toEqual([]);
-      expect(stored).toHaveLength(350 * 6);
+      expect(stored).toHaveLength(410 * 6);
       await streamListens(placement, 50, stored, options);
       await waitForAggregation(db, 60_000);
 
+      // Reports are exact, whatever arrived during the outage and the rebuild.
       const res = await report({ campaignId: placement.campaignId, ...range() }, { baseUrl: stack.baseUrl });
       expect(res.status).toBe(200);
       const truth = expectedRow(stored);
       expect(comparable(res.body.rows)).toEqual([truth]);
-      expect(truth.impressions).toBe(400);
+      expect(truth.impressions).toBe(460);
 
-      // Spend and observed counts in Redis equal MySQL's (restored, then kept up by newly stored events).
-      await waitFor(
-        async () => Number(await redis!.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'spent')) === 400 * placement.rateMicros!,
-        10_000,
-        'restored spend to match MySQL',
-      );
-      expect(Number(await redis.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'imps'))).toBe(400);
-      expect(Number(await redis.hget(`${prefix}:dlv:cp:${placement.campaignId}`, 'spent'))).toBe(400 * placement.rateMicros!);
+      // Redis lost nothing: its spend and counts are at least MySQL's. An impression stored in the
+      // instant between its commit and its counters update as the rebuild began may count twice there
+      // (README, "Redis state and its rebuild"): errs high, on the side of the budget, and only by
+      // impressions that arrived during the rebuild.
+      const price = placement.rateMicros!;
+      const spent = Number(await redis.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'spent'));
+      expect(spent).toBeGreaterThanOrEqual(460 * price);
+      expect(spent).toBeLessThanOrEqual((460 + 60) * price);
+      expect(spent % price).toBe(0);
+      const imps = Number(await redis.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'imps'));
+      expect(imps).toBe(spent / price);
+      expect(Number(await redis.hget(`${prefix}:dlv:cp:${placement.campaignId}`, 'spent'))).toBe(spent);
       const times = await redis.zrange(`${prefix}:dlv:fc:${placement.lineItemId}:stream-0`, 0, -1);
       expect(times.length).toBe(stored.filter((e) => e.event === 'impression' && e.claims.userId === 'stream-0').length);
     } finally {

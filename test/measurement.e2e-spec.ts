@@ -222,15 +222,18 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
     let from: string;
     let to: string;
 
-    /** Sends one decision's events as a player's offline batch and records what was stored. */
-    async function listen(placement: Placement, events: string[], start: number, over: Parameters<typeof decision>[1] = {}) {
+    /**
+     * Sends one decision's events as a player's offline batch and records them with the verdict the
+     * test expects (every event accepted unless `invalid` gives its reason): the ground truth comes
+     * from the test, and the API's answers must agree with it.
+     */
+    async function listen(placement: Placement, events: string[], start: number, over: Parameters<typeof decision>[1] = {}, invalid?: string) {
       const claims = decision(placement, { issuedAt: Math.floor(start / 1000) - 5, ...over });
       const token = codec.sign(claims);
       const res = await postEvents(events.map((event, i) => ({ event, token, occurredAt: start + i * 7000 })));
       expect(res.status).toBe(200);
-      res.body.results.forEach((r: { status: string; reason?: string }, i: number) => {
-        if (r.status !== 'duplicate') stored.push({ claims, event: events[i] as StoredEvent['event'], occurredAt: start + i * 7000, valid: r.status === 'accepted', reason: r.reason });
-      });
+      expect(res.body.results).toEqual(events.map(() => (invalid ? { status: 'invalid', reason: invalid } : { status: 'accepted' })));
+      events.forEach((event, i) => stored.push({ claims, event: event as StoredEvent['event'], occurredAt: start + i * 7000, valid: !invalid, reason: invalid }));
       return claims;
     }
 
@@ -265,8 +268,8 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       await listen(cpc, ['impression', 'start', 'click'], now - 60_000, { userId: users[1] });
       await listen(cpc, ['impression', 'click'], now - 50_000, { userId: users[2] });
       // Invalid traffic: reported apart, never billed.
-      await listen(cpm, ['impression', 'click'], now - 40_000, { userId: users[3], issuedAt: Math.floor(now / 1000) - 3 * 86400 });
-      await listen(cpc, ['click'], now - 30_000, { userId: users[0] });
+      await listen(cpm, ['impression', 'click'], now - 40_000, { userId: users[3], issuedAt: Math.floor(now / 1000) - 3 * 86400 }, 'expired');
+      await listen(cpc, ['click'], now - 30_000, { userId: users[0] }, 'no_prior_impression');
       const botClaims = decision(cpm, { userId: users[2] });
       const bot = await postEvents([{ event: 'impression', token: codec.sign(botClaims), occurredAt: now - 20_000 }], { userAgent: BOT_UA });
       expect(bot.body.results).toEqual([{ status: 'invalid', reason: 'bot' }]);

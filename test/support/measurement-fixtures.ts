@@ -239,8 +239,11 @@ export async function streamListens(
         options.onError?.(res.status);
         continue;
       }
+      // A fresh, signed, in-order listen from a browser is valid by construction: the expectation is
+      // built from that, never from the API's verdict, which must agree.
       res.body.results.forEach((r: { status: string; reason?: string }, i: number) => {
-        if (r.status !== 'duplicate') stored.push({ claims, event: FULL_LISTEN[i], occurredAt: occurredAt + i * 100, valid: r.status === 'accepted', reason: r.reason });
+        if (r.status !== 'accepted') throw new Error(`${FULL_LISTEN[i]} of a fresh listen answered ${r.status}${r.reason ? ` (${r.reason})` : ''}, expected accepted`);
+        stored.push({ claims, event: FULL_LISTEN[i], occurredAt: occurredAt + i * 100, valid: true });
       });
     }
   };
