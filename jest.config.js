@@ -26,9 +26,12 @@ const common = {
   setupFiles: ['reflect-metadata'],
 };
 
+const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] };
+
 module.exports = {
+  unit,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    unit,
     {
       ...common,
       displayName: 'e2e',
