@@ -12,7 +12,7 @@ import { Stack, dropDatabase, dropRedisPrefix } from './support/stack';
  * per-listener and per-IP limits. Expected figures are written out, never taken from the API.
  */
 describe('money safety (own stack)', () => {
-  const runId = `${process.env.E2E_RUN_ID}m`;
+  const runId = `${process.env.E2E_RUN_ID}money`;
   let stack: Stack;
   let db: Connection;
 
