@@ -1,5 +1,6 @@
 import { AllExceptionsFilter, allowEmptyJsonBodies, ApiConfig, MetricsService, PlayerRoutes, createValidationPipe, describeStartupError, loadConfigOrExit, playerRoutesServer, registerHttpHooks, requestIdOf } from '@app/platform';
 import helmet from '@fastify/helmet';
+import { mountQueueDashboard } from '@app/monitoring';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -36,6 +37,7 @@ async function bootstrap(): Promise<void> {
       },
     },
   });
+  await mountQueueDashboard(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));

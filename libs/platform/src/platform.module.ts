@@ -18,6 +18,8 @@ import { PlayerRoutes } from './http/player-routes';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MetricsService } from './telemetry/metrics.service';
 import { QueueMetricsService } from './telemetry/queue-metrics.service';
+import { JobStatsService } from './telemetry/job-stats.service';
+import { JobObserver } from './queue/job-observer.service';
 
 export interface PlatformModuleOptions {
   /** The app's validated config instance (ApiConfig or WorkerConfig). */
@@ -52,8 +54,8 @@ export class PlatformModule {
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
-      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService, ...(http ? [PlayerRoutes] : [])],
-      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
+      providers: [...configProviders, RedisService, JobQueue, JobStatsService, JobObserver, MetricsService, ...(http ? [QueueMetricsService] : []), ApiKeyService, ...(http ? [PlayerRoutes] : [])],
+      exports: [...configProviders, RedisService, JobQueue, JobStatsService, JobObserver, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
     };
   }
 }
