@@ -84,6 +84,8 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
       dbName: `adp_test_${runId}`,
       queuePrefix: `test-${runId}`,
       redisUrl: redisServer.url,
+      // Another built checkout's API and worker (e.g. the code before this feature, to see these tests fail there).
+      root: process.env.OPS_STACK_ROOT,
       // Two workers evaluate at once: a breach must still open (and alert) once.
       workers: 2,
       env: {
