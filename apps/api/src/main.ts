@@ -16,6 +16,7 @@ import {
   useGuardedBodyParsers,
 } from '@app/platform';
 import helmet from '@fastify/helmet';
+import { mountQueueDashboard } from '@app/monitoring';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -57,6 +58,7 @@ async function bootstrap(): Promise<void> {
       },
     },
   });
+  await mountQueueDashboard(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(MetricsService));

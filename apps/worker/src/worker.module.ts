@@ -1,7 +1,7 @@
 import { CampaignsJobsModule } from '@app/campaigns';
 import { MeasurementJobsModule } from '@app/measurement';
 import { MonitoringJobsModule } from '@app/monitoring';
-import { ALL_QUEUES, JobDispatcher, PlatformModule, WorkerConfig, createQueueProcessor } from '@app/platform';
+import { ALL_QUEUES, JobDispatcher, PlatformModule, ScheduleRegistry, WorkerConfig, createQueueProcessor } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
 
 @Module({})
@@ -10,7 +10,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MeasurementJobsModule, MonitoringJobsModule],
-      providers: [JobDispatcher, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
+      providers: [JobDispatcher, ScheduleRegistry, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
     };
   }
 }

@@ -23,3 +23,4 @@ export * from './dto/campaign.dto';
 export * from './dto/creative.dto';
 export * from './dto/line-item.dto';
 export * from './dto/targeting.dto';
+export * from './jobs/campaigns.schedules';

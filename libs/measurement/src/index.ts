@@ -10,3 +10,4 @@ export * from './aggregation/aggregation.service';
 export * from './aggregation/aggregation-status.service';
 export * from './aggregation/counters-restore.service';
 export { userHashOf } from './ingest/ivt-classifier';
+export * from './jobs/measurement.schedules';

@@ -4,3 +4,7 @@ export * from './entities/queue-probe.entity';
 export * from './services/queue-probe.service';
 export * from './services/queue-stats.service';
 export * from './dto/ops.dto';
+export * from './sla/sla.definitions';
+export * from './sla/sla-catalog.service';
+export * from './jobs/monitoring.schedules';
+export * from './queues/queue-dashboard';

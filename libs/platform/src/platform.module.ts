@@ -20,6 +20,8 @@ import { MetricsController } from './telemetry/metrics.controller';
 import { MetricsServer } from './telemetry/metrics-server.service';
 import { MetricsService } from './telemetry/metrics.service';
 import { QueueMetricsService } from './telemetry/queue-metrics.service';
+import { JobStatsService } from './telemetry/job-stats.service';
+import { JobObserver } from './queue/job-observer.service';
 
 export interface PlatformModuleOptions {
   /** The app's validated config instance (ApiConfig or WorkerConfig). */
@@ -54,8 +56,19 @@ export class PlatformModule {
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
-      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, AuthFailureLimiter, ApiKeyService, ...(http ? [PlayerRoutes, MetricsServer] : [])],
-      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
+      providers: [
+        ...configProviders,
+        RedisService,
+        JobQueue,
+        JobStatsService,
+        JobObserver,
+        MetricsService,
+        ...(http ? [QueueMetricsService] : []),
+        AuthFailureLimiter,
+        ApiKeyService,
+        ...(http ? [PlayerRoutes, MetricsServer] : []),
+      ],
+      exports: [...configProviders, RedisService, JobQueue, JobStatsService, JobObserver, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
     };
   }
 }

@@ -4,9 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CatalogNotifier } from './catalog-notifier.service';
 
-/** How often the worker sweeps for campaigns and line items whose flight is over. */
-export const COMPLETION_SWEEP_EVERY_MS = 30_000;
-
 /** Written into updated_by by automatic completion. */
 export const SYSTEM_ACTOR = 'system';
 
@@ -59,10 +56,5 @@ export class CompletionService {
       await this.notifier.changed('campaign', []);
     }
     return { campaigns, lineItems };
-  }
-
-  /** Registers the periodic sweep (one schedule however many workers call it). */
-  async scheduleSweep(): Promise<void> {
-    await this.jobs.schedule(JobName.CampaignsCompleteExpired, COMPLETION_SWEEP_EVERY_MS, {});
   }
 }

@@ -32,11 +32,11 @@ export class QueueProbeService {
     return toDto(probe);
   }
 
-  /** Worker side; a retry after success changes nothing. */
+  /** Worker side; a retry after success changes nothing. A probe that is not (yet) in MySQL fails the job, to be retried. */
   async markProcessed(id: string): Promise<void> {
-    await this.dataSource
-      .getRepository(QueueProbeEntity)
-      .update({ id, processedAt: IsNull() }, { processedAt: new Date(), processedBy: `${hostname()}:${process.pid}` });
+    const repo = this.dataSource.getRepository(QueueProbeEntity);
+    const result = await repo.update({ id, processedAt: IsNull() }, { processedAt: new Date(), processedBy: `${hostname()}:${process.pid}` });
+    if (!result.affected && !(await repo.existsBy({ id }))) throw new Error(`probe ${id} not found`);
   }
 }
 

@@ -20,6 +20,7 @@ export class QueueStatsService {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
     // Ascending order puts the oldest waiting job first.
     const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+    const paused = await queue.isPaused();
     return {
       queue: name,
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -28,6 +29,7 @@ export class QueueStatsService {
       failed: counts.failed ?? 0,
       completed: counts.completed ?? 0,
       oldestWaitingAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : null,
+      paused,
     };
   }
 }

@@ -1,11 +1,49 @@
 import { Type, plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, validateSync } from 'class-validator';
 
 /**
  * Settings every process needs: MySQL, Redis and the key prefix. Each app extends this with its own
  * class, validated once before Nest boots (see loadConfig), so a wrong variable stops the process with
  * its name instead of failing on first use.
  */
+/** SLA_OVERRIDES must be empty or a JSON object of {target?, warn?, windowSeconds?} numbers. */
+@ValidatorConstraint({ name: 'slaOverrides' })
+export class SlaOverridesShape implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return parseSlaOverrides(value) !== null;
+  }
+
+  defaultMessage(): string {
+    return 'SLA_OVERRIDES must be a JSON object like {"aggregation.freshness":{"target":30,"warn":10,"windowSeconds":300}} with non-negative numbers';
+  }
+}
+
+export interface SlaOverride {
+  target?: number;
+  warn?: number;
+  windowSeconds?: number;
+}
+
+/** Parsed SLA_OVERRIDES, or null when it is not of the expected shape. */
+export function parseSlaOverrides(value: unknown): Record<string, SlaOverride> | null {
+  if (value === undefined || value === '') return {};
+  if (typeof value !== 'string') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  for (const entry of Object.values(parsed as Record<string, unknown>)) {
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return null;
+    for (const [k, v] of Object.entries(entry)) {
+      if (!['target', 'warn', 'windowSeconds'].includes(k) || typeof v !== 'number' || !Number.isFinite(v) || v < 0) return null;
+    }
+  }
+  return parsed as Record<string, SlaOverride>;
+}
+
 export class PlatformConfig {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -45,6 +83,55 @@ export class PlatformConfig {
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
   RESERVATION_WINDOW_SECONDS = 600;
+
+  /**
+   * Where SLA breach alerts are POSTed (by the workers, and by the API for its watchdog alert); empty
+   * disables the webhook (breaches are still recorded and logged).
+   */
+  @IsOptional() @Matches(/^https?:\/\/\S+$/, { message: 'ALERT_WEBHOOK_URL must be an http(s) URL' })
+  ALERT_WEBHOOK_URL?: string = undefined;
+
+  /** Aggregation freshness SLA: age of the oldest stored event not yet in the rollups, s (breach above). */
+  @Type(() => Number) @IsNumber() @Min(0.1) @Max(86400)
+  SLA_FRESHNESS_TARGET_SECONDS = 60;
+
+  /** Aggregation freshness warning level, s. */
+  @Type(() => Number) @IsNumber() @Min(0.1) @Max(86400)
+  SLA_FRESHNESS_WARN_SECONDS = 15;
+
+  /** Queue wait SLA per job type: p95 of queued → processed over the window, s. */
+  @Type(() => Number) @IsNumber() @Min(0.1) @Max(86400)
+  SLA_QUEUE_WAIT_P95_SECONDS = 30;
+
+  /** Run time SLA per job type: p95 of one attempt over the window, s. */
+  @Type(() => Number) @IsNumber() @Min(0.1) @Max(86400)
+  SLA_RUN_TIME_P95_SECONDS = 120;
+
+  /** Success ratio SLA per job type: share of attempts that succeed over the window (breach below). */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  SLA_SUCCESS_RATIO = 0.9;
+
+  /** Attempts needed in the window before a success ratio is judged. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  SLA_SUCCESS_MIN_SAMPLES = 20;
+
+  /**
+   * Hysteresis: a breach resolves only after its value has stayed back at the warning level (or 80% of
+   * the target) for this long, s, so a value hovering at the target does not open and close alerts.
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(86400)
+  SLA_CLEAR_SECONDS = 30;
+
+  /**
+   * Per-SLA overrides, JSON: {"<sla id>": {"target": n, "warn": n, "windowSeconds": n}}; ids are checked
+   * against the declared SLAs at start (GET /v1/ops/sla lists them). Empty: the defaults.
+   */
+  @Validate(SlaOverridesShape)
+  SLA_OVERRIDES = '';
+
+  /** The API raises its own alert when no SLA evaluation has happened for this long, s. */
+  @Type(() => Number) @IsNumber() @Min(1) @Max(86400)
+  SLA_WATCHDOG_SECONDS = 60;
 }
 
 export class ConfigError extends Error {

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { PlatformConfig } from './platform.config';
 
 /** Configuration of a worker process (apps/worker). */
@@ -7,10 +7,6 @@ export class WorkerConfig extends PlatformConfig {
   /** Jobs processed at once per queue in this process. */
   @Type(() => Number) @IsInt() @Min(1) @Max(256)
   WORKER_CONCURRENCY = 4;
-
-  /** Where SLA breach alerts are POSTed; empty disables the webhook (alerts are still recorded). */
-  @IsOptional() @Matches(/^https?:\/\/\S+$/, { message: 'ALERT_WEBHOOK_URL must be an http(s) URL' })
-  ALERT_WEBHOOK_URL?: string = undefined;
 
   /** How long a SIGTERM waits for active jobs before the process exits anyway, in ms. */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000)
@@ -26,4 +22,16 @@ export class WorkerConfig extends PlatformConfig {
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(3650)
   REJECTED_EVENTS_RETENTION_DAYS = 30;
+
+  /** How often the worker compares the declared schedules with Redis and puts back the missing ones, ms. */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(60_000)
+  SCHEDULES_CHECK_EVERY_MS = 15_000;
+
+  /** How often the monitor evaluates every SLA, ms (at most 15 s). */
+  @Type(() => Number) @IsInt() @Min(500) @Max(15_000)
+  SLA_EVALUATE_EVERY_MS = 5000;
+
+  /** Days dead letters (jobs that failed every attempt) are kept. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3650)
+  DEAD_LETTER_RETENTION_DAYS = 30;
 }

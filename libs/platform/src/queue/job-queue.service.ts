@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { withTimeout } from '../redis/redis.service';
 import { JOBS, JobName, JobPayloads, QueueName } from './jobs';
+import type { ScheduleDefinition } from './schedules';
 
 /** Per-call overrides; the registry's options stay the defaults. */
 export type EnqueueOptions = Pick<JobsOptions, 'jobId' | 'delay' | 'priority'>;
@@ -40,11 +41,13 @@ export class JobQueue {
   }
 
   /**
-   * Runs a job every `everyMs` (one schedule per job name, however many processes call this).
-   * The payload is fixed; jobs that need a moving window compute it when they run.
+   * Creates or updates the job scheduler of one declared schedule (its id is the job name, so there is
+   * one schedule per job however many processes call this). Only the ScheduleRegistry calls it: every
+   * repeatable job is declared with provideSchedules, so none is forgotten after Redis loses its data.
    */
-  async schedule<N extends JobName>(name: N, everyMs: number, payload: JobPayloads[N]): Promise<void> {
-    const definition = JOBS[name];
-    await this.queue(definition.queue).upsertJobScheduler(name, { every: everyMs }, { name, data: payload, opts: definition.options });
+  async upsertSchedule(schedule: ScheduleDefinition): Promise<void> {
+    const definition = JOBS[schedule.job];
+    const repeat = 'everyMs' in schedule.repeat ? { every: schedule.repeat.everyMs } : { pattern: schedule.repeat.pattern, tz: schedule.repeat.tz };
+    await this.queue(definition.queue).upsertJobScheduler(schedule.job, repeat, { name: schedule.job, data: schedule.payload, opts: definition.options });
   }
 }

@@ -11,6 +11,8 @@ import type { JobsOptions } from 'bullmq';
 export enum QueueName {
   Maintenance = 'maintenance',
   Aggregation = 'aggregation',
+  /** SLA evaluation and alert delivery: apart, so that pausing or flooding another queue never silences them. */
+  Monitoring = 'monitoring',
 }
 
 export enum JobName {
@@ -24,6 +26,12 @@ export enum JobName {
   MeasurementRestoreCounters = 'measurement.restore-counters',
   /** Deletes rejected (unverifiable) beacons older than their retention (hourly). */
   MeasurementPruneRejected = 'measurement.prune-rejected',
+  /** Evaluates every SLA, opens and resolves breaches (scheduled every SLA_EVALUATE_EVERY_MS). */
+  OpsEvaluateSlas = 'ops.evaluate-slas',
+  /** Delivers one breach alert (firing or resolved) to ALERT_WEBHOOK_URL, retried until it answers 2xx. */
+  OpsSendAlert = 'ops.send-alert',
+  /** Deletes dead letters older than DEAD_LETTER_RETENTION_DAYS (hourly). */
+  OpsPruneDeadLetters = 'ops.prune-dead-letters',
 }
 
 export interface JobPayloads {
@@ -41,6 +49,17 @@ export interface JobPayloads {
     trigger: 'schedule';
   };
   [JobName.MeasurementPruneRejected]: {
+    trigger: 'schedule';
+  };
+  [JobName.OpsEvaluateSlas]: {
+    trigger: 'schedule';
+  };
+  [JobName.OpsSendAlert]: {
+    /** The sla_breaches row the alert is about. */
+    breachId: string;
+    status: 'firing' | 'resolved';
+  };
+  [JobName.OpsPruneDeadLetters]: {
     trigger: 'schedule';
   };
 }
@@ -64,12 +83,23 @@ const retried = (attempts: number, delayMs: number): JobsOptions => ({
 /** Frequent, idempotent jobs that the next run supersedes: no retries, few kept. */
 const frequent: JobsOptions = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { age: 24 * 3600, count: 500 } };
 
+/** Longest wait between two attempts of a job retried with CAPPED_BACKOFF, ms. */
+export const CAPPED_BACKOFF_MAX_MS = 60_000;
+/** Exponential backoff from `delay`, capped at CAPPED_BACKOFF_MAX_MS (see the worker's backoffStrategy). */
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+/** Retried for about a week, at most a minute apart: for deliveries to outside systems that must arrive. */
+const untilDelivered: JobsOptions = { attempts: 10_000, backoff: { type: CAPPED_BACKOFF, delay: 1000 }, ...retention };
+
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.OpsProbe]: { queue: QueueName.Maintenance, options: retried(3, 500) },
   [JobName.CampaignsCompleteExpired]: { queue: QueueName.Maintenance, options: retried(3, 1000) },
   [JobName.MeasurementAggregate]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementRestoreCounters]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementPruneRejected]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
+  [JobName.OpsEvaluateSlas]: { queue: QueueName.Monitoring, options: frequent },
+  [JobName.OpsSendAlert]: { queue: QueueName.Monitoring, options: untilDelivered },
+  [JobName.OpsPruneDeadLetters]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);

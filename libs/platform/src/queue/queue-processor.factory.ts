@@ -1,23 +1,35 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Type } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import type { Job, MinimalJob } from 'bullmq';
 import { JobDispatcher } from './job-dispatcher.service';
-import { QueueName } from './jobs';
+import { JobObserver } from './job-observer.service';
+import { CAPPED_BACKOFF, CAPPED_BACKOFF_MAX_MS, QueueName } from './jobs';
+
+/** BullMQ's custom backoff: exponential from the job's delay, capped (jobs that retry for days). */
+export function backoffStrategy(attemptsMade: number, type?: string, _err?: Error, job?: MinimalJob): number {
+  if (type !== CAPPED_BACKOFF) throw new Error(`unknown backoff type ${type}`);
+  const backoff = job?.opts.backoff;
+  const base = typeof backoff === 'object' && backoff.delay ? backoff.delay : 1000;
+  return Math.min(base * 2 ** Math.max(0, attemptsMade - 1), CAPPED_BACKOFF_MAX_MS);
+}
 
 /**
  * One BullMQ consumer class per queue, created at boot so that concurrency comes from the validated
- * worker config. Each only hands jobs to the dispatcher.
+ * worker config. Each hands jobs to the dispatcher, through the observer that measures them.
  */
 export function createQueueProcessor(queue: QueueName, concurrency: number): Type<WorkerHost> {
-  @Processor(queue, { concurrency, lockDuration: 60000, maxStalledCount: 2 })
+  @Processor(queue, { concurrency, lockDuration: 60000, maxStalledCount: 2, settings: { backoffStrategy } })
   @Injectable()
   class QueueProcessor extends WorkerHost {
-    constructor(private readonly dispatcher: JobDispatcher) {
+    constructor(
+      private readonly dispatcher: JobDispatcher,
+      private readonly observer: JobObserver,
+    ) {
       super();
     }
 
     process(job: Job): Promise<unknown> {
-      return this.dispatcher.run(job);
+      return this.observer.observe(queue, job, () => this.dispatcher.run(job));
     }
   }
   Object.defineProperty(QueueProcessor, 'name', { value: `${queue.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}QueueProcessor` });

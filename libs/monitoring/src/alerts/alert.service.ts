@@ -1,0 +1,79 @@
+import { PlatformConfig } from '@app/platform';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BreachRow, BreachesRepository } from './breaches.repository';
+
+/** The webhook body (DESIGN.md, Operations); fields after endedAt are additions. */
+export interface AlertBody {
+  dedupKey: string;
+  status: 'firing' | 'resolved';
+  slaId: string;
+  subject: string;
+  /** The value when the breach opened (firing) or when it resolved (resolved). */
+  value: number;
+  target: number;
+  startedAt: string;
+  endedAt?: string;
+  worstValue: number;
+  unit: string;
+  severity: 'warning' | 'critical';
+  cause: string;
+  kind: string;
+  detail?: string;
+}
+
+export function alertBody(b: BreachRow, status: 'firing' | 'resolved'): AlertBody {
+  return {
+    dedupKey: b.dedupKey,
+    status,
+    slaId: b.slaId,
+    subject: b.subject,
+    value: status === 'firing' ? b.firstValue : b.lastValue,
+    target: b.target,
+    startedAt: b.startedAt.toISOString(),
+    ...(status === 'resolved' && b.endedAt ? { endedAt: b.endedAt.toISOString() } : {}),
+    worstValue: b.worstValue,
+    unit: b.unit,
+    severity: b.severity,
+    cause: b.cause,
+    kind: b.kind,
+    ...(b.detail ? { detail: b.detail } : {}),
+  };
+}
+
+/**
+ * Sends one alert: to the log, and to ALERT_WEBHOOK_URL when set. Marked sent once the sink answered
+ * 2xx, so a retry after success sends nothing; anything else throws for the caller to retry.
+ */
+@Injectable()
+export class AlertService {
+  private readonly logger = new Logger('Alert');
+
+  constructor(
+    private readonly breaches: BreachesRepository,
+    @Inject(PlatformConfig) private readonly config: PlatformConfig,
+  ) {}
+
+  /** Delivers the alert of a breach; 'sent' also when it had been delivered before. */
+  async deliver(breachId: string, status: 'firing' | 'resolved'): Promise<'sent' | 'already-sent' | 'gone'> {
+    const breach = await this.breaches.get(breachId);
+    if (!breach) return 'gone';
+    if ((status === 'firing' ? breach.firingSentAt : breach.resolvedSentAt) !== null) return 'already-sent';
+    const body = alertBody(breach, status);
+    const url = this.config.ALERT_WEBHOOK_URL;
+    if (url) {
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+        await response.arrayBuffer().catch(() => undefined);
+      } catch (err) {
+        throw new Error(`alert ${body.dedupKey} (${status}) not delivered: ${(err as Error).message}`, { cause: err });
+      }
+      if (response.status < 200 || response.status >= 300) throw new Error(`alert ${body.dedupKey} (${status}) refused by the webhook: HTTP ${response.status}`);
+    }
+    const line = `SLA ${status === 'firing' ? 'BREACHED' : 'resolved'}: ${body.slaId} on ${body.subject}: ${body.value}${body.unit === 'ratio' ? '' : ` ${body.unit}`} (target ${body.target}${body.detail ? `; ${body.detail}` : ''})`;
+    if (status === 'firing') this.logger.warn(`${line} ${JSON.stringify(body)}`);
+    else this.logger.log(`${line} ${JSON.stringify(body)}`);
+    await this.breaches.markSent(breachId, status);
+    return 'sent';
+  }
+}

@@ -1,0 +1,31 @@
+import { JobHandler, JobName, JobPayloads, PlatformConfig, WorkerConfig } from '@app/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { AlertService } from '../alerts/alert.service';
+import { DeadLettersService } from '../dead-letters/dead-letters.service';
+import { EvaluationResult, SlaMonitorService } from '../sla/sla-monitor.service';
+
+@Injectable()
+export class OpsJobs {
+  constructor(
+    private readonly monitor: SlaMonitorService,
+    private readonly alerts: AlertService,
+    private readonly deadLetters: DeadLettersService,
+    @Inject(PlatformConfig) private readonly config: WorkerConfig,
+  ) {}
+
+  @JobHandler(JobName.OpsEvaluateSlas)
+  evaluate(): Promise<EvaluationResult> {
+    return this.monitor.evaluate();
+  }
+
+  /** Throws until the webhook answers 2xx; the job's capped backoff retries it for about a week. */
+  @JobHandler(JobName.OpsSendAlert)
+  sendAlert(payload: JobPayloads[JobName.OpsSendAlert]): Promise<string> {
+    return this.alerts.deliver(payload.breachId, payload.status);
+  }
+
+  @JobHandler(JobName.OpsPruneDeadLetters)
+  pruneDeadLetters(): Promise<{ deleted: number }> {
+    return this.deadLetters.prune(this.config.DEAD_LETTER_RETENTION_DAYS);
+  }
+}
