@@ -6,6 +6,7 @@ export * from './dto/report.dto';
 export * from './ingest/ingest.service';
 export * from './reports/report.service';
 export * from './reports/rollup-reader.service';
+export { csvField } from './reports/report-csv';
 export * from './aggregation/aggregation.service';
 export * from './aggregation/aggregation-status.service';
 export * from './aggregation/counters-restore.service';

@@ -24,3 +24,7 @@ export * from './http/http-hooks';
 export * from './util/uuid';
 export * from './http/player-routes';
 export * from './util/group-commit';
+export * from './util/time-zone';
+export * from './idempotency/idempotency.store';
+export * from './idempotency/idempotency.interceptor';
+export * from './idempotency/platform-jobs.module';

@@ -15,6 +15,8 @@ import { ALL_QUEUES } from './queue/jobs';
 import { RedisService, redisOptions } from './redis/redis.service';
 import { loggerParams } from './telemetry/logging';
 import { PlayerRoutes } from './http/player-routes';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyStore } from './idempotency/idempotency.store';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MetricsService } from './telemetry/metrics.service';
 import { QueueMetricsService } from './telemetry/queue-metrics.service';
@@ -52,8 +54,8 @@ export class PlatformModule {
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
-      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService, ...(http ? [PlayerRoutes] : [])],
-      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
+      providers: [...configProviders, RedisService, JobQueue, MetricsService, QueueMetricsService, ApiKeyService, IdempotencyStore, IdempotencyInterceptor, ...(http ? [PlayerRoutes] : [])],
+      exports: [...configProviders, RedisService, JobQueue, MetricsService, ApiKeyService, IdempotencyStore, IdempotencyInterceptor, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
     };
   }
 }

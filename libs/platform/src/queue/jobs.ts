@@ -24,6 +24,12 @@ export enum JobName {
   MeasurementRestoreCounters = 'measurement.restore-counters',
   /** Deletes rejected (unverifiable) beacons older than their retention (hourly). */
   MeasurementPruneRejected = 'measurement.prune-rejected',
+  /** Drafts the invoice of every advertiser whose month has ended in its timezone (hourly). */
+  BillingCloseMonth = 'billing.close-month',
+  /** Checks invoice lines = rollup spend = raw events for the current and previous month, records differences. */
+  BillingReconcile = 'billing.reconcile',
+  /** Deletes stored Idempotency-Key answers past their retention (hourly). */
+  PlatformPruneIdempotencyKeys = 'platform.prune-idempotency-keys',
 }
 
 export interface JobPayloads {
@@ -41,6 +47,16 @@ export interface JobPayloads {
     trigger: 'schedule';
   };
   [JobName.MeasurementPruneRejected]: {
+    trigger: 'schedule';
+  };
+  /** The job reads the clock and each advertiser's timezone when it runs. */
+  [JobName.BillingCloseMonth]: {
+    trigger: 'schedule';
+  };
+  [JobName.BillingReconcile]: {
+    trigger: 'schedule';
+  };
+  [JobName.PlatformPruneIdempotencyKeys]: {
     trigger: 'schedule';
   };
 }
@@ -70,6 +86,9 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.MeasurementAggregate]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementRestoreCounters]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementPruneRejected]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
+  [JobName.BillingCloseMonth]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
+  [JobName.BillingReconcile]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
+  [JobName.PlatformPruneIdempotencyKeys]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
