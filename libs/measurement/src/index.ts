@@ -11,3 +11,5 @@ export * from './aggregation/aggregation.service';
 export * from './aggregation/aggregation-status.service';
 export * from './aggregation/counters-restore.service';
 export { userHashOf } from './ingest/ivt-classifier';
+export { capToBudgets, lineItemKey, campaignKey } from './aggregation/budget-cap';
+export type { CapAccount, CapEvent } from './aggregation/budget-cap';
