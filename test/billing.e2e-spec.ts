@@ -262,6 +262,17 @@ describe('billing (own stack)', () => {
     expect((await call('GET', '/v1/invoices/not-an-id')).status).toBe(404);
   });
 
+  it('says why a line item or campaign stopped for money: deliveryState', async () => {
+    // One impression costs 3,210.987 µ: a 5,000 µ budget pays one, the rest is written off.
+    const p = await placement('UTC', { budgetMicros: 5000 });
+    expect((await call('GET', `/v1/line-items/${p.lineItemId}`)).body.deliveryState).toBe('not_active');
+    await usage(p, new Date().toISOString(), 3);
+    expect((await call('GET', `/v1/line-items/${p.lineItemId}`)).body.deliveryState).toBe('budget_spent');
+    const page = (await call('GET', `/v1/line-items?campaignId=${p.campaignId}`)).body.data as Array<{ deliveryState: string }>;
+    expect(page.map((l) => l.deliveryState)).toEqual(['budget_spent']);
+    expect((await call('GET', `/v1/campaigns/${p.campaignId}`)).body.deliveryState).toBe('not_active');
+  });
+
   describe('Idempotency-Key', () => {
     const hashOf = (method: string, path: string, body: unknown) => {
       const canonical = (v: unknown): string =>

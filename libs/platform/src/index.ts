@@ -28,3 +28,4 @@ export * from './util/time-zone';
 export * from './idempotency/idempotency.store';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/platform-jobs.module';
+export * from './util/spend-state';
