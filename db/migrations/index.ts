@@ -4,6 +4,7 @@ import { Measurement1764400000000 } from './1764400000000-Measurement';
 import { BudgetLedger1764500000000 } from './1764500000000-BudgetLedger';
 import { AbuseLimits1764520000000 } from './1764520000000-AbuseLimits';
 import { CreativeApprovedVersions1764530000000 } from './1764530000000-CreativeApprovedVersions';
+import { Billing1764600000000 } from './1764600000000-Billing';
 import { Operations1764700000000 } from './1764700000000-Operations';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   BudgetLedger1764500000000,
   AbuseLimits1764520000000,
   CreativeApprovedVersions1764530000000,
+  Billing1764600000000,
   Operations1764700000000,
 ];

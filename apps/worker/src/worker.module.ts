@@ -1,7 +1,8 @@
+import { BillingJobsModule } from '@app/billing';
 import { CampaignsJobsModule } from '@app/campaigns';
 import { MeasurementJobsModule } from '@app/measurement';
 import { MonitoringJobsModule } from '@app/monitoring';
-import { ALL_QUEUES, JobDispatcher, PlatformModule, ScheduleRegistry, WorkerConfig, createQueueProcessor } from '@app/platform';
+import { ALL_QUEUES, JobDispatcher, PlatformJobsModule, PlatformModule, ScheduleRegistry, WorkerConfig, createQueueProcessor } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
 
 @Module({})
@@ -9,7 +10,7 @@ export class WorkerModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MeasurementJobsModule, MonitoringJobsModule],
+      imports: [PlatformModule.forRoot({ config }), CampaignsJobsModule, MeasurementJobsModule, BillingJobsModule, MonitoringJobsModule, PlatformJobsModule],
       providers: [JobDispatcher, ScheduleRegistry, ...ALL_QUEUES.map((queue) => createQueueProcessor(queue, config.WORKER_CONCURRENCY))],
     };
   }

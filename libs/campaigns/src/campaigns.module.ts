@@ -14,8 +14,9 @@ import { CatalogNotifier } from './services/catalog-notifier.service';
 import { CompletionService } from './services/completion.service';
 import { CreativesService } from './services/creatives.service';
 import { LineItemsService } from './services/line-items.service';
+import { DeliveryStateService } from './services/delivery-state.service';
 
-const SERVICES = [AdvertisersService, AdvertiserApiKeysService, CampaignsService, CreativesService, LineItemsService, CatalogNotifier, CompletionService, DeliveryCatalogService];
+const SERVICES = [AdvertisersService, AdvertiserApiKeysService, CampaignsService, CreativesService, LineItemsService, CatalogNotifier, CompletionService, DeliveryCatalogService, DeliveryStateService];
 
 /** Campaign management API and the delivery catalog read model (API process). */
 @Module({

@@ -14,6 +14,8 @@ import { LagGauge } from './ingest/lag-gauge.service';
 import { RateLimiterService } from './ingest/rate-limiter.service';
 import { ReportService } from './reports/report.service';
 import { RollupReader } from './reports/rollup-reader.service';
+import { SpendStateService } from './reports/spend-state.service';
+import { SPEND_STATE } from '@app/platform';
 
 /** The API side of measurement: beacons, the offline batch endpoint, reports. */
 @Module({
@@ -31,7 +33,9 @@ import { RollupReader } from './reports/rollup-reader.service';
     AggregationStatusService,
     ReportService,
     RollupReader,
+    SpendStateService,
+    { provide: SPEND_STATE, useExisting: SpendStateService },
   ],
-  exports: [IngestService, ReportService, RollupReader, AggregationStatusService],
+  exports: [SPEND_STATE, IngestService, ReportService, RollupReader, AggregationStatusService],
 })
 export class MeasurementModule {}

@@ -32,3 +32,8 @@ export * from './util/group-commit';
 export * from './http/body-parsers';
 export * from './http/location-header';
 export * from './util/text';
+export * from './util/time-zone';
+export * from './idempotency/idempotency.store';
+export * from './idempotency/idempotency.interceptor';
+export * from './idempotency/platform-jobs.module';
+export * from './util/spend-state';

@@ -16,6 +16,8 @@ import { ALL_QUEUES } from './queue/jobs';
 import { RedisService, redisOptions } from './redis/redis.service';
 import { loggerParams } from './telemetry/logging';
 import { PlayerRoutes } from './http/player-routes';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyStore } from './idempotency/idempotency.store';
 import { MetricsController } from './telemetry/metrics.controller';
 import { MetricsServer } from './telemetry/metrics-server.service';
 import { MetricsService } from './telemetry/metrics.service';
@@ -66,9 +68,25 @@ export class PlatformModule {
         ...(http ? [QueueMetricsService] : []),
         AuthFailureLimiter,
         ApiKeyService,
+        IdempotencyStore,
+        IdempotencyInterceptor,
         ...(http ? [PlayerRoutes, MetricsServer] : []),
       ],
-      exports: [...configProviders, RedisService, JobQueue, JobStatsService, JobObserver, MetricsService, ApiKeyService, TypeOrmModule, BullModule, DiscoveryModule, ...(http ? [PlayerRoutes] : [])],
+      exports: [
+        ...configProviders,
+        RedisService,
+        JobQueue,
+        JobStatsService,
+        JobObserver,
+        MetricsService,
+        ApiKeyService,
+        IdempotencyStore,
+        IdempotencyInterceptor,
+        TypeOrmModule,
+        BullModule,
+        DiscoveryModule,
+        ...(http ? [PlayerRoutes] : []),
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
 import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -25,6 +25,7 @@ export class AdvertisersController {
   constructor(private readonly advertisers: AdvertisersService) {}
 
   @Post()
+  @Idempotent()
   @Auth('admin')
   @ApiOperation({ summary: 'Create an advertiser (admin)' })
   @ApiCreatedResponse({ type: AdvertiserDto })

@@ -1,4 +1,4 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from '../dto/api-key.dto';
@@ -14,6 +14,7 @@ export class ApiKeysController {
   constructor(private readonly keys: AdvertiserApiKeysService) {}
 
   @Post('advertisers/:id/api-keys')
+  @Idempotent()
   @ApiOperation({
     summary: 'Issue an API key for the advertiser; the key is in this response only',
     description:

@@ -1,4 +1,4 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
 import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -25,6 +25,7 @@ export class CampaignsController {
   constructor(private readonly campaigns: CampaignsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a campaign (in draft)' })
   @ApiCreatedResponse({ type: CampaignDto })
   @ApiBadRequestResponse({ type: ErrorBody })

@@ -1,4 +1,4 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
 import { Body, Controller, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -28,6 +28,7 @@ export class CreativesController {
   constructor(private readonly creatives: CreativesService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Upload a creative by URL; it waits in pending_review until an admin approves it' })
   @ApiCreatedResponse({ type: CreativeDto })
   @ApiBadRequestResponse({ type: ErrorBody })

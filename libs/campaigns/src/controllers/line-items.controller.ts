@@ -1,4 +1,4 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal } from '@app/platform';
+import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
 import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -26,6 +26,7 @@ export class LineItemsController {
   constructor(private readonly lineItems: LineItemsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a line item (in draft) with its targeting, caps and creatives' })
   @ApiCreatedResponse({ type: LineItemDto })
   @ApiBadRequestResponse({ type: ErrorBody })

@@ -1,3 +1,4 @@
+import type { DeliveryState } from '@app/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -239,6 +240,13 @@ export class AssignedCreativeDto {
 }
 
 export class LineItemDto extends AuditedDto {
+  @ApiProperty({
+    enum: ['budget_spent', 'daily_budget_spent', 'flight_ended', 'not_started', 'not_active', 'serving'],
+    example: 'serving',
+    description: 'Why it serves or not: its (or its campaign\'s) budget cannot pay one more unit, its daily budget is spent today, its flight ended, it or its campaign is not active, its flight has not started, or serving',
+  })
+  deliveryState: DeliveryState;
+
   @ApiProperty({ example: EXAMPLE_ID })
   id: string;
 

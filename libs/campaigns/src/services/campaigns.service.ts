@@ -10,6 +10,7 @@ import { StatusAction, campaignActivationProblems, transition } from '../status/
 import { AdvertisersService } from './advertisers.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
+import { DeliveryStateService } from './delivery-state.service';
 import { Page, paginate, auditOf, iso, toPage, updateVersioned } from './persistence';
 
 @Injectable()
@@ -19,6 +20,7 @@ export class CampaignsService {
     private readonly advertisers: AdvertisersService,
     private readonly notifier: CatalogNotifier,
     private readonly completion: CompletionService,
+    private readonly deliveryStates: DeliveryStateService,
   ) {}
 
   async create(dto: CreateCampaignDto, principal: Principal): Promise<CampaignDto> {
@@ -52,11 +54,14 @@ export class CampaignsService {
     if (query.advertiserId !== undefined) qb.andWhere('c.advertiser_id = :advertiserId', { advertiserId: query.advertiserId });
     if (query.status !== undefined) qb.andWhere('c.status = :status', { status: query.status });
     const limit = paginate(qb, 'c', query);
-    return toPage(await qb.getMany(), limit, (rows) => rows.map(toCampaignDto));
+    const rows = await qb.getMany();
+    const states = await this.deliveryStates.ofCampaigns(rows.slice(0, limit));
+    return toPage(rows, limit, (page) => page.map((c) => ({ ...toCampaignDto(c), deliveryState: states.get(c.id) })));
   }
 
   async get(id: string, principal: Principal): Promise<CampaignDto> {
-    return toCampaignDto(await this.findVisible(this.dataSource.manager, id, scopeOf(principal)));
+    const row = await this.findVisible(this.dataSource.manager, id, scopeOf(principal));
+    return { ...toCampaignDto(row), deliveryState: (await this.deliveryStates.ofCampaigns([row])).get(row.id) };
   }
 
   async update(id: string, dto: UpdateCampaignDto, ifMatch: string | undefined, principal: Principal): Promise<CampaignDto> {

@@ -14,6 +14,7 @@ import { StatusAction, lineItemActivationProblems, transition } from '../status/
 import { CampaignsService } from './campaigns.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
+import { DeliveryStateService } from './delivery-state.service';
 import { Page, paginate, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
 
 interface Assignment {
@@ -28,6 +29,7 @@ export class LineItemsService {
     private readonly campaigns: CampaignsService,
     private readonly notifier: CatalogNotifier,
     private readonly completion: CompletionService,
+    private readonly deliveryStates: DeliveryStateService,
   ) {}
 
   async create(dto: CreateLineItemDto, principal: Principal): Promise<LineItemDto> {
@@ -220,6 +222,7 @@ export class LineItemsService {
       .where('lic.line_item_id IN (:...ids)', { ids: rows.map((r) => r.id) })
       .orderBy('lic.creative_id', 'ASC')
       .getRawMany();
+    const states = await this.deliveryStates.ofLineItems(rows.map((li) => ({ li, campaign: campaigns.get(li.campaignId)! })));
     return rows.map((li) => {
       const campaign = campaigns.get(li.campaignId)!;
       const creatives = assigned.filter((a) => a.line_item_id === li.id).map((a) => ({ creativeId: a.creative_id, weight: Number(a.weight), status: a.status }));
@@ -245,6 +248,7 @@ export class LineItemsService {
         creativeIds: creatives.map((c) => c.creativeId),
         creatives,
         status: li.status,
+        deliveryState: states.get(li.id)!,
         ...auditOf(li),
       };
     });

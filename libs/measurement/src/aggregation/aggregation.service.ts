@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hostname } from 'node:os';
 import { DataSource, QueryRunner } from 'typeorm';
-import { DAILY_ROLLUP_UPSERT, RANGE_BILLABLE_EVENTS, RANGE_SPEND, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
+import { DAILY_ROLLUP_UPSERT, QUARTER_ROLLUP_UPSERT, RANGE_BILLABLE_EVENTS, RANGE_SPEND, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
 import { CapAccount, CapEvent, campaignKey, capToBudgets, fitsWhole, lineItemKey } from './budget-cap';
 
 export const ROLLUP_WATERMARK = 'rollups';
@@ -96,6 +96,7 @@ export class AggregationService {
       await this.capToBudgets(qr, watermark, upto);
       await qr.query(ROLLUP_UPSERT, [watermark, upto]);
       await qr.query(DAILY_ROLLUP_UPSERT, [watermark, upto]);
+      await qr.query(QUARTER_ROLLUP_UPSERT, [watermark, upto]);
       await qr.query(REACH_UPSERT, [watermark, upto]);
       await qr.query('UPDATE aggregation_watermarks SET last_id = ?, batches = batches + 1, updated_at = ?, updated_by = ? WHERE name = ?', [
         upto,

@@ -85,6 +85,18 @@ export const DAILY_ROLLUP_UPSERT = `INSERT INTO event_rollups_daily (campaign_id
   FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, event_day, line_item_id, creative_id, country, platform, advertiser_id
   ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
 
+/** The UTC quarter-hour of an event: every zone's offset is a multiple of 15 minutes, so any zone's day or month is whole quarters. */
+export const EVENT_QUARTER = 'DATE_ADD(DATE(occurred_at), INTERVAL HOUR(occurred_at) * 60 + FLOOR(MINUTE(occurred_at) / 15) * 15 MINUTE)';
+
+/**
+ * The same range into the quarter-hour rollups (per line item, no breakdown dimensions): billing cuts
+ * months in the advertiser's zone from these (Asia/Kathmandu's months start at :15 UTC).
+ */
+export const QUARTER_ROLLUP_UPSERT = `INSERT INTO event_rollups_quarter (campaign_id, quarter, line_item_id, advertiser_id, ${ROLLUP_COUNTERS.join(', ')})
+  SELECT campaign_id, ${EVENT_QUARTER} AS event_quarter, line_item_id, advertiser_id,${COUNTER_SUMS}
+  FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, event_quarter, line_item_id, advertiser_id
+  ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
+
 /** Adds one id range's listeners with a valid impression to the exact reach table. */
 export const REACH_UPSERT = `INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)
   SELECT campaign_id, ${EVENT_HOUR}, line_item_id, creative_id, country, platform, user_hash, 1

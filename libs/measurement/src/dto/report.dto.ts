@@ -25,12 +25,12 @@ export class ReportQueryDto {
   @MaxLength(64)
   lineItemId?: string;
 
-  @ApiPropertyOptional({ description: 'Start, inclusive (ISO-8601 date or date-time); rounded down to the hour. Default: 30 days before `to`', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Start, inclusive (ISO-8601 date-time, or a date: midnight in `timezone`); rounded down to the hour (the quarter-hour in zones off the hour). Default: 30 days before `to`', example: '2026-11-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'End, exclusive (ISO-8601 date or date-time); rounded up to the hour. Default: the end of the current hour', example: '2026-12-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'End, exclusive (ISO-8601 date-time, or a date: midnight in `timezone`); rounded up to the hour (the quarter-hour in zones off the hour). Default: the end of the current hour', example: '2026-12-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
@@ -44,6 +44,15 @@ export class ReportQueryDto {
   @IsOptional()
   @Matches(/^(country|platform|creative)(,(country|platform|creative))*$/, { message: 'breakdown must be a comma-separated list of country, platform, creative' })
   breakdown?: string;
+
+  @ApiPropertyOptional({
+    description: "IANA zone of days (granularity=day) and of date-only from/to (that zone's midnights). Default: the advertiser's, so that a report of a month gives its invoice's units and amounts",
+    example: 'Asia/Kathmandu',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], example: 'json', description: 'csv (or Accept: text/csv) answers CSV with a header row' })
   @IsOptional()
@@ -100,7 +109,7 @@ export class ReportDto {
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' }) to: string;
   @ApiProperty({ enum: GRANULARITIES, example: 'day' }) granularity: Granularity;
   @ApiProperty({ enum: BREAKDOWNS, isArray: true, example: ['country'] }) breakdown: Breakdown[];
-  @ApiProperty({ example: 'UTC', description: 'Zone of hours and days' }) timezone: 'UTC';
+  @ApiProperty({ example: 'America/New_York', description: 'Zone of days and of date-only bounds' }) timezone: string;
   @ApiProperty({ example: 'USD', nullable: true, description: 'Currency of spendMicros (the advertiser\'s)' }) currency: string | null;
 
   @ApiProperty({ enum: ['exact'], example: 'exact', description: 'Reach is counted exactly (distinct listeners), not estimated' })

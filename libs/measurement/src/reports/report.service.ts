@@ -1,4 +1,4 @@
-import { UUID_PATTERN } from '@app/platform';
+import { UUID_PATTERN, isTimeZone, localDayStart, offsetMs, offsetSpans } from '@app/platform';
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -18,12 +18,16 @@ export interface ReportRequest {
   scope: ReportScope;
   /** The campaign of the scope (the campaign itself, or the line item's); absent for an advertiser. */
   campaignId?: string;
-  /** Whole UTC hours; `to` exclusive. */
+  /** Whole quarter-hours of UTC (whole hours unless the zone's offset is not); `to` exclusive. */
   from: Date;
   to: Date;
   granularity: Granularity;
   breakdown: Breakdown[];
+  /** IANA zone of days (granularity=day) and of date-only bounds; default the advertiser's. */
+  timezone?: string;
 }
+
+const QUARTER_MS = 15 * 60_000;
 
 const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creative_id'> = { country: 'country', platform: 'platform', creative: 'creative_id' };
 const PERIOD_SQL: Record<Granularity, string | null> = { hour: 'hour', day: 'DATE(hour)', total: null };
@@ -70,18 +74,7 @@ export class ReportService {
         details: [{ field: given.length > 1 ? given.join(',') : 'advertiserId', problems: ['exactly one of advertiserId, campaignId, lineItemId is required'] }],
       });
     }
-    // Rollups are hourly: the range widens to whole hours (the answer says which), and defaults to
-    // the last 30 days up to the end of the current hour.
-    const to = query.to !== undefined ? toHour(query.to, 'to', Math.ceil) : new Date(Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS);
-    const from = query.from !== undefined ? toHour(query.from, 'from', Math.floor) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * 24 * HOUR_MS);
-    if (to <= from) throw fieldError('to', 'must be after from');
-    const granularity = query.granularity ?? 'total';
-    const days = (to.getTime() - from.getTime()) / (24 * HOUR_MS);
-    if (days > MAX_RANGE_DAYS) throw fieldError('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
-    if (granularity === 'hour' && days > MAX_HOURLY_RANGE_DAYS) throw fieldError('granularity', `hourly reports may span at most ${MAX_HOURLY_RANGE_DAYS} days`);
-    const breakdown = query.breakdown ? [...new Set(query.breakdown.split(','))].map((b) => b as Breakdown) : [];
-    if (breakdown.some((b) => !BREAKDOWNS.includes(b))) throw fieldError('breakdown', `must list only ${BREAKDOWNS.join(', ')}`);
-
+    if (query.timezone !== undefined && !isTimeZone(query.timezone)) throw fieldError('timezone', 'must be an IANA timezone such as Asia/Kathmandu or UTC');
     const key = given[0];
     const kind = key === 'advertiserId' ? 'advertiser' : key === 'campaignId' ? 'campaign' : 'lineItem';
     const id = query[key]!;
@@ -89,19 +82,44 @@ export class ReportService {
     if (!owner || (callerAdvertiserId !== undefined && owner.advertiserId !== callerAdvertiserId)) {
       throw new NotFoundException(`${kind === 'lineItem' ? 'line item' : kind} ${id} not found`);
     }
-    return { scope: { kind, id }, campaignId: owner.campaignId, from, to, granularity, breakdown, currency: owner.currency };
+    const timezone = query.timezone ?? owner.timezone;
+    // Rollups are hourly (and quarter-hourly per line item): the range widens to whole hours, or to
+    // whole quarter-hours where the zone's day starts off the hour (Asia/Kathmandu); the answer says
+    // which. Date-only bounds are midnights of the zone. Default: the last 30 days up to the end of the current hour.
+    const to = query.to !== undefined ? toBound(query.to, 'to', Math.ceil, timezone) : new Date(Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS);
+    const from = query.from !== undefined ? toBound(query.from, 'from', Math.floor, timezone) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * 24 * HOUR_MS);
+    if (to <= from) throw fieldError('to', 'must be after from');
+    const granularity = query.granularity ?? 'total';
+    const days = (to.getTime() - from.getTime()) / (24 * HOUR_MS);
+    if (days > MAX_RANGE_DAYS) throw fieldError('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
+    if (granularity === 'hour' && days > MAX_HOURLY_RANGE_DAYS) throw fieldError('granularity', `hourly reports may span at most ${MAX_HOURLY_RANGE_DAYS} days`);
+    const breakdown = query.breakdown ? [...new Set(query.breakdown.split(','))].map((b) => b as Breakdown) : [];
+    if (breakdown.some((b) => !BREAKDOWNS.includes(b))) throw fieldError('breakdown', `must list only ${BREAKDOWNS.join(', ')}`);
+    if (needsQuarters(from, to, granularity, timezone)) {
+      // Quarter-hour rollups are per line item: no country, platform or creative split, no local hours.
+      if (breakdown.length > 0) throw fieldError('breakdown', `is not available for ranges or days that start off the hour in ${timezone}; use whole hours or timezone=UTC`);
+      if (granularity === 'hour') throw fieldError('granularity', `hour is not available for ranges that start off the hour in ${timezone}; use day or total`);
+    }
+    return { scope: { kind, id }, campaignId: owner.campaignId, from, to, granularity, breakdown, currency: owner.currency, timezone };
   }
 
   async report(request: ReportRequest & { currency?: string | null }): Promise<ReportDto> {
     const { scope, from, to, granularity, breakdown } = request;
+    const timezone = request.timezone ?? 'UTC';
     const dims = breakdown.map((b) => DIMENSION_COLUMN[b]);
-    // Whole days by day or in total read the daily rollups (same counters, ~24x fewer rows).
-    const daily = granularity !== 'hour' && from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0;
-    const table = daily ? 'event_rollups_daily' : 'event_rollups_hourly';
-    const time = daily ? 'day' : 'hour';
+    const spans = offsetSpans(timezone, from.getTime(), to.getTime());
+    const utcDays = spans.every((sp) => sp.offsetMs === 0);
+    const quarters = needsQuarters(from, to, granularity, timezone);
+    // Whole UTC days by day or in total read the daily rollups (same counters, ~24x fewer rows).
+    const daily = !quarters && utcDays && granularity !== 'hour' && from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0;
+    const table = quarters ? 'event_rollups_quarter' : daily ? 'event_rollups_daily' : 'event_rollups_hourly';
+    const time = quarters ? 'quarter' : daily ? 'day' : 'hour';
     const range: unknown[] = daily ? [dayOf(from), dayOf(to)] : [from, to];
-    const countPeriod = granularity === 'total' ? null : granularity === 'hour' ? 'hour' : daily ? 'day' : 'DATE(hour)';
-    const reachPeriod = PERIOD_SQL[granularity];
+    const countPeriod = granularity === 'total' ? null : granularity === 'hour' ? 'hour' : daily ? 'day' : localDaySql(time, spans);
+    const reachPeriod = granularity === 'day' ? localDaySql('hour', spans) : PERIOD_SQL[granularity];
+    // Reach is counted per hour: over a range that starts off the hour, the hours that overlap it.
+    const reachFrom = new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS);
+    const reachTo = new Date(Math.ceil(to.getTime() / HOUR_MS) * HOUR_MS);
     const select = (period: string | null) => [...(period ? [`${period} AS period`] : []), ...dims];
     const groupBy = [...(granularity !== 'total' ? ['period'] : []), ...dims];
     const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
@@ -118,13 +136,13 @@ export class ReportService {
     const reachQuery = (async () => {
       const reachSelect = [...select(reachPeriod), 'COUNT(DISTINCT user_hash) AS reach'].join(', ');
       if (scope.kind !== 'advertiser') {
-        return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE ${scopeSql} AND hour >= ? AND hour < ? ${group}`, [...scopeParams, from, to])) as Row[];
+        return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE ${scopeSql} AND hour >= ? AND hour < ? ${group}`, [...scopeParams, reachFrom, reachTo])) as Row[];
       }
       const campaigns = ((await this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range])) as Array<{
         campaign_id: string;
       }>).map((r) => r.campaign_id);
       if (campaigns.length === 0) return [];
-      return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`, [campaigns, from, to])) as Row[];
+      return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`, [campaigns, reachFrom, reachTo])) as Row[];
     })();
     const [counts, reachRows, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
     const reach = new Map(reachRows.map((r) => [rowKey(r, granularity, dims), Number(r.reach)]));
@@ -141,7 +159,7 @@ export class ReportService {
       to: to.toISOString(),
       granularity,
       breakdown,
-      timezone: 'UTC',
+      timezone,
       currency: request.currency ?? null,
       reachMethod: 'exact',
       dataThrough: status.oldestPendingReceivedAt ? new Date(status.oldestPendingReceivedAt.getTime() - 1).toISOString() : new Date().toISOString(),
@@ -170,15 +188,15 @@ export class ReportService {
     };
   }
 
-  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; campaignId?: string; currency: string | null } | null> {
+  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; campaignId?: string; currency: string | null; timezone: string } | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const sql = {
-      advertiser: 'SELECT a.id AS advertiser_id, NULL AS campaign_id, a.currency FROM advertisers a WHERE a.id = ?',
-      campaign: 'SELECT c.advertiser_id, c.id AS campaign_id, a.currency FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
-      lineItem: 'SELECT l.advertiser_id, l.campaign_id, a.currency FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
+      advertiser: 'SELECT a.id AS advertiser_id, NULL AS campaign_id, a.currency, a.timezone FROM advertisers a WHERE a.id = ?',
+      campaign: 'SELECT c.advertiser_id, c.id AS campaign_id, a.currency, a.timezone FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
+      lineItem: 'SELECT l.advertiser_id, l.campaign_id, a.currency, a.timezone FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
     }[kind];
-    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; campaign_id: string | null; currency: string | null }>;
-    return row ? { advertiserId: row.advertiser_id, campaignId: row.campaign_id ?? undefined, currency: row.currency } : null;
+    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; campaign_id: string | null; currency: string | null; timezone: string | null }>;
+    return row ? { advertiserId: row.advertiser_id, campaignId: row.campaign_id ?? undefined, currency: row.currency, timezone: row.timezone ?? 'UTC' } : null;
   }
 }
 
@@ -191,6 +209,34 @@ function fieldError(field: string, problem: string): BadRequestException {
   return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
 }
 
+/**
+ * A bound: a date alone is that midnight in the zone; a date-time is taken as given. Widened to the
+ * hour, or to the quarter-hour when the zone puts it off the hour (every offset is whole quarters).
+ */
+function toBound(value: string, field: string, round: (units: number) => number, timezone: string): Date {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const ms = day ? localDayStart(timezone, Number(day[1]), Number(day[2]), Number(day[3])) : new Date(value).getTime();
+  if (Number.isNaN(ms)) throw fieldError(field, 'must be an ISO-8601 date-time');
+  const quarter = round(ms / QUARTER_MS) * QUARTER_MS;
+  // Off the UTC hour only where the zone's own hour is: a Kathmandu midnight stays at :15, a UTC 10:20 widens to the hour.
+  return new Date((quarter + offsetMs(timezone, quarter)) % HOUR_MS === 0 ? quarter : round(ms / HOUR_MS) * HOUR_MS);
+}
+
+/** True when the range, or a local day inside it, starts off the UTC hour: only the quarter-hour rollups can cut it. */
+function needsQuarters(from: Date, to: Date, granularity: Granularity, timezone: string): boolean {
+  if (from.getTime() % HOUR_MS !== 0 || to.getTime() % HOUR_MS !== 0) return true;
+  return granularity === 'day' && offsetSpans(timezone, from.getTime(), to.getTime()).some((sp) => sp.offsetMs % HOUR_MS !== 0);
+}
+
+/** The local day of a UTC DATETIME column: one CASE branch per span of constant offset (DST changes). */
+function localDaySql(column: string, spans: Array<{ fromMs: number; toMs: number; offsetMs: number }>): string {
+  const shift = (offsetMs: number) => `DATE(DATE_ADD(${column}, INTERVAL ${Math.round(offsetMs / 60_000)} MINUTE))`;
+  if (spans.length === 1) return shift(spans[0].offsetMs);
+  const branches = spans.slice(0, -1).map((sp) => `WHEN ${column} < '${new Date(sp.toMs).toISOString().slice(0, 19).replace('T', ' ')}' THEN ${shift(sp.offsetMs)}`);
+  return `CASE ${branches.join(' ')} ELSE ${shift(spans[spans.length - 1].offsetMs)} END`;
+}
+
+/** A UTC instant rounded to whole UTC hours (the rejected-beacon counts are hourly). */
 function toHour(value: string, field: string, round: (hours: number) => number): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime())) throw fieldError(field, 'must be an ISO-8601 date-time');

@@ -1,16 +1,23 @@
+import { isQuarterHour } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { BILLABLE, EVENT_SPEND_MMICROS } from '../aggregation/aggregation.sql';
+import { ROLLUP_WATERMARK } from '../aggregation/aggregation.service';
 
 /** Measured billable activity of one line item over a range. */
 export interface LineItemSpend {
   advertiserId: string;
   campaignId: string;
   lineItemId: string;
-  /** Valid billable events (CPM impressions, CPC clicks, CPCL completes). */
+  /** Valid billable events billed (CPM impressions, CPC clicks, CPCL completes), written-off ones excluded. */
   billableEvents: number;
-  /** Exact spend in milli-micros (1/1000 micro); round once, where the bill is made. */
+  /** Exact billed spend in milli-micros (1/1000 micro); round once, where the bill is made. */
   spendMilliMicros: bigint;
+  /** Billable events delivered past a budget (never billed). */
+  writtenOffEvents: number;
+  /** Their spend, milli-micros. */
+  writtenOffMilliMicros: bigint;
 }
 
 /** Billed and recent delivery of one line item (delivery health). */
@@ -22,33 +29,49 @@ export interface LineItemDelivery {
   recentImpressions: number;
 }
 
+
+/** One advertiser's range [fromMs, toMs): a month of its own zone. Bounds on UTC quarter-hours. */
+export interface AdvertiserRange {
+  advertiserId: string;
+  fromMs: number;
+  toMs: number;
+}
+
+/** What measurement had counted at one instant: the rollups hold every raw event up to `eventId`. */
+export interface MeasurementCutoff {
+  eventId: number;
+  at: Date;
+}
+
+/** Ranges per query: the derived table of bounds stays small. */
+const RANGES_PER_QUERY = 500;
+
+const SUMS = `SUM(billable_events) AS units, SUM(spend_mmicros) AS spend, SUM(written_off_events) AS off_units, SUM(written_off_mmicros) AS off_spend`;
+const RAW_SUMS = `SUM(${BILLABLE} AND written_off = 0) AS units, SUM(IF(written_off = 0, ${EVENT_SPEND_MMICROS}, 0)) AS spend,
+  SUM(${BILLABLE} AND written_off = 1) AS off_units, SUM(IF(written_off = 1, ${EVENT_SPEND_MMICROS}, 0)) AS off_spend`;
+
+type SumRow = { advertiser_id: string; campaign_id: string; line_item_id: string; units: string | null; spend: string | null; off_units: string | null; off_spend: string | null };
+
 /**
- * Read side of the rollups for other libs (billing): measured spend by line item over whole UTC hours
- * [from, to), by event time. Pass an EntityManager to read inside the caller's transaction/snapshot.
+ * Read side of the rollups for other libs (billing): measured spend by line item over any range of
+ * quarter-hours (so months of any zone, DST and :15/:30/:45 offsets included), a recomputation of the
+ * same from raw events, and the watermark. Pass an EntityManager to read inside the caller's
+ * transaction (a consistent snapshot ties the figures to one watermark).
  */
 @Injectable()
 export class RollupReader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async spendByLineItem(range: { from: Date; to: Date; advertiserId?: string }, manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
-    const params: unknown[] = [range.from, range.to];
-    let where = 'hour >= ? AND hour < ?';
-    if (range.advertiserId) {
-      where = `advertiser_id = ? AND ${where}`;
-      params.unshift(range.advertiserId);
-    }
-    const rows = (await manager.query(
-      `SELECT advertiser_id, campaign_id, line_item_id, SUM(billable_events) AS billable, SUM(spend_mmicros) AS spend
-       FROM event_rollups_hourly WHERE ${where} GROUP BY advertiser_id, campaign_id, line_item_id ORDER BY advertiser_id, campaign_id, line_item_id`,
-      params,
-    )) as Array<{ advertiser_id: string; campaign_id: string; line_item_id: string; billable: string; spend: string }>;
-    return rows.map((r) => ({
-      advertiserId: r.advertiser_id,
-      campaignId: r.campaign_id,
-      lineItemId: r.line_item_id,
-      billableEvents: Number(r.billable),
-      spendMilliMicros: BigInt(r.spend.split('.')[0]),
-    }));
+  /** Billed and written-off spend per line item of each advertiser over its own range, from the quarter-hour rollups. */
+  async spendByLineItem(ranges: AdvertiserRange[], manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
+    return this.perRanges(ranges, async (bounds, params) =>
+      (await manager.query(
+        `SELECT r.advertiser_id, r.campaign_id, r.line_item_id, ${SUMS}
+         FROM (${bounds}) b JOIN event_rollups_quarter r ON r.advertiser_id = b.advertiser_id AND r.quarter >= b.from_at AND r.quarter < b.to_at
+         GROUP BY r.advertiser_id, r.campaign_id, r.line_item_id`,
+        params,
+      )) as SumRow[],
+    );
   }
 
   /**
@@ -78,9 +101,61 @@ export class RollupReader {
     return result;
   }
 
-  /** The last raw event id included in the rollups: a stable "as of" for anything computed from them. */
-  async watermark(manager: EntityManager = this.dataSource.manager): Promise<number> {
-    const [row] = (await manager.query("SELECT last_id FROM aggregation_watermarks WHERE name = 'rollups'")) as Array<{ last_id: string }>;
-    return Number(row?.last_id ?? 0);
+
+  /**
+   * The same figures recomputed from the raw events rolled up so far (id <= `uptoEventId`): one pass
+   * over the raw events of the ranges, for reconciliation. Raw events are kept 35 days: enough for the
+   * current and the previous month.
+   */
+  async recomputeFromRawEvents(ranges: AdvertiserRange[], uptoEventId: number, manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
+    return this.perRanges(ranges, async (bounds, params) =>
+      (await manager.query(
+        `SELECT r.advertiser_id, r.campaign_id, r.line_item_id, ${RAW_SUMS}
+         FROM (${bounds}) b JOIN raw_events r ON r.advertiser_id = b.advertiser_id AND r.occurred_at >= b.from_at AND r.occurred_at < b.to_at
+         WHERE r.id <= ? GROUP BY r.advertiser_id, r.campaign_id, r.line_item_id`,
+        [...params, uptoEventId],
+      )) as SumRow[],
+    );
   }
+
+  /** The last raw event id included in the rollups, and now: a stable "as of" for anything computed from them. */
+  async cutoff(manager: EntityManager = this.dataSource.manager): Promise<MeasurementCutoff> {
+    const [row] = (await manager.query('SELECT last_id, NOW(3) AS now FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string; now: Date }>;
+    return { eventId: Number(row?.last_id ?? 0), at: row?.now ?? new Date() };
+  }
+
+  /** The last raw event id included in the rollups. */
+  async watermark(manager: EntityManager = this.dataSource.manager): Promise<number> {
+    return (await this.cutoff(manager)).eventId;
+  }
+
+  private async perRanges(ranges: AdvertiserRange[], run: (bounds: string, params: unknown[]) => Promise<SumRow[]>): Promise<LineItemSpend[]> {
+    for (const r of ranges) {
+      if (!isQuarterHour(r.fromMs) || !isQuarterHour(r.toMs) || r.toMs <= r.fromMs) throw new RangeError(`range of ${r.advertiserId} must be whole quarter-hours`);
+    }
+    const out: LineItemSpend[] = [];
+    for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
+      const chunk = ranges.slice(i, i + RANGES_PER_QUERY);
+      const bounds = chunk.map(() => 'SELECT CONVERT(? USING ascii) COLLATE ascii_bin AS advertiser_id, CAST(? AS DATETIME(3)) AS from_at, CAST(? AS DATETIME(3)) AS to_at').join(' UNION ALL ');
+      const params = chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]);
+      for (const row of await run(bounds, params)) {
+        out.push({
+          advertiserId: row.advertiser_id,
+          campaignId: row.campaign_id,
+          lineItemId: row.line_item_id,
+          billableEvents: Number(row.units ?? 0),
+          spendMilliMicros: toBigInt(row.spend),
+          writtenOffEvents: Number(row.off_units ?? 0),
+          writtenOffMilliMicros: toBigInt(row.off_spend),
+        });
+      }
+    }
+    return out.sort((a, b) => compare(a.advertiserId, b.advertiserId) || compare(a.campaignId, b.campaignId) || compare(a.lineItemId, b.lineItemId));
+  }
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function toBigInt(value: string | number | null): bigint {
+  return value === null ? 0n : BigInt(String(value).split('.')[0]);
 }

@@ -132,6 +132,14 @@ export class PlatformConfig {
   /** The API raises its own alert when no SLA evaluation has happened for this long, s. */
   @Type(() => Number) @IsNumber() @Min(1) @Max(86400)
   SLA_WATCHDOG_SECONDS = 60;
+
+  /** Days from an invoice's issue to its due date. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(365)
+  INVOICE_PAYMENT_TERMS_DAYS = 30;
+
+  /** Hours an Idempotency-Key's answer is kept and replayed (at least 24, as the API promises). */
+  @Type(() => Number) @IsInt() @Min(24) @Max(24 * 90)
+  IDEMPOTENCY_TTL_HOURS = 24;
 }
 
 export class ConfigError extends Error {

@@ -34,4 +34,12 @@ export class WorkerConfig extends PlatformConfig {
   /** Days dead letters (jobs that failed every attempt) are kept. */
   @Type(() => Number) @IsInt() @Min(1) @Max(3650)
   DEAD_LETTER_RETENTION_DAYS = 30;
+
+  /** How often the month close looks for advertisers whose month ended in their zone (and drafts their invoice), ms. */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(24 * 3600_000)
+  BILLING_MONTH_CLOSE_EVERY_MS = 3_600_000;
+
+  /** How often invoices, rollups and raw events are reconciled for the current and previous month, ms. */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(24 * 3600_000)
+  BILLING_RECONCILE_EVERY_MS = 3_600_000;
 }

@@ -32,6 +32,12 @@ export enum JobName {
   OpsSendAlert = 'ops.send-alert',
   /** Deletes dead letters older than DEAD_LETTER_RETENTION_DAYS (hourly). */
   OpsPruneDeadLetters = 'ops.prune-dead-letters',
+  /** Drafts the invoice of every advertiser whose month has ended in its timezone (hourly). */
+  BillingCloseMonth = 'billing.close-month',
+  /** Checks invoice lines = rollup spend = raw events for the current and previous month, records differences. */
+  BillingReconcile = 'billing.reconcile',
+  /** Deletes stored Idempotency-Key answers past their retention (hourly). */
+  PlatformPruneIdempotencyKeys = 'platform.prune-idempotency-keys',
 }
 
 export interface JobPayloads {
@@ -60,6 +66,16 @@ export interface JobPayloads {
     status: 'firing' | 'resolved';
   };
   [JobName.OpsPruneDeadLetters]: {
+    trigger: 'schedule';
+  };
+  /** The job reads the clock and each advertiser's timezone when it runs. */
+  [JobName.BillingCloseMonth]: {
+    trigger: 'schedule';
+  };
+  [JobName.BillingReconcile]: {
+    trigger: 'schedule';
+  };
+  [JobName.PlatformPruneIdempotencyKeys]: {
     trigger: 'schedule';
   };
 }
@@ -100,6 +116,9 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.OpsEvaluateSlas]: { queue: QueueName.Monitoring, options: frequent },
   [JobName.OpsSendAlert]: { queue: QueueName.Monitoring, options: untilDelivered },
   [JobName.OpsPruneDeadLetters]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
+  [JobName.BillingCloseMonth]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
+  [JobName.BillingReconcile]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
+  [JobName.PlatformPruneIdempotencyKeys]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
