@@ -1,7 +1,8 @@
+import { BILLING_SCHEDULES } from '@app/billing';
 import { CAMPAIGNS_SCHEDULES } from '@app/campaigns';
 import { MEASUREMENT_SCHEDULES } from '@app/measurement';
 import { MONITORING_SCHEDULES } from '@app/monitoring';
-import type { WorkerConfig } from '@app/platform';
+import { PLATFORM_SCHEDULES, WorkerConfig } from '@app/platform';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -60,9 +61,9 @@ class WebhookSink {
   }
 }
 
-const WORKER_SETTINGS = { SLA_EVALUATE_EVERY_MS: 1000 } as unknown as WorkerConfig;
+const WORKER_SETTINGS = { SLA_EVALUATE_EVERY_MS: 1000, BILLING_MONTH_CLOSE_EVERY_MS: 3_600_000, BILLING_RECONCILE_EVERY_MS: 3_600_000 } as unknown as WorkerConfig;
 /** Every schedule the libs declare (the worker's ScheduleRegistry keeps them registered). */
-const DECLARED = [...CAMPAIGNS_SCHEDULES, ...MEASUREMENT_SCHEDULES, ...MONITORING_SCHEDULES(WORKER_SETTINGS)];
+const DECLARED = [...CAMPAIGNS_SCHEDULES, ...MEASUREMENT_SCHEDULES, ...MONITORING_SCHEDULES(WORKER_SETTINGS), ...BILLING_SCHEDULES(WORKER_SETTINGS), ...PLATFORM_SCHEDULES];
 
 describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis, a local webhook sink)', () => {
   let redisServer: RedisServer;
@@ -198,7 +199,7 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     expect(breach).toMatchObject({ state: 'resolved', dedupKey: firing.dedupKey });
     expect(breach.worstValue).toBeGreaterThanOrEqual(firing.value);
 
-    const metrics = await fetch(`${stack.baseUrl}/metrics`).then((r) => r.text());
+    const metrics = (await api('GET', '/metrics')).text;
     expect(metrics).toMatch(/sla_breaches_total\{sla="aggregation.freshness"\} 1/);
     expect(metrics).toMatch(/sla_state\{sla="aggregation.freshness",subject="measurement.aggregation"\} 0/);
     expect(metrics).toMatch(/job_wait_seconds_bucket\{queue="aggregation",job="measurement.aggregate",le="\+Inf"\} \d+/);

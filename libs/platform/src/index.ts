@@ -37,3 +37,4 @@ export * from './idempotency/idempotency.store';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/platform-jobs.module';
 export * from './util/spend-state';
+export * from './idempotency/platform.schedules';
