@@ -12,7 +12,7 @@ import { http } from './support/http';
 import { beacon, codec, decision, mysql, randomPlacement } from './support/measurement-fixtures';
 import { sleep, waitFor } from './support/processes';
 import { RedisServer } from './support/redis-server';
-import { Stack } from './support/stack';
+import { ADMIN_KEY, Stack } from './support/stack';
 
 interface Alert {
   dedupKey: string;
@@ -124,6 +124,16 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     const dashboard = await fetch(`${stack.baseUrl}/ops/queues`);
     expect(dashboard.status).toBe(401);
     expect(dashboard.headers.get('www-authenticate')).toMatch(/^Basic/);
+    // A browser signs in with HTTP Basic, the admin key as password; Bearer works too.
+    for (const authorization of [`Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString('base64')}`, `Bearer ${ADMIN_KEY}`]) {
+      const page = await fetch(`${stack.baseUrl}/ops/queues`, { headers: { authorization } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toMatch(/bull/i);
+    }
+    const queuesApi = await fetch(`${stack.baseUrl}/ops/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(queuesApi.status).toBe(200);
+    expect(JSON.stringify(await queuesApi.json())).toContain('aggregation');
     expect((await api('GET', '/v1/ops/delivery-health', { key })).status).toBe(200);
     expect((await api('GET', '/v1/ops/breaches?state=bogus')).status).toBe(400);
     expect((await api('POST', '/v1/ops/queues/nope/pause')).status).toBe(404);
