@@ -19,6 +19,18 @@ describe('admin-only routes', () => {
 
   const routes = (): Array<[string, string, unknown?]> => [
     ['GET', '/v1/ops/queues'],
+    ['POST', '/v1/ops/queues/aggregation/pause'],
+    ['POST', '/v1/ops/queues/aggregation/resume'],
+    ['GET', '/v1/ops/sla'],
+    ['GET', '/v1/ops/breaches'],
+    ['GET', '/v1/ops/dead-letters'],
+    ['POST', '/v1/ops/dead-letters/00000000-0000-7000-8000-000000000000/retry'],
+    ['GET', '/ops/queues'],
+    ['POST', '/v1/invoices/generate', { period: '2026-11' }],
+    ['POST', '/v1/invoices/00000000-0000-7000-8000-000000000000/issue'],
+    ['POST', '/v1/invoices/00000000-0000-7000-8000-000000000000/pay'],
+    ['POST', '/v1/invoices/00000000-0000-7000-8000-000000000000/void'],
+    ['GET', '/v1/invoices/00000000-0000-7000-8000-000000000000/reconciliation'],
     ['POST', '/v1/ops/probes', {}],
     ['GET', '/v1/ops/probes/00000000-0000-7000-8000-000000000000'],
     ['GET', '/v1/reports/rejected?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z'],
@@ -48,7 +60,7 @@ describe('admin-only routes', () => {
   });
 
   it('answers the admin on the read-only ones', async () => {
-    for (const path of ['/v1/ops/queues', '/v1/reports/rejected?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', '/metrics']) {
+    for (const path of ['/v1/ops/queues', '/v1/ops/sla', '/v1/ops/breaches', '/v1/ops/dead-letters', '/v1/reports/rejected?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', '/metrics']) {
       expect({ path, status: (await http('GET', path)).status }).toEqual({ path, status: 200 });
     }
   });
