@@ -30,6 +30,12 @@ describe('pacing', () => {
     expect(plan.targetMilliMicros).toBe(24_000_000_000);
   });
 
+  it('a flight with no length (start = end) allows its whole budget, before, at and after that instant', () => {
+    const instant = Date.UTC(2026, 10, 20);
+    const flat = { ...li, dailyBudgetMicros: null, startAt: instant, endAt: instant };
+    for (const now of [instant - 1000, instant, instant + 1000]) expect(pacingPlan(flat, now, DAY).targetMilliMicros).toBe(1_000_000_000_000);
+  });
+
   it('ASAP has no curve', () => {
     const plan = pacingPlan({ ...li, pacing: 'ASAP' }, Date.UTC(2026, 10, 25, 6), DAY);
     expect(plan.basis).toBe('none');

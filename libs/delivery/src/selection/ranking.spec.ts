@@ -1,4 +1,4 @@
-import { CLICK_RATE_PRIOR, billedEventRate, billedEventRateUpper, expectedValueMilliMicros, observedRate, pickWeighted, rankCandidates } from './ranking';
+import { CLICK_RATE_PRIOR, billedEventRate, billedEventRateUpper, expectedValueMilliMicros, observedRate, pickWeighted, rankCandidates, rankedEligible } from './ranking';
 
 function seeded(seed: number) {
   return () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
@@ -82,5 +82,34 @@ describe('billedEventRateUpper', () => {
 
   it('treats more clicks than impressions as every impression clicked', () => {
     expect(billedEventRateUpper('CPC', counts(10, 50))).toBe(billedEventRateUpper('CPC', counts(10, 10)));
+  });
+});
+
+describe('ranking details', () => {
+  const counts = { impressions: 100, clicks: 3, completes: 40 };
+
+  it('bills CPM impressions at rate 1 whatever the observed rates', () => {
+    expect(billedEventRate('CPM', counts)).toBe(1);
+    expect(billedEventRate('CPCL', counts)).toBeCloseTo((40 + 14) / (100 + 20), 10);
+  });
+
+  it('pickWeighted: a draw on a boundary goes to the next item; all-zero weights give the last', () => {
+    const items = [{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }];
+    expect(pickWeighted(items, () => 0.5).id).toBe('b');
+    expect(pickWeighted(items, () => 0.49).id).toBe('a');
+    expect(pickWeighted([{ id: 'x', weight: 0 }, { id: 'y', weight: 0 }], () => 0.3).id).toBe('y');
+  });
+
+  it('rankedEligible shuffles only runs equal on priority and expected value, by weight', () => {
+    const item = (id: string, priority: number, expectedValue: number, weight: number) => ({ id, priority, expectedValue, weight });
+    // Sorted input: two tied items (the second far heavier), then a worse one of the same priority, then a lower priority.
+    const sorted = [item('light', 8, 100, 1), item('heavy', 8, 100, 1000), item('worse', 8, 50, 1e6), item('later', 9, 1e9, 1e6)];
+    let heavyFirst = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const order = [...rankedEligible(sorted, (x) => x, seeded(seed))].map((x) => x.id);
+      expect(order.slice(2)).toEqual(['worse', 'later']);
+      if (order[0] === 'heavy') heavyFirst++;
+    }
+    expect(heavyFirst).toBeGreaterThan(180);
   });
 });

@@ -64,6 +64,17 @@ describe('targeting', () => {
     expect(parseAgeRange('30-20')).toBeNull();
   });
 
+  it('ageRanges: a bracket is the whole string (spaces allowed around its parts), a single age is a bracket', () => {
+    expect(parseAgeRange(' 18 - 24 ')).toEqual({ min: 18, max: 24 });
+    expect(parseAgeRange(' 55 + ')).toEqual({ min: 55, max: Infinity });
+    expect(parseAgeRange('30-30')).toEqual({ min: 30, max: 30 });
+    for (const bad of ['x18-24', '18-24x', '18x-24', '18-x24', '18.-24', '18-24.', 'a55+', '55+a', '55a+', '55+.', '1-2-3']) expect([bad, parseAgeRange(bad)]).toEqual([bad, null]);
+    // A malformed bracket matches nobody, not even the oldest or youngest listener.
+    expect(match({ ageRanges: ['adults'] }, { age: 0 })).toBe('ageRanges');
+    expect(match({ ageRanges: ['adults'] }, { age: 120 })).toBe('ageRanges');
+    expect(match({ ageRanges: ['adults', '30-30'] }, { age: 30 })).toBeNull();
+  });
+
   it('genders and genres, case-insensitive, absent in the request = no match', () => {
     expect(match({ genders: ['Female'] })).toBeNull();
     expect(match({ genders: ['male'] })).toBe('genders');

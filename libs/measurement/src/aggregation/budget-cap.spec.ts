@@ -49,6 +49,18 @@ describe('capToBudgets', () => {
     expect(accounts.get(lineItemKey('li'))!.billedMilli).toBe(budget);
   });
 
+  it('keeps every campaign and line item an account of its own', () => {
+    expect(new Set([campaignKey('c1'), campaignKey('c2'), lineItemKey('c1'), lineItemKey('c2')]).size).toBe(4);
+    const accounts = new Map([
+      [lineItemKey('a'), account(null)],
+      [lineItemKey('b'), account(null)],
+      [campaignKey('c1'), account(1_000)],
+      [campaignKey('c2'), account(2_000)],
+    ]);
+    const { writtenOff } = capToBudgets([ev(1, 'a', 1_000, 'c1'), ev(2, 'b', 1_000, 'c2'), ev(3, 'a', 1_000, 'c1'), ev(4, 'b', 1_000, 'c2'), ev(5, 'b', 1_000, 'c2')], accounts);
+    expect(writtenOff).toEqual([3, 5]);
+  });
+
   it('refuses to bill an account it was not given', () => {
     expect(() => capToBudgets([ev(1, 'li', 1)], new Map([[campaignKey('c1'), account(null)]]))).toThrow(/not loaded/);
   });

@@ -55,4 +55,18 @@ describe('sequence rules', () => {
   it('looks up only decisions with events that need a prerequisite', () => {
     expect(decisionsNeedingLookup([c(D1, 'impression', 0), c(D1, 'start', 0), c(D2, 'click', 0), c('d3', 'complete', 0, false)])).toEqual([D2]);
   });
+
+  it('takes the first copy of an impression in a batch: a later valid copy is a duplicate and proves nothing', () => {
+    const batch = [c(D1, 'impression', 0, false), c(D1, 'impression', 0), c(D1, 'click', 100)];
+    expect(Object.fromEntries(sequenceViolations(batch, new Map()))).toEqual({ 2: 'no_prior_impression' });
+  });
+
+  it('accepts an event timed exactly at the tolerance before its impression', () => {
+    const batch = [c(D1, 'impression', 10000), c(D1, 'click', 9000), c(D1, 'midpoint', 8999)];
+    expect(Object.fromEntries(sequenceViolations(batch, new Map(), 1000))).toEqual({ 2: 'no_prior_impression' });
+  });
+
+  it('leaves events already invalid for another reason alone (one reason each)', () => {
+    expect([...sequenceViolations([c(D1, 'click', 0, false), c(D1, 'complete', 0, false)], new Map())]).toEqual([]);
+  });
 });
