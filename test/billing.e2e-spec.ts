@@ -216,6 +216,18 @@ describe('billing (own stack)', () => {
     // A rollup that disagrees with its raw events is recorded as a mismatch.
     await db.query('UPDATE event_rollups_quarter SET billable_events = billable_events + 1 WHERE line_item_id = ? LIMIT 1', [p.lineItemId]);
     await waitFor(async () => (await call('GET', `/v1/invoices/${draft.id}/reconciliation`)).body.state === 'mismatch', 20000, 'mismatch recorded', 200);
+    // ... and raised as a breach of the reconciliation SLA (an alert once, like every breach).
+    const breach = await waitFor(
+      async () => (await call('GET', '/v1/ops/breaches?slaId=billing.reconciliation')).body.items?.find((b: { state: string }) => b.state === 'open'),
+      30000,
+      'the reconciliation breach',
+      500,
+    );
+    expect(breach).toMatchObject({ slaId: 'billing.reconciliation', kind: 'reconciliation', subject: 'billing.reconcile', target: 0 });
+    expect(breach.worstValue).toBeGreaterThanOrEqual(1);
+    // Repaired, the breach resolves.
+    await db.query('UPDATE event_rollups_quarter SET billable_events = billable_events - 1 WHERE line_item_id = ? AND billable_events > 0 LIMIT 1', [p.lineItemId]);
+    await waitFor(async () => (await call('GET', `/v1/invoices/${draft.id}/reconciliation`)).body.state === 'ok', 20000, 'the repaired month to reconcile', 200);
   });
 
   it('answers an advertiser its own invoices only, and lets only the admin generate, issue, pay and void', async () => {

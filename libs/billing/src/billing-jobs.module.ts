@@ -14,5 +14,6 @@ import { ReconciliationService } from './services/reconciliation.service';
 @Module({
   imports: [MeasurementJobsModule, TypeOrmModule.forFeature([AdvertiserEntity, LineItemEntity])],
   providers: [InvoiceRepository, InvoicesService, MonthCloseService, ReconciliationService, CloseMonthJob, ReconcileJob, provideSchedules('billing', BILLING_SCHEDULES)],
+  exports: [MonthCloseService, ReconciliationService],
 })
 export class BillingJobsModule {}

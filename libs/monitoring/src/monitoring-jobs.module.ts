@@ -1,3 +1,4 @@
+import { BillingJobsModule } from '@app/billing';
 import { MeasurementJobsModule } from '@app/measurement';
 import { JobObserver, provideSchedules } from '@app/platform';
 import { Module, OnModuleInit } from '@nestjs/common';
@@ -16,7 +17,7 @@ import { SlaMonitorService } from './sla/sla-monitor.service';
 
 /** Monitoring's job handlers (probe, SLA monitor, alerts, dead-letter pruning), dead-letter recording and schedules; apps/worker only. */
 @Module({
-  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementJobsModule],
+  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementJobsModule, BillingJobsModule],
   providers: [
     QueueProbeService,
     ProbeJob,

@@ -1,6 +1,6 @@
 import { AdvertiserEntity } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
-import { monthRange, periodOf, previousPeriod } from '@app/platform';
+import { instantOfWall, monthRange, periodOf, previousPeriod } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -24,6 +24,27 @@ export class MonthCloseService {
   ) {}
 
   async close(now: number = Date.now()): Promise<{ drafted: number; advertisers: number }> {
+    const { due, advertisers } = await this.undrafted(now);
+    let drafted = 0;
+    for (const d of due) {
+      if (await this.invoices.generateOne(d.id, d.period)) drafted++;
+    }
+    if (drafted > 0) this.logger.log(`month close: ${drafted} draft invoice(s) made`);
+    return { drafted, advertisers };
+  }
+
+  /**
+   * The deadline SLA of the month close: hours by which the latest advertiser with something to bill
+   * is past `deadlineHour` of day 2 of its month (its own timezone) without a draft of the month
+   * before; 0 when every such invoice exists or no deadline has passed.
+   */
+  async hoursPastDraftDeadline(deadlineHour: number, now: number = Date.now()): Promise<number> {
+    const { due } = await this.undrafted(now);
+    return hoursPastDeadline(due, deadlineHour, now);
+  }
+
+  /** Advertisers whose previous month (in their zone) has something to bill and no invoice yet. */
+  private async undrafted(now: number): Promise<{ due: UndraftedMonth[]; advertisers: number }> {
     const advertisers = await this.dataSource.getRepository(AdvertiserEntity).find({ select: { id: true, timezone: true }, order: { id: 'ASC' } });
     const periods = advertisers.map((a) => ({ id: a.id, period: previousPeriod(periodOf(now, a.timezone)), timezone: a.timezone }));
     const invoiced = await this.repo.invoicedPairs(this.dataSource.manager, [...new Set(periods.map((d) => d.period))]);
@@ -35,12 +56,28 @@ export class MonthCloseService {
     });
     const billable = new Set((await this.rollups.spendByLineItem(ranges)).filter((s) => s.billableEvents > 0 || s.writtenOffEvents > 0).map((s) => s.advertiserId));
     for (const id of await this.repo.advertisersWithLiveInvoicesSince(this.dataSource.manager, previousPeriod(previousPeriod(previousPeriod(periods[0]?.period ?? '2000-01'))))) billable.add(id);
-    let drafted = 0;
-    for (const d of due) {
-      if (!billable.has(d.id)) continue;
-      if (await this.invoices.generateOne(d.id, d.period)) drafted++;
-    }
-    if (drafted > 0) this.logger.log(`month close: ${drafted} draft invoice(s) made`);
-    return { drafted, advertisers: advertisers.length };
+    return { due: due.filter((d) => billable.has(d.id)), advertisers: advertisers.length };
   }
+}
+
+export interface UndraftedMonth {
+  id: string;
+  /** The month to bill, `YYYY-MM`. */
+  period: string;
+  timezone: string;
+}
+
+/**
+ * Hours past the draft deadline (`deadlineHour`:00 on day 2 of the month after `period`, local time
+ * of each zone) of the latest undrafted month, or 0.
+ */
+export function hoursPastDeadline(due: readonly UndraftedMonth[], deadlineHour: number, now: number): number {
+  let worst = 0;
+  for (const d of due) {
+    const next = monthRange(d.period, d.timezone).endMs;
+    const [year, month] = periodOf(next, d.timezone).split('-').map(Number);
+    const deadline = instantOfWall(d.timezone, Date.UTC(year, month - 1, 2, deadlineHour));
+    if (now > deadline) worst = Math.max(worst, (now - deadline) / 3_600_000);
+  }
+  return Math.round(worst * 100) / 100;
 }

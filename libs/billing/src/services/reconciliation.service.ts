@@ -71,6 +71,12 @@ export class ReconciliationService {
   }
 
   /** The latest check of an advertiser's month. */
+  /** Lines found in disagreement by the latest reconciliation of their month (the reconciliation SLA's value). */
+  async mismatchCount(): Promise<number> {
+    const [row] = (await this.dataSource.query("SELECT COUNT(*) AS n FROM invoice_reconciliations WHERE state = 'mismatch'")) as Array<{ n: string }>;
+    return Number(row?.n ?? 0);
+  }
+
   async ofMonth(advertiserId: string, period: string): Promise<ReconciliationRow[]> {
     const rows = (await this.dataSource.query('SELECT * FROM invoice_reconciliations WHERE advertiser_id = ? AND period = ? ORDER BY line_item_id', [advertiserId, period])) as Array<
       Record<string, unknown>

@@ -1,3 +1,4 @@
+import { MonthCloseService, ReconciliationService } from '@app/billing';
 import { AggregationStatusService } from '@app/measurement';
 import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, PlatformConfig, RedisService, WorkerConfig, quantileOf } from '@app/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -51,6 +52,8 @@ export class SlaMonitorService {
     private readonly aggregation: AggregationStatusService,
     private readonly jobStats: JobStatsService,
     private readonly deliveryHealth: DeliveryHealthService,
+    private readonly monthClose: MonthCloseService,
+    private readonly reconciliation: ReconciliationService,
     private readonly jobs: JobQueue,
     private readonly redis: RedisService,
     @Inject(PlatformConfig) private readonly config: WorkerConfig,
@@ -97,8 +100,12 @@ export class SlaMonitorService {
       if (spec.kind === 'freshness' && spec.id !== WATCHDOG_SLA_ID) {
         const status = await this.aggregation.status(now.getTime());
         out.push(judge(spec, spec.subject, round(status.lagSeconds)));
+      } else if (spec.id === 'deadline.invoices-drafted') {
+        out.push(judge(spec, spec.subject, await this.monthClose.hoursPastDraftDeadline(this.config.BILLING_DRAFT_DEADLINE_HOUR, now.getTime())));
+      } else if (spec.kind === 'reconciliation') {
+        out.push(judge(spec, spec.subject, await this.reconciliation.mismatchCount()));
       } else if (spec.kind === 'deadline') {
-        // No job of this kind exists yet (month close, daily export): nothing to judge until one reports.
+        // The daily export does not exist yet: nothing to judge until it reports.
         out.push(judge(spec, spec.subject, null));
       }
     }

@@ -1,6 +1,6 @@
 import { ALL_JOBS, JOBS, PlatformConfig, parseSlaOverrides } from '@app/platform';
 
-export type SlaKind = 'queue_wait' | 'run_time' | 'success_ratio' | 'freshness' | 'deadline' | 'delivery_health';
+export type SlaKind = 'queue_wait' | 'run_time' | 'success_ratio' | 'freshness' | 'deadline' | 'delivery_health' | 'reconciliation';
 
 /** One service level: what is measured, over what, and the level past which it is breached. */
 export interface SlaSpec {
@@ -9,7 +9,7 @@ export interface SlaSpec {
   /** What it is about: a pipeline, a queue/job, or (delivery health) each active line item. */
   subject: string;
   description: string;
-  unit: 's' | 'ratio' | 'points' | 'hour';
+  unit: 's' | 'ratio' | 'points' | 'hour' | 'lines';
   /** Breached past this value (above it, or below it for `direction: 'below'`). */
   target: number;
   /** Warning level, on the good side of the target; also where a breach's value must come back to resolve it. */
@@ -55,8 +55,18 @@ export function declaredSlas(config: PlatformConfig): SlaSpec[] {
       id: 'deadline.invoices-drafted',
       kind: 'deadline',
       subject: 'billing.month-close',
-      description: "Hours past the deadline (the set hour of day 2, advertiser's timezone) with last month's invoices not drafted",
+      description: "Hours past the deadline (BILLING_DRAFT_DEADLINE_HOUR of day 2, advertiser's timezone) with last month's invoice of an advertiser with usage not drafted",
       unit: 'hour',
+      target: 0,
+      windowSeconds: 0,
+      direction: 'above',
+    },
+    {
+      id: 'billing.reconciliation',
+      kind: 'reconciliation',
+      subject: 'billing.reconcile',
+      description: 'Invoice lines whose invoiced, rolled-up and raw-event figures disagree at the latest reconciliation (current and previous month)',
+      unit: 'lines',
       target: 0,
       windowSeconds: 0,
       direction: 'above',

@@ -35,6 +35,10 @@ export class WorkerConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(3650)
   DEAD_LETTER_RETENTION_DAYS = 30;
 
+  /** The month close's deadline SLA: last month's invoices drafted by this hour of day 2, advertiser's local time. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(23)
+  BILLING_DRAFT_DEADLINE_HOUR = 6;
+
   /** How often the month close looks for advertisers whose month ended in their zone (and drafts their invoice), ms. */
   @Type(() => Number) @IsInt() @Min(1000) @Max(24 * 3600_000)
   BILLING_MONTH_CLOSE_EVERY_MS = 3_600_000;
