@@ -1,6 +1,6 @@
 import { ErrorBody } from '@app/platform';
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { QueueProbeDto, QueueStatsDto } from '../dto/ops.dto';
 import { QueueProbeService } from '../services/queue-probe.service';
 import { QueueStatsService } from '../services/queue-stats.service';
@@ -8,6 +8,7 @@ import { QueueStatsService } from '../services/queue-stats.service';
 @ApiTags('ops')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key: admin only' })
 @Controller('v1/ops')
 export class OpsController {
   constructor(
@@ -26,7 +27,7 @@ export class OpsController {
   @Post('probes')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a probe job through the queue to a worker (admin); poll it by id' })
-  @ApiOkResponse({ type: QueueProbeDto })
+  @ApiAcceptedResponse({ type: QueueProbeDto })
   @ApiServiceUnavailableResponse({ type: ErrorBody })
   sendProbe(): Promise<QueueProbeDto> {
     return this.probes.send();
