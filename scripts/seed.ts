@@ -236,7 +236,7 @@ async function main(): Promise<void> {
       note(created, `line item ${li.name} (${lineItem!.status})`);
     }
 
-    let key = storedKeys[advertiser.id];
+    let key: string | undefined = storedKeys[advertiser.id];
     if (key && !(await apiCall(baseUrl, key, 'GET', `/v1/advertisers/${advertiser.id}`).then(() => true, (err) => (err instanceof ApiCallError ? false : Promise.reject(err))))) key = undefined;
     if (!key) {
       key = (await call<{ key: string }>('POST', `/v1/advertisers/${advertiser.id}/api-keys`, { name: 'demo (npm run seed)' })).key;
