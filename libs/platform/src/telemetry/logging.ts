@@ -37,8 +37,8 @@ export function logFormatOf(config: Pick<PlatformConfig, 'LOG_FORMAT' | 'NODE_EN
   if (config.LOG_FORMAT === 'json') return 'json';
   if (config.LOG_FORMAT === 'auto' && config.NODE_ENV !== 'development') return 'json';
   if (installed()) return 'pretty';
-  if (config.LOG_FORMAT === 'pretty') throw new Error(`LOG_FORMAT=pretty needs the ${PRETTY_TARGET} package (npm install --save-dev ${PRETTY_TARGET}), or set LOG_FORMAT=json`);
-  process.stderr.write(`logs are JSON: install ${PRETTY_TARGET} (npm install --save-dev ${PRETTY_TARGET}) for coloured lines in development, or set LOG_FORMAT=json to silence this\n`);
+  if (config.LOG_FORMAT === 'pretty') throw new Error(`LOG_FORMAT=pretty needs the ${PRETTY_TARGET} package (npm install --save-dev ${PRETTY_TARGET}@13.2.0), or set LOG_FORMAT=json`);
+  process.stderr.write(`logs are JSON: install ${PRETTY_TARGET} (npm install --save-dev ${PRETTY_TARGET}@13.2.0) for coloured lines in development, or set LOG_FORMAT=json to silence this\n`);
   return 'json';
 }
 
