@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scripts/**', 'test/support/jest-transformer.js', 'jest.config.js', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scripts/**', 'test/support/jest-transformer.js', 'jest.config.js', 'bench/results/**', 'test/.generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

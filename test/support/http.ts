@@ -1,3 +1,4 @@
+import { openApiValidator } from './openapi-validator';
 import { ADMIN_KEY } from './stack';
 
 export interface HttpResult<T = any> {
@@ -15,7 +16,7 @@ export interface RequestOptions {
   baseUrl?: string;
 }
 
-/** A real HTTP call to the stack under test. */
+/** A real HTTP call to the stack under test; the answer must be one the OpenAPI document describes (see openapi-validator). */
 export async function http<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult<T>> {
   const baseUrl = options.baseUrl ?? process.env.E2E_BASE_URL;
   if (!baseUrl) throw new Error('E2E_BASE_URL is not set: run through jest --selectProjects e2e');
@@ -29,6 +30,7 @@ export async function http<T = any>(method: string, path: string, options: Reque
   }
   const res = await fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
   const text = await res.text();
+  (await openApiValidator(baseUrl)).check(method.toUpperCase(), path, res.status, res.headers.get('content-type') ?? '', text);
   let parsed: unknown = text;
   if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
   return { status: res.status, body: parsed as T, text, headers: res.headers };

@@ -1,5 +1,6 @@
 import {
   AllExceptionsFilter,
+  COMMON_ERROR_RESPONSES,
   ApiConfig,
   HttpServerLimits,
   MetricsService,
@@ -71,6 +72,7 @@ async function bootstrap(): Promise<void> {
       .setDescription('Campaign management, ad decisioning (JSON and VAST 4.2), tracking, reports, billing and operations.')
       .setVersion('1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin key (ADMIN_API_KEY) or an advertiser API key' })
+      .addGlobalResponse(...COMMON_ERROR_RESPONSES)
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

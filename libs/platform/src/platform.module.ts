@@ -14,7 +14,7 @@ import { HealthController } from './health/health.controller';
 import { JobQueue } from './queue/job-queue.service';
 import { ALL_QUEUES } from './queue/jobs';
 import { RedisService, redisOptions } from './redis/redis.service';
-import { loggerParams } from './telemetry/logging';
+import { logFormatOf, loggerParams } from './telemetry/logging';
 import { PlayerRoutes } from './http/player-routes';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency.store';
@@ -49,7 +49,7 @@ export class PlatformModule {
       module: PlatformModule,
       imports: [
         DiscoveryModule,
-        LoggerModule.forRoot(loggerParams(config.LOG_LEVEL)),
+        LoggerModule.forRoot(loggerParams(config.LOG_LEVEL, logFormatOf(config))),
         TypeOrmModule.forRoot({ ...mysqlOptions(config), autoLoadEntities: true, retryAttempts: 3, retryDelay: 1000 }),
         TypeOrmModule.forFeature([ApiKeyEntity]),
         BullModule.forRoot({ connection, prefix: config.QUEUE_PREFIX }),

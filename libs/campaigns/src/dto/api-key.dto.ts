@@ -23,7 +23,7 @@ export class ApiKeyDto {
   @ApiProperty({ example: 'reporting dashboard' })
   name: string;
 
-  @ApiProperty({ nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
   parentKeyId: string | null;
 
   @ApiProperty({ description: 'First characters of the key, to recognise it', example: 'adp_Q2xhdWRl' })
@@ -35,10 +35,10 @@ export class ApiKeyDto {
   @ApiProperty({ example: 'admin' })
   createdBy: string;
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, nullable: true, example: null })
   revokedAt: string | null;
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, nullable: true, example: null })
   revokedBy: string | null;
 }
 
@@ -52,7 +52,7 @@ export class CreatedApiKeyDto {
   @ApiProperty({ example: 'reporting dashboard' })
   name: string;
 
-  @ApiProperty({ nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'The advertiser key that minted this one (revoking it revokes this key too); null when the admin did' })
   parentKeyId: string | null;
 
   @ApiProperty({ example: 'adp_Q2xhdWRl' })

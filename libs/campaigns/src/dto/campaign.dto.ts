@@ -28,7 +28,7 @@ export class CreateCampaignDto {
   @IsAfterProperty('startAt')
   endAt: string;
 
-  @ApiPropertyOptional({ description: 'Total budget in micros of the advertiser currency; each line item budget must fit in it', nullable: true, example: 50_000_000_000 })
+  @ApiPropertyOptional({ type: Number, description: 'Total budget in micros of the advertiser currency; each line item budget must fit in it', nullable: true, example: 50_000_000_000 })
   @IsOptional()
   @IsMicros()
   budgetMicros?: number | null;
@@ -54,7 +54,7 @@ export class UpdateCampaignDto {
   @IsAfterProperty('startAt')
   endAt?: string;
 
-  @ApiPropertyOptional({ description: 'null removes the campaign budget', nullable: true, example: 60_000_000_000 })
+  @ApiPropertyOptional({ type: Number, description: 'null removes the campaign budget', nullable: true, example: 60_000_000_000 })
   @IsOptional()
   @IsMicros()
   budgetMicros?: number | null;
@@ -96,7 +96,7 @@ export class CampaignDto extends AuditedDto {
   @ApiProperty({ example: '2026-12-31T23:59:59.000Z' })
   endAt: string;
 
-  @ApiProperty({ nullable: true, example: 50_000_000_000 })
+  @ApiProperty({ type: Number, nullable: true, example: 50_000_000_000 })
   budgetMicros: number | null;
 
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'draft' })

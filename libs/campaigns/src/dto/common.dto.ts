@@ -49,7 +49,7 @@ export class AuditedDto {
 }
 
 export class PageDto {
-  @ApiProperty({ nullable: true, description: 'Pass as `cursor` to get the next page; null on the last page', example: EXAMPLE_ID })
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` to get the next page; null on the last page', example: EXAMPLE_ID })
   next: string | null;
 }
 

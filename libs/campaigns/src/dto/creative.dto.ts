@@ -76,7 +76,7 @@ export class CreateCreativeDto {
   @MaxLength(2048)
   clickThroughUrl: string;
 
-  @ApiPropertyOptional({ description: 'http(s) URL of a companion banner shown while the ad plays', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-640x640.png' })
+  @ApiPropertyOptional({ type: String, description: 'http(s) URL of a companion banner shown while the ad plays', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-640x640.png' })
   @IsOptional()
   @IsHttpUrl()
   @MaxLength(2048)
@@ -119,7 +119,7 @@ export class UpdateCreativeDto {
   @MaxLength(2048)
   clickThroughUrl?: string;
 
-  @ApiPropertyOptional({ description: 'null removes it', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-v2.png' })
+  @ApiPropertyOptional({ type: String, description: 'null removes it', nullable: true, maxLength: 2048, example: 'https://cdn.example.com/ads/summer-v2.png' })
   @IsOptional()
   @IsHttpUrl()
   @MaxLength(2048)
@@ -182,19 +182,19 @@ export class CreativeDto extends AuditedDto {
   @ApiProperty({ example: 'https://example.com/summer' })
   clickThroughUrl: string;
 
-  @ApiProperty({ nullable: true, example: 'https://cdn.example.com/ads/summer-640x640.png' })
+  @ApiProperty({ type: String, nullable: true, example: 'https://cdn.example.com/ads/summer-640x640.png' })
   companionImageUrl: string | null;
 
   @ApiProperty({ enum: CREATIVE_STATUSES, example: 'pending_review' })
   status: CreativeStatus;
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, nullable: true, example: null })
   reviewNote: string | null;
 
-  @ApiProperty({ nullable: true, example: EXAMPLE_TIME })
+  @ApiProperty({ type: String, nullable: true, example: EXAMPLE_TIME })
   reviewedAt: string | null;
 
-  @ApiProperty({ nullable: true, example: 'admin' })
+  @ApiProperty({ type: String, nullable: true, example: 'admin' })
   reviewedBy: string | null;
 }
 

@@ -67,7 +67,7 @@ export class CreateLineItemDto {
   @IsMicros()
   budgetMicros: number;
 
-  @ApiPropertyOptional({ description: 'Daily budget in micros (advertiser timezone); not above budgetMicros', nullable: true, example: 250_000_000 })
+  @ApiPropertyOptional({ type: Number, description: 'Daily budget in micros (advertiser timezone); not above budgetMicros', nullable: true, example: 250_000_000 })
   @IsOptional()
   @IsMicros()
   @IsNotAboveProperty('budgetMicros')
@@ -85,12 +85,12 @@ export class CreateLineItemDto {
   @Max(16)
   priority?: number;
 
-  @ApiPropertyOptional({ description: "Flight start inside the campaign's; default (null) follows the campaign", nullable: true, example: '2026-12-01T00:00:00Z' })
+  @ApiPropertyOptional({ type: String, description: "Flight start inside the campaign's; default (null) follows the campaign", nullable: true, example: '2026-12-01T00:00:00Z' })
   @IsOptional()
   @IsZonedDateTime()
   startAt?: string | null;
 
-  @ApiPropertyOptional({ description: "Flight end inside the campaign's; default (null) follows the campaign", nullable: true, example: '2026-12-15T00:00:00Z' })
+  @ApiPropertyOptional({ type: String, description: "Flight end inside the campaign's; default (null) follows the campaign", nullable: true, example: '2026-12-15T00:00:00Z' })
   @IsOptional()
   @IsZonedDateTime()
   @IsAfterProperty('startAt')
@@ -156,7 +156,7 @@ export class UpdateLineItemDto {
   @IsMicros()
   budgetMicros?: number;
 
-  @ApiPropertyOptional({ nullable: true, description: 'null removes the daily budget', example: 300_000_000 })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'null removes the daily budget', example: 300_000_000 })
   @IsOptional()
   @IsMicros()
   @IsNotAboveProperty('budgetMicros')
@@ -174,12 +174,12 @@ export class UpdateLineItemDto {
   @Max(16)
   priority?: number;
 
-  @ApiPropertyOptional({ nullable: true, description: "null follows the campaign's start", example: '2026-12-02T00:00:00Z' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: "null follows the campaign's start", example: '2026-12-02T00:00:00Z' })
   @IsOptional()
   @IsZonedDateTime()
   startAt?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: "null follows the campaign's end", example: '2026-12-20T00:00:00Z' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: "null follows the campaign's end", example: '2026-12-20T00:00:00Z' })
   @IsOptional()
   @IsZonedDateTime()
   @IsAfterProperty('startAt')
@@ -271,7 +271,7 @@ export class LineItemDto extends AuditedDto {
   @ApiProperty({ example: 5_000_000_000 })
   budgetMicros: number;
 
-  @ApiProperty({ nullable: true, example: 250_000_000 })
+  @ApiProperty({ type: Number, nullable: true, example: 250_000_000 })
   dailyBudgetMicros: number | null;
 
   @ApiProperty({ enum: PACINGS, example: 'EVEN' })
@@ -286,10 +286,10 @@ export class LineItemDto extends AuditedDto {
   @ApiProperty({ description: "The end that applies: its own, or by default the campaign's", example: '2026-12-15T00:00:00.000Z' })
   endAt: string;
 
-  @ApiProperty({ nullable: true, description: "The line item's own start; null follows the campaign's (also when the campaign's changes)", example: null })
+  @ApiProperty({ type: String, nullable: true, description: "The line item's own start; null follows the campaign's (also when the campaign's changes)", example: null })
   ownStartAt: string | null;
 
-  @ApiProperty({ nullable: true, description: "The line item's own end; null follows the campaign's", example: '2026-12-15T00:00:00.000Z' })
+  @ApiProperty({ type: String, nullable: true, description: "The line item's own end; null follows the campaign's", example: '2026-12-15T00:00:00.000Z' })
   ownEndAt: string | null;
 
   @ApiProperty({ type: [FrequencyCapDto] })

@@ -1,6 +1,6 @@
 import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, assertNoControlCharacters, flattenValidationErrors } from '@app/platform';
 import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnModuleInit, Post, Query, Req, Res, UnauthorizedException, ValidationPipe } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, getSchemaPath, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DECISION_PLATFORMS, DecisionRequestDto, MAX_SLOTS, VastQueryDto } from '../dto/decision-request.dto';
 import { DecisionResponseDto } from '../dto/decision-response.dto';
@@ -140,7 +140,8 @@ export class DecisionsController implements OnModuleInit {
   @ApiQuery({ name: 'keywords', required: false, example: 'running,summer', description: 'Comma-separated' })
   @ApiQuery({ name: 'format', required: false, enum: ['audio', 'video'], example: 'audio' })
   @ApiOkResponse({ description: 'VAST 4.2 document', content: { 'application/xml': { schema: { type: 'string' }, example: SAMPLE_VAST } } })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed parameters; the message names the field' })
+  // Errors are JSON like every other route's, not XML: spelled out, since @ApiProduces applies to every status.
+  @ApiBadRequestResponse({ description: 'Malformed parameters; the message names the field', content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBody) } } } })
   async vast(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     assertNoControlCharacters(request.query);
     const query = (await vastQueryPipe.transform(request.query ?? {}, { type: 'query', metatype: VastQueryDto })) as VastQueryDto;

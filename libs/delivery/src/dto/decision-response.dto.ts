@@ -56,10 +56,10 @@ export class CandidateExplanationDto {
   @ApiProperty({ description: 'Lower serves first', example: 8 })
   priority: number;
 
-  @ApiProperty({ nullable: true, description: 'Expected revenue of one impression in micros; null when filtered out before ranking', example: 2500 })
+  @ApiProperty({ type: Number, nullable: true, description: 'Expected revenue of one impression in micros; null when filtered out before ranking', example: 2500 })
   expectedValueMicros: number | null;
 
-  @ApiProperty({ nullable: true, description: 'Position in the ranking (1 = best); null when filtered out before ranking', example: 2 })
+  @ApiProperty({ type: Number, nullable: true, description: 'Position in the ranking (1 = best); null when filtered out before ranking', example: 2 })
   rank: number | null;
 
   @ApiProperty({

@@ -1,6 +1,6 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RejectedQueryDto, RejectedSummaryDto, ReportDto, ReportQueryDto } from '../dto/report.dto';
 import { reportToCsv } from '../reports/report-csv';
@@ -42,6 +42,7 @@ export class ReportsController {
   @ApiOperation({ summary: 'Beacons rejected for an untrustworthy token (malformed, bad signature): hourly counts by reason and event, and a bounded sample (admin)' })
   @ApiOkResponse({ type: RejectedSummaryDto })
   @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key: admin only' })
   rejected(@Query() query: RejectedQueryDto): Promise<RejectedSummaryDto> {
     return this.reports.rejected(query.from, query.to);
   }

@@ -110,12 +110,12 @@ export class ReportDto {
   @ApiProperty({ enum: GRANULARITIES, example: 'day' }) granularity: Granularity;
   @ApiProperty({ enum: BREAKDOWNS, isArray: true, example: ['country'] }) breakdown: Breakdown[];
   @ApiProperty({ example: 'America/New_York', description: 'Zone of days and of date-only bounds' }) timezone: string;
-  @ApiProperty({ example: 'USD', nullable: true, description: 'Currency of spendMicros (the advertiser\'s)' }) currency: string | null;
+  @ApiProperty({ type: String, example: 'USD', nullable: true, description: 'Currency of spendMicros (the advertiser\'s)' }) currency: string | null;
 
   @ApiProperty({ enum: ['exact'], example: 'exact', description: 'Reach is counted exactly (distinct listeners), not estimated' })
   reachMethod: 'exact';
 
-  @ApiProperty({ nullable: true, example: '2026-11-25T21:30:00.120Z', description: 'Events received up to this time are in the numbers' })
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-25T21:30:00.120Z', description: 'Events received up to this time are in the numbers' })
   dataThrough: string | null;
 
   @ApiProperty({ type: [ReportRowDto], description: 'Ordered by period then breakdown values; periods without events are omitted (except the single total row)' })

@@ -1,6 +1,7 @@
 import { Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
 import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
@@ -170,7 +171,7 @@ export class OpsController {
   @Post('probes')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a probe job through the queue to a worker (admin); poll it by id' })
-  @ApiOkResponse({ type: QueueProbeDto })
+  @ApiAcceptedResponse({ type: QueueProbeDto })
   @ApiServiceUnavailableResponse({ type: ErrorBody })
   sendProbe(): Promise<QueueProbeDto> {
     return this.probes.send();

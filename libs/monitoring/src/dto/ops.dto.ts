@@ -15,13 +15,13 @@ export class QueueProbeDto {
   @ApiProperty({ example: '2026-11-25T21:30:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ nullable: true, example: '2026-11-25T21:30:00.042Z' })
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-25T21:30:00.042Z' })
   processedAt: string | null;
 
-  @ApiProperty({ nullable: true, description: 'host:pid of the worker that ran the job', example: 'worker-1:4242' })
+  @ApiProperty({ type: String, nullable: true, description: 'host:pid of the worker that ran the job', example: 'worker-1:4242' })
   processedBy: string | null;
 
-  @ApiProperty({ nullable: true, description: 'Milliseconds from enqueue to completion', example: 42 })
+  @ApiProperty({ type: Number, nullable: true, description: 'Milliseconds from enqueue to completion', example: 42 })
   roundTripMs: number | null;
 }
 
@@ -35,7 +35,7 @@ export class QueueStatsDto {
   @ApiProperty({ example: 0 }) failed: number;
   @ApiProperty({ example: 120 }) completed: number;
 
-  @ApiProperty({ nullable: true, description: 'Age in seconds of the oldest waiting job', example: 0.4 })
+  @ApiProperty({ type: Number, nullable: true, description: 'Age in seconds of the oldest waiting job', example: 0.4 })
   oldestWaitingAgeSeconds: number | null;
 
   @ApiProperty({ description: 'True while the queue is paused: no worker takes its jobs (POST /v1/ops/queues/:name/resume)', example: false })

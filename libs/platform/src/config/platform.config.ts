@@ -51,6 +51,10 @@ export class PlatformConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** json: one JSON object a line (production, tests); pretty: coloured lines for people (needs pino-pretty); auto: pretty when NODE_ENV=development. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   @IsString() @IsNotEmpty()
   DB_HOST = '127.0.0.1';
 
