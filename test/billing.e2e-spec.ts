@@ -322,10 +322,13 @@ describe('billing (own stack)', () => {
       const busy = await call('POST', '/v1/advertisers', { body, headers: { 'idempotency-key': key } });
       expect(busy.status).toBe(409);
       expect(busy.body.message).toContain('still running');
-      await db.query("UPDATE idempotency_keys SET state = 'done', status_code = 201, response_body = '{\"id\":\"x\"}' WHERE idempotency_key = ?", [key]);
+      // The first request finishes (its answer stored as the interceptor stores it): the retry gets that answer.
+      const first = await call('POST', '/v1/advertisers', { body: { name: 'Running (first)' } });
+      await db.query("UPDATE idempotency_keys SET state = 'done', status_code = 201, response_body = ? WHERE idempotency_key = ?", [JSON.stringify(first.body), key]);
       const done = await call('POST', '/v1/advertisers', { body, headers: { 'idempotency-key': key } });
       expect(done.status).toBe(201);
-      expect(done.body).toEqual({ id: 'x' });
+      expect(done.body).toEqual(first.body);
+      expect(done.headers.get('idempotent-replayed')).toBe('true');
     });
 
     it('makes invoice generation and issue replayable, scoped per caller', async () => {

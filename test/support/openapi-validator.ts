@@ -13,7 +13,8 @@ import addFormats from 'ajv-formats';
 type Json = Record<string, any>;
 
 /** Served by the API but deliberately outside the document: the document itself, Swagger UI, Prometheus. */
-const OUTSIDE_DOCUMENT = [/^\/docs(-json|\/.*)?$/, /^\/metrics$/];
+// The queue dashboard (bull-board's UI and its own JSON) is a page for people, not part of the API.
+const OUTSIDE_DOCUMENT = [/^\/docs(-json|\/.*)?$/, /^\/metrics$/, /^\/ops\/queues(\/.*)?$/];
 
 /** $refs of the document (#/components/...) resolve against it, added to Ajv under this id. */
 const DOCUMENT_ID = 'openapi.json';

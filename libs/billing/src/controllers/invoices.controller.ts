@@ -1,6 +1,6 @@
 import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal, scopeOf } from '@app/platform';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { GenerateInvoicesDto, GeneratedInvoicesDto, InvoiceDto, InvoiceFormatQueryDto, InvoiceListQueryDto, InvoicePageDto, ReconciliationDto, VoidInvoiceDto } from '../dto/invoice.dto';
 import { InvoicesService } from '../services/invoices.service';
@@ -12,6 +12,7 @@ const wantsCsv = (format: string | undefined, accept: string | undefined) => for
 @ApiTags('invoices')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key on an admin-only endpoint (advertisers read their own invoices)' })
 @Controller('v1/invoices')
 export class InvoicesController {
   constructor(

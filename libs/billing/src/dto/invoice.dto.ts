@@ -54,13 +54,13 @@ export class InvoiceLineDto {
   @ApiProperty({ example: 300000000, description: 'Exact spend rounded down once, micros' }) amountMicros: number;
   @ApiProperty({ example: 0, description: 'Delivered past a budget, micros: shown, never billed' }) writtenOffMicros: number;
   @ApiProperty({ example: '2026-11', description: 'The month the usage happened in' }) servicePeriod: string;
-  @ApiPropertyOptional({ example: ID, nullable: true, description: 'Adjustments: the issued invoice of that month' }) originalInvoiceId?: string | null;
-  @ApiPropertyOptional({ example: 'usage of 2026-11 measured after invoice … was issued', nullable: true }) reason?: string | null;
+  @ApiPropertyOptional({ type: String, example: ID, nullable: true, description: 'Adjustments: the issued invoice of that month' }) originalInvoiceId?: string | null;
+  @ApiPropertyOptional({ type: String, example: 'usage of 2026-11 measured after invoice … was issued', nullable: true }) reason?: string | null;
 }
 
 export class InvoiceDto {
   @ApiProperty({ example: ID }) id: string;
-  @ApiProperty({ example: 'INV-2026-000042', nullable: true, description: 'Assigned at issue: gapless per year, never reused' }) number: string | null;
+  @ApiProperty({ type: String, example: 'INV-2026-000042', nullable: true, description: 'Assigned at issue: gapless per year, never reused' }) number: string | null;
   @ApiProperty({ example: ID }) advertiserId: string;
   @ApiProperty({ example: '2026-11' }) period: string;
   @ApiProperty({ example: 'USD' }) currency: string;
@@ -70,12 +70,12 @@ export class InvoiceDto {
   @ApiProperty({ enum: INVOICE_STATUSES, example: 'issued' }) status: string;
   @ApiProperty({ example: TIME, description: 'When the usage was measured; later usage becomes adjustments on a later invoice' }) cutoffAt: string;
   @ApiProperty({ example: 18231, description: 'The last raw event id measurement had rolled up at the cutoff' }) cutoffEventId: number;
-  @ApiProperty({ example: TIME, nullable: true }) issuedAt: string | null;
-  @ApiProperty({ example: TIME, nullable: true }) dueAt: string | null;
-  @ApiProperty({ example: null, nullable: true }) paidAt: string | null;
-  @ApiProperty({ example: null, nullable: true }) voidedAt: string | null;
-  @ApiProperty({ example: null, nullable: true }) voidReason: string | null;
-  @ApiProperty({ example: null, nullable: true, description: 'Void invoices: the new draft that bills the month again' }) replacementInvoiceId: string | null;
+  @ApiProperty({ type: String, example: TIME, nullable: true }) issuedAt: string | null;
+  @ApiProperty({ type: String, example: TIME, nullable: true }) dueAt: string | null;
+  @ApiProperty({ type: String, example: null, nullable: true }) paidAt: string | null;
+  @ApiProperty({ type: String, example: null, nullable: true }) voidedAt: string | null;
+  @ApiProperty({ type: String, example: null, nullable: true }) voidReason: string | null;
+  @ApiProperty({ type: String, example: null, nullable: true, description: 'Void invoices: the new draft that bills the month again' }) replacementInvoiceId: string | null;
   @ApiProperty({ example: 300000000, description: 'Sum of usage lines, micros' }) subtotalMicros: number;
   @ApiProperty({ example: 0, description: 'Sum of adjustment lines, micros' }) adjustmentsMicros: number;
   @ApiProperty({ example: 300000000, description: 'subtotalMicros + adjustmentsMicros: the sum of the lines' }) totalMicros: number;
@@ -85,7 +85,7 @@ export class InvoiceDto {
 
 export class InvoicePageDto {
   @ApiProperty({ type: [InvoiceDto] }) data: InvoiceDto[];
-  @ApiProperty({ nullable: true, example: ID }) next: string | null;
+  @ApiProperty({ type: String, nullable: true, example: ID }) next: string | null;
 }
 
 export class GeneratedInvoicesDto {
@@ -111,7 +111,7 @@ export class ReconciliationDto {
   @ApiProperty({ example: ID }) invoiceId: string;
   @ApiProperty({ example: '2026-11' }) period: string;
   @ApiProperty({ enum: ['ok', 'pending', 'mismatch', 'unchecked'], example: 'ok' }) state: string;
-  @ApiProperty({ example: TIME, nullable: true }) checkedAt: string | null;
-  @ApiProperty({ example: 18231, nullable: true }) watermark: number | null;
+  @ApiProperty({ type: String, example: TIME, nullable: true }) checkedAt: string | null;
+  @ApiProperty({ type: Number, example: 18231, nullable: true }) watermark: number | null;
   @ApiProperty({ type: [ReconciliationLineDto] }) lines: ReconciliationLineDto[];
 }

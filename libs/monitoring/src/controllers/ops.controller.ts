@@ -104,7 +104,7 @@ export class OpsController {
   @Post('dead-letters/:id/retry')
   @HttpCode(202)
   @ApiOperation({ summary: 'Enqueue a dead letter again with its payload; its state becomes retrying, then done when the job completes (admin)' })
-  @ApiOkResponse({ type: DeadLetterDto })
+  @ApiAcceptedResponse({ type: DeadLetterDto, description: "The retry is queued; the dead letter turns done when it completes" })
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'Already retried' })
   @ApiServiceUnavailableResponse({ type: ErrorBody })

@@ -108,21 +108,21 @@ export class BreachDto {
   @ApiProperty({ description: 'Value when it opened', example: 61.2 }) firstValue: number;
   @ApiProperty({ example: 212.5 }) worstValue: number;
   @ApiProperty({ description: 'Latest value (when resolved: the value it resolved at)', example: 0 }) lastValue: number;
-  @ApiProperty({ nullable: true, example: null }) detail: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) detail: string | null;
   @ApiProperty({ example: '2026-11-25T21:30:00.000Z' }) startedAt: string;
-  @ApiProperty({ nullable: true, example: '2026-11-25T21:34:10.000Z' }) endedAt: string | null;
-  @ApiProperty({ nullable: true, description: 'When the firing alert was delivered', example: '2026-11-25T21:30:00.210Z' }) firingSentAt: string | null;
-  @ApiProperty({ nullable: true, description: 'When the resolved alert was delivered', example: null }) resolvedSentAt: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-11-25T21:34:10.000Z' }) endedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When the firing alert was delivered', example: '2026-11-25T21:30:00.210Z' }) firingSentAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When the resolved alert was delivered', example: null }) resolvedSentAt: string | null;
 }
 
 export class BreachPageDto {
   @ApiProperty({ type: BreachDto, isArray: true }) items: BreachDto[];
-  @ApiProperty({ nullable: true, example: null }) next: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) next: string | null;
 }
 
 export class SlaReadingDto {
   @ApiProperty({ example: 'measurement.aggregation' }) subject: string;
-  @ApiProperty({ nullable: true, description: 'Null while there is nothing to judge (too few samples, no source yet)', example: 0.4 }) value: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Null while there is nothing to judge (too few samples, no source yet)', example: 0.4 }) value: number | null;
   @ApiProperty({ enum: ['ok', 'warning', 'breached', 'unknown'] }) state: string;
   @ApiPropertyOptional({ example: 120 }) samples?: number;
   @ApiPropertyOptional({ description: 'Delivery health state', example: 'on_track' }) cause?: string;
@@ -139,14 +139,14 @@ export class SlaDto {
   @ApiProperty({ example: 0 }) windowSeconds: number;
   @ApiProperty({ enum: ['above', 'below'], description: 'Breached when the value goes above (or below) the target' }) direction: string;
   @ApiProperty({ enum: ['ok', 'warning', 'breached', 'unknown'], description: 'Worst state over its subjects at the last evaluation' }) state: string;
-  @ApiProperty({ nullable: true, description: 'The value (worst over subjects) at the last evaluation', example: 0.4 }) value: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'The value (worst over subjects) at the last evaluation', example: 0.4 }) value: number | null;
   @ApiProperty({ type: SlaReadingDto, isArray: true }) readings: SlaReadingDto[];
   @ApiProperty({ type: BreachDto, isArray: true }) openBreaches: BreachDto[];
   @ApiProperty({ type: BreachDto, isArray: true, description: 'The last 5 resolved breaches' }) recentBreaches: BreachDto[];
 }
 
 export class SlaOverviewDto {
-  @ApiProperty({ nullable: true, description: 'When a worker last evaluated the SLAs', example: '2026-11-25T21:30:00.000Z' }) evaluatedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When a worker last evaluated the SLAs', example: '2026-11-25T21:30:00.000Z' }) evaluatedAt: string | null;
   @ApiProperty({ type: SlaDto, isArray: true }) slas: SlaDto[];
 }
 
@@ -154,21 +154,21 @@ export class DeadLetterDto {
   @ApiProperty({ example: EXAMPLE_ID }) id: string;
   @ApiProperty({ example: 'maintenance' }) queue: string;
   @ApiProperty({ example: 'ops.probe' }) jobName: string;
-  @ApiProperty({ nullable: true, example: 'probe-0192f1c4' }) jobId: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'probe-0192f1c4' }) jobId: string | null;
   @ApiProperty({ description: 'The job payload, as enqueued', example: { probeId: EXAMPLE_ID } }) payload: unknown;
   @ApiProperty({ example: 'probe 0192f1c4 not found' }) error: string;
   @ApiProperty({ example: 3 }) attempts: number;
   @ApiProperty({ example: '2026-11-25T21:30:00.000Z' }) failedAt: string;
   @ApiProperty({ enum: ['dead', 'retrying', 'done'], description: 'dead: waiting for a retry; retrying: enqueued again; done: the retry completed' }) state: string;
-  @ApiProperty({ nullable: true }) retryJobId: string | null;
-  @ApiProperty({ nullable: true }) retriedAt: string | null;
-  @ApiProperty({ nullable: true, example: 'admin' }) retriedBy: string | null;
-  @ApiProperty({ nullable: true }) doneAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) retryJobId: string | null;
+  @ApiProperty({ type: String, nullable: true }) retriedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'admin' }) retriedBy: string | null;
+  @ApiProperty({ type: String, nullable: true }) doneAt: string | null;
 }
 
 export class DeadLetterPageDto {
   @ApiProperty({ type: DeadLetterDto, isArray: true }) items: DeadLetterDto[];
-  @ApiProperty({ nullable: true, example: null }) next: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) next: string | null;
 }
 
 export class DeliveryHealthDto {
@@ -182,7 +182,7 @@ export class DeliveryHealthDto {
   @ApiProperty({ description: 'Elapsed share of the flight minus spent share of the budget, points (0 when ahead)', example: 38 }) behindPoints: number;
   @ApiProperty({ example: 0.5 }) elapsedShare: number;
   @ApiProperty({ example: 0.12 }) spendShare: number;
-  @ApiProperty({ nullable: true, description: 'When the budget runs out at the recent spend rate, when that is before the flight ends', example: null }) exhaustsAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When the budget runs out at the recent spend rate, when that is before the flight ends', example: null }) exhaustsAt: string | null;
   @ApiProperty({ example: 5000000 }) budgetMicros: number;
   @ApiProperty({ example: 600000 }) spentMicros: number;
   @ApiProperty({ example: '2026-11-20T00:00:00.000Z' }) startAt: string;
