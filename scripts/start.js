@@ -116,9 +116,12 @@ async function waitReady() {
       '✓ Ad platform is running (API + 1 worker). Ctrl-C stops both.',
       `  API        ${base}/v1`,
       `  Swagger UI ${base}/docs   (OpenAPI: ${base}/docs-json)`,
+      `  Queues     ${base}/ops/queues   (user admin, password: the admin key)`,
+      `  SLAs       ${base}/v1/ops/sla   (admin key)`,
       `  Health     ${base}/health/ready`,
       `  Metrics    ${base}/metrics   (admin key${Number(env.METRICS_PORT) > 0 ? `; without a key on port ${env.METRICS_PORT}` : ''})`,
       `  Admin key  ${env.ADMIN_API_KEY ? '(ADMIN_API_KEY from your environment)' : 'dev-admin-key-change-me (set ADMIN_API_KEY in production)'}`,
+      '  Demo data  npm run seed, then npm run simulate -- --seconds 60',
       '',
     ].join('\n') + '\n',
   );
