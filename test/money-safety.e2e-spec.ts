@@ -95,6 +95,10 @@ describe('money safety (own stack)', () => {
     expect(row.writtenOffMicros).toBe(19_000);
     expect(await ledger('line_item', p.lineItemId)).toEqual({ billed: 10_000_000, off: 19_000_000 });
     expect(await ledger('campaign', p.campaignId)).toEqual({ billed: 10_000_000, off: 19_000_000 });
+    // The delivery-health figures show what was written off beside what was billed.
+    const health = await http('GET', '/v1/ops/delivery-health', { baseUrl: stack.baseUrl });
+    expect(health.status).toBe(200);
+    expect(health.body.find((h: { lineItemId: string }) => h.lineItemId === p.lineItemId)).toMatchObject({ spentMicros: 10_000, writtenOffMicros: 19_000, budgetMicros: 10_000 });
     // Delivery counted all 29 clicks: the line item no longer serves.
     await sleep(1500);
     expect(await serve('cpc-after', 5, p.lineItemId)).toEqual([]);

@@ -24,6 +24,8 @@ export interface LineItemSpend {
 export interface LineItemDelivery {
   /** Billed so far (spend ledger), milli-micros. */
   billedMilliMicros: bigint;
+  /** Delivered past its or its campaign's budget so far, written off (spend ledger), milli-micros. */
+  writtenOffMilliMicros: bigint;
   /** Spend rolled up since the requested time (whole hours), milli-micros. */
   recentSpendMilliMicros: bigint;
   recentImpressions: number;
@@ -81,11 +83,19 @@ export class RollupReader {
   async lineItemDelivery(items: ReadonlyArray<{ campaignId: string; lineItemId: string }>, since: Date): Promise<Map<string, LineItemDelivery>> {
     const result = new Map<string, LineItemDelivery>();
     if (items.length === 0) return result;
-    for (const item of items) result.set(item.lineItemId, { billedMilliMicros: 0n, recentSpendMilliMicros: 0n, recentImpressions: 0 });
+    for (const item of items) result.set(item.lineItemId, { billedMilliMicros: 0n, writtenOffMilliMicros: 0n, recentSpendMilliMicros: 0n, recentImpressions: 0 });
     const lineItemIds = items.map((i) => i.lineItemId);
     const campaignIds = [...new Set(items.map((i) => i.campaignId))];
-    const billed = (await this.dataSource.query(`SELECT account_id, billed_mmicros FROM spend_ledger WHERE account_kind = 'line_item' AND account_id IN (?)`, [lineItemIds])) as Array<{ account_id: string; billed_mmicros: string }>;
-    for (const row of billed) result.get(row.account_id)!.billedMilliMicros = BigInt(row.billed_mmicros);
+    const billed = (await this.dataSource.query(`SELECT account_id, billed_mmicros, written_off_mmicros FROM spend_ledger WHERE account_kind = 'line_item' AND account_id IN (?)`, [lineItemIds])) as Array<{
+      account_id: string;
+      billed_mmicros: string;
+      written_off_mmicros: string;
+    }>;
+    for (const row of billed) {
+      const entry = result.get(row.account_id)!;
+      entry.billedMilliMicros = BigInt(row.billed_mmicros);
+      entry.writtenOffMilliMicros = BigInt(row.written_off_mmicros);
+    }
     const hour = new Date(Math.floor(since.getTime() / 3_600_000) * 3_600_000);
     const recent = (await this.dataSource.query(
       `SELECT line_item_id, SUM(spend_mmicros) AS spend, SUM(impressions) AS impressions FROM event_rollups_hourly

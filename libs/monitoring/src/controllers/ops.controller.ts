@@ -135,6 +135,7 @@ export class OpsController {
       exhaustsAt: h.exhaustsAt?.toISOString() ?? null,
       budgetMicros: h.budgetMicros,
       spentMicros: h.spentMicros,
+      writtenOffMicros: h.writtenOffMicros,
       startAt: h.startAt.toISOString(),
       endAt: h.endAt.toISOString(),
     }));

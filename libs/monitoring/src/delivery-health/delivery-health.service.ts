@@ -12,6 +12,8 @@ export interface LineItemHealth extends DeliveryHealth {
   name: string;
   budgetMicros: number;
   spentMicros: number;
+  /** Delivered past the budget, written off (never billed), micros. */
+  writtenOffMicros: number;
   startAt: Date;
   endAt: Date;
 }
@@ -53,7 +55,7 @@ export class DeliveryHealthService {
         spec,
         now,
       );
-      return { ...health, lineItemId: r.id, campaignId: r.campaign_id, advertiserId: r.advertiser_id, name: r.name, budgetMicros: Number(r.budget_micros), spentMicros, startAt: r.start_at, endAt: r.end_at };
+      return { ...health, lineItemId: r.id, campaignId: r.campaign_id, advertiserId: r.advertiser_id, name: r.name, budgetMicros: Number(r.budget_micros), spentMicros, writtenOffMicros: Number(d.writtenOffMilliMicros / 1000n), startAt: r.start_at, endAt: r.end_at };
     });
   }
 }

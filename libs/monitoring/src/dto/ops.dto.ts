@@ -184,7 +184,8 @@ export class DeliveryHealthDto {
   @ApiProperty({ example: 0.12 }) spendShare: number;
   @ApiProperty({ type: String, nullable: true, description: 'When the budget runs out at the recent spend rate, when that is before the flight ends', example: null }) exhaustsAt: string | null;
   @ApiProperty({ example: 5000000 }) budgetMicros: number;
-  @ApiProperty({ example: 600000 }) spentMicros: number;
+  @ApiProperty({ example: 600000, description: 'Billed so far (never past the budget)' }) spentMicros: number;
+  @ApiProperty({ example: 0, description: 'Delivered past the budget (late events, clicks above the estimate): written off, never billed' }) writtenOffMicros: number;
   @ApiProperty({ example: '2026-11-20T00:00:00.000Z' }) startAt: string;
   @ApiProperty({ example: '2026-11-30T00:00:00.000Z' }) endAt: string;
 }
