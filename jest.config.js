@@ -29,7 +29,6 @@ const common = {
 const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] };
 
 module.exports = {
-  unit,
   projects: [
     unit,
     {

@@ -93,6 +93,22 @@ describe('targeting', () => {
     expect(match({ keywords: { none: ['summer'] } })).toBe('keywords');
     expect(match({ keywords: { any: ['running'], none: ['news'] } }, { keywords: [] })).toBe('keywords');
     expect(match({ keywords: { none: ['news'] } }, { keywords: [] })).toBeNull();
+    // One excluded keyword present is enough to refuse.
+    expect(match({ keywords: { none: ['summer', 'news'] } })).toBe('keywords');
+  });
+
+  it('dayparts: a part may wrap past midnight (22 to 2), and its end hour is excluded', () => {
+    const night = { dayparts: [{ days: [3], startHour: 22, endHour: 2 }] };
+    // Wednesday 2026-11-25 in UTC.
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 23, 0))).toBeNull();
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 1, 30))).toBeNull();
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 22, 0))).toBeNull();
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 2, 0))).toBe('dayparts');
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 21, 59))).toBe('dayparts');
+    expect(match(night, {}, 'UTC', Date.UTC(2026, 10, 25, 12, 0))).toBe('dayparts');
+    const evening = { dayparts: [{ days: [3], startHour: 18, endHour: 21 }] };
+    expect(match(evening, {}, 'UTC', Date.UTC(2026, 10, 25, 21, 0))).toBe('dayparts');
+    expect(match(evening, {}, 'UTC', Date.UTC(2026, 10, 25, 18, 0))).toBeNull();
   });
 
   it('dayparts: weekday and hour in the advertiser timezone', () => {

@@ -1,6 +1,6 @@
 import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { createHash } from 'node:crypto';
-import { GENERIC_CLIENT_PATTERNS, classifyBeacon, userHashOf } from './ivt-classifier';
+import { GENERIC_CLIENT_PATTERNS, claimsAreWellFormed, classifyBeacon, userHashOf } from './ivt-classifier';
 
 const SECRET = 'unit-test-secret-0123456789abcdef0123';
 const codec = new TrackingTokenCodec(SECRET, 3600);
@@ -108,5 +108,47 @@ describe('bot list', () => {
   it('leaves out only patterns that isbot really has (a renamed one would silently come back)', () => {
     const { list } = require('isbot') as { list: string[] };
     for (const pattern of GENERIC_CLIENT_PATTERNS) expect(list).toContain(pattern);
+  });
+});
+
+describe('claims shape (a token can be signed with any claims by a leaked secret or an old build)', () => {
+  const bad = (over: Record<string, unknown>) => claimsAreWellFormed({ ...claims(), ...over } as unknown as TrackingClaims);
+
+  it('accepts the shape this platform signs, including a rate of 0 and a 128-character listener id', () => {
+    expect(claimsAreWellFormed(claims())).toBe(true);
+    expect(bad({ rateMicros: 0 })).toBe(true);
+    expect(bad({ userId: 'x'.repeat(128) })).toBe(true);
+    expect(bad({ pricingModel: 'CPCL' })).toBe(true);
+  });
+
+  it('refuses every field out of shape', () => {
+    for (const over of [
+      { userId: '' },
+      { userId: 'x'.repeat(129) },
+      { userId: 42 },
+      { pricingModel: 'CPX' },
+      { pricingModel: '' },
+      { rateMicros: -1 },
+      { rateMicros: 1.5 },
+      { country: 'USA' },
+      { country: 'XUS' },
+      { country: 'us' },
+      { country: 12 },
+      { platform: 'IOS' },
+      { platform: 'ios1' },
+      { platform: '1ios' },
+      { platform: 'x'.repeat(17) },
+      { platform: 7 },
+      { issuedAt: 1.5 },
+    ]) {
+      expect([over, bad(over)]).toEqual([over, false]);
+    }
+  });
+
+  it('keeps the codec\'s reason for a token that did not verify, whatever claims came with it', () => {
+    const verdict = { ok: false, reason: 'bad_signature', claims: claims() } as unknown as ReturnType<TrackingTokenCodec['verify']>;
+    expect(classifyBeacon({ event: 'impression', token: 'x' }, verdict, NOW, SECRET)).toMatchObject({ reason: 'bad_signature', userHash: null });
+    const shapeless = { ok: true, claims: { ...claims(), country: 'usa' } } as unknown as ReturnType<TrackingTokenCodec['verify']>;
+    expect(classifyBeacon({ event: 'impression', token: 'x' }, shapeless, NOW, SECRET).reason).toBe('malformed');
   });
 });

@@ -155,7 +155,7 @@ export class DeadLetterDto {
   @ApiProperty({ example: 'maintenance' }) queue: string;
   @ApiProperty({ example: 'ops.probe' }) jobName: string;
   @ApiProperty({ type: String, nullable: true, example: 'probe-0192f1c4' }) jobId: string | null;
-  @ApiProperty({ description: 'The job payload, as enqueued', example: { probeId: EXAMPLE_ID } }) payload: unknown;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The job payload, as enqueued', example: { probeId: EXAMPLE_ID } }) payload: unknown;
   @ApiProperty({ example: 'probe 0192f1c4 not found' }) error: string;
   @ApiProperty({ example: 3 }) attempts: number;
   @ApiProperty({ example: '2026-11-25T21:30:00.000Z' }) failedAt: string;
