@@ -94,7 +94,7 @@ async function seedRawEvents(db: Connection, start: string): Promise<void> {
   const d = 'FLOOR(n / 6)';
   const a = `(${d} MOD ${ADVERTISERS})`;
   const k = `(FLOOR(${d} / ${ADVERTISERS}) MOD ${LINE_ITEMS})`;
-  const at = `TIMESTAMPADD(SECOND, FLOOR(${d} * ${(DAYS * 86_400 * 6) / EVENTS}) + (n MOD 6) * 5, '${start}')`;
+  const at = `TIMESTAMPADD(SECOND, FLOOR(${d} * ${((DAYS * 86_400 - 60) * 6) / EVENTS}) + (n MOD 6) * 5, '${start}')`;
   for (let from = 0; from < EVENTS; from += 1_000_000) {
     await db.query(`INSERT INTO raw_events (decision_id, event_type, status, invalid_reason, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id,
         user_id, user_hash, country, platform, pricing_model, rate_micros, ingest_tag, written_off)
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
       const run = await timed(() => monthClose.close(now));
       closeMs.push(run.ms);
       closeResult = run.value;
+      process.stdout.write(`  bare ${(closeBareMs[round - 1] / 1000).toFixed(2)} s, close ${(run.ms / 1000).toFixed(2)} s\n`);
       if (closeResult.drafted !== ADVERTISERS) throw new Error(`month close drafted ${closeResult.drafted} invoices, expected ${ADVERTISERS}`);
     }
     // The drafts must bill exactly what the bare statement summed.
@@ -228,6 +229,7 @@ async function main(): Promise<void> {
       const run = await timed(() => reconciliation.reconcile(now));
       reconcileMs.push(run.ms);
       reconcileResult = run.value;
+      process.stdout.write(`  bare ${(bare.ms / 1000).toFixed(2)} s, reconcile ${(run.ms / 1000).toFixed(2)} s\n`);
       if (reconcileResult.mismatches !== 0 || reconcileResult.checked !== bareGroups) throw new Error(`reconciliation: ${JSON.stringify(reconcileResult)}, expected ${bareGroups} lines and no mismatch`);
     }
     // Where the reconciliation's time goes, for the month with the events (the current month has none).
