@@ -56,7 +56,8 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
           severity: 'critical',
           unit: spec.unit,
           target: spec.target,
-          value: Math.round(value * 10) / 10,
+          // Rounded up: a value just past the target must not read as the target itself.
+          value: Math.ceil(value * 10) / 10,
           detail: age === null ? 'no SLA evaluation has ever been recorded' : 'no worker has evaluated the SLAs (all workers down, or the monitor stuck)',
           startedAt: now,
         });
