@@ -17,14 +17,16 @@ export class Billing1764600000000 implements MigrationInterface {
   name = 'Billing1764600000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // Clustered by advertiser then quarter: an advertiser's month (billing) is one range scan; reports by
+    // campaign or line item go through ix_rollups_quarter_campaign (campaign, quarter, then the key's columns).
     await q.query(`CREATE TABLE event_rollups_quarter (
       campaign_id ${ID} NOT NULL,
       quarter DATETIME NOT NULL,
       line_item_id ${ID} NOT NULL,
       advertiser_id ${ID} NOT NULL,
       ${QUARTER_COUNTERS.map((c) => `${c} ${COUNTER}`).join(',\n      ')},
-      PRIMARY KEY (campaign_id, quarter, line_item_id),
-      KEY ix_rollups_quarter_advertiser (advertiser_id, quarter)
+      PRIMARY KEY (advertiser_id, quarter, campaign_id, line_item_id),
+      KEY ix_rollups_quarter_campaign (campaign_id, quarter)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
     // What is already rolled up (up to the watermark) goes into the quarter rollups too; the aggregation adds the rest.
     await q.query(`INSERT INTO event_rollups_quarter (campaign_id, quarter, line_item_id, advertiser_id, ${QUARTER_COUNTERS.join(', ')})

@@ -10,7 +10,7 @@ import { InvoicesService } from './invoices.service';
 /**
  * Month close: every advertiser whose previous month (in its own zone) has no invoice yet gets its
  * draft. Runs often (a month ends at a different instant in every zone); advertisers already drafted
- * cost nothing but one grouped read.
+ * cost nothing but one probe of the rollups each.
  */
 @Injectable()
 export class MonthCloseService {
@@ -54,7 +54,8 @@ export class MonthCloseService {
       const range = monthRange(d.period, d.timezone);
       return { advertiserId: d.id, fromMs: range.startMs, toMs: range.endMs };
     });
-    const billable = new Set((await this.rollups.spendByLineItem(ranges)).filter((s) => s.billableEvents > 0 || s.writtenOffEvents > 0).map((s) => s.advertiserId));
+    // A probe that stops at the first billable quarter: each draft then reads its month once, itself.
+    const billable = await this.rollups.advertisersWithUsage(ranges);
     for (const id of await this.repo.advertisersWithLiveInvoicesSince(this.dataSource.manager, previousPeriod(previousPeriod(previousPeriod(periods[0]?.period ?? '2000-01'))))) billable.add(id);
     return { due: due.filter((d) => billable.has(d.id)), advertisers: advertisers.length };
   }

@@ -51,12 +51,15 @@ export class ReconciliationService {
       const cutoff = await this.rollups.cutoff(m);
       const periods = [...new Set(months.map((mo) => mo.period))];
       const out: ReconciliationRow[] = [];
-      for (const period of periods) {
-        const ranges = months.filter((mo) => mo.period === period).map((mo) => ({ advertiserId: mo.advertiserId, fromMs: mo.startMs, toMs: mo.endMs }));
+      const rangesOf = periods.map((period) => months.filter((mo) => mo.period === period).map((mo) => ({ advertiserId: mo.advertiserId, fromMs: mo.startMs, toMs: mo.endMs })));
+      // Every month from one pass over the raw events.
+      const raws = await this.rollups.recomputeMonthsFromRawEvents(rangesOf, cutoff.eventId, m);
+      for (const [i, period] of periods.entries()) {
+        const ranges = rangesOf[i];
         const rollup = await this.rollups.spendByLineItem(ranges, m);
-        const raw = await this.rollups.recomputeFromRawEvents(ranges, cutoff.eventId, m);
-        const invoiced = (await this.invoices.invoicedUsage(m, [period])).filter((i) => ranges.some((r) => r.advertiserId === i.advertiserId));
-        out.push(...this.compare(period, cutoff.eventId, rollup, raw, invoiced));
+        const ids = new Set(ranges.map((r) => r.advertiserId));
+        const invoiced = (await this.invoices.invoicedUsage(m, [period])).filter((u) => ids.has(u.advertiserId));
+        out.push(...this.compare(period, cutoff.eventId, rollup, raws[i], invoiced));
       }
       return out;
     });

@@ -64,16 +64,43 @@ type SumRow = { advertiser_id: string; campaign_id: string; line_item_id: string
 export class RollupReader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Billed and written-off spend per line item of each advertiser over its own range, from the quarter-hour rollups. */
+  /**
+   * Billed and written-off spend per line item of each advertiser over its own range, from the
+   * quarter-hour rollups: each range is one range scan of the clustered key (advertiser, quarter, ...).
+   */
   async spendByLineItem(ranges: AdvertiserRange[], manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
-    return this.perRanges(ranges, async (bounds, params) =>
+    return this.perRanges(ranges, async (chunk) =>
       (await manager.query(
-        `SELECT r.advertiser_id, r.campaign_id, r.line_item_id, ${SUMS}
-         FROM (${bounds}) b JOIN event_rollups_quarter r ON r.advertiser_id = b.advertiser_id AND r.quarter >= b.from_at AND r.quarter < b.to_at
-         GROUP BY r.advertiser_id, r.campaign_id, r.line_item_id`,
-        params,
+        chunk
+          .map(() => `(SELECT advertiser_id, campaign_id, line_item_id, ${SUMS} FROM event_rollups_quarter WHERE advertiser_id = ? AND quarter >= ? AND quarter < ? GROUP BY campaign_id, line_item_id)`)
+          .join(' UNION ALL '),
+        chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]),
       )) as SumRow[],
     );
+  }
+
+  /**
+   * The advertisers with any billable or written-off event in the rollups over their range (what
+   * `spendByLineItem` would show with a non-zero count): per advertiser one probe of the clustered key
+   * that stops at the first such quarter.
+   */
+  async advertisersWithUsage(ranges: AdvertiserRange[], manager: EntityManager = this.dataSource.manager): Promise<Set<string>> {
+    checkRanges(ranges);
+    const out = new Set<string>();
+    for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
+      const chunk = ranges.slice(i, i + RANGES_PER_QUERY);
+      const rows = (await manager.query(
+        chunk
+          .map(
+            () =>
+              `(SELECT advertiser_id FROM event_rollups_quarter WHERE advertiser_id = ? AND quarter >= ? AND quarter < ? AND (billable_events > 0 OR written_off_events > 0) LIMIT 1)`,
+          )
+          .join(' UNION ALL '),
+        chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]),
+      )) as Array<{ advertiser_id: string }>;
+      for (const row of rows) out.add(row.advertiser_id);
+    }
+    return out;
   }
 
   /**
@@ -113,19 +140,62 @@ export class RollupReader {
 
 
   /**
-   * The same figures recomputed from the raw events rolled up so far (id <= `uptoEventId`): one pass
-   * over the raw events of the ranges, for reconciliation. Raw events are kept 35 days: enough for the
-   * current and the previous month.
+   * The same figures recomputed from the raw events rolled up so far (id <= `uptoEventId`), for
+   * reconciliation. Raw events are kept 35 days: enough for the current and the previous month.
    */
   async recomputeFromRawEvents(ranges: AdvertiserRange[], uptoEventId: number, manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
-    return this.perRanges(ranges, async (bounds, params) =>
-      (await manager.query(
-        `SELECT r.advertiser_id, r.campaign_id, r.line_item_id, ${RAW_SUMS}
-         FROM (${bounds}) b JOIN raw_events r ON r.advertiser_id = b.advertiser_id AND r.occurred_at >= b.from_at AND r.occurred_at < b.to_at
-         WHERE r.id <= ? GROUP BY r.advertiser_id, r.campaign_id, r.line_item_id`,
-        [...params, uptoEventId],
-      )) as SumRow[],
-    );
+    return (await this.recomputeMonthsFromRawEvents([ranges], uptoEventId, manager))[0];
+  }
+
+  /**
+   * `recomputeFromRawEvents` for several sets of ranges (e.g. every advertiser's previous and current
+   * month) in one pass over the raw events: grouped in SQL by line item and by a bucket, either the
+   * interior a set's ranges all share (so its events count for every range of the set) or, near the
+   * edges where zones differ, the event's UTC quarter-hour; each quarter is then assigned here to the
+   * ranges that hold it. One answer per set, in order.
+   */
+  async recomputeMonthsFromRawEvents(sets: AdvertiserRange[][], uptoEventId: number, manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[][]> {
+    const all = sets.flat();
+    checkRanges(all);
+    const results = sets.map(() => new Map<string, LineItemSpend>());
+    if (all.length === 0) return sets.map(() => []);
+    const minFrom = Math.min(...all.map((r) => r.fromMs));
+    const maxTo = Math.max(...all.map((r) => r.toMs));
+    const hulls = sets.map((set) => (set.length ? { from: Math.min(...set.map((r) => r.fromMs)), to: Math.max(...set.map((r) => r.toMs)) } : null));
+    // A set's interior counts for all its ranges only if no other set's ranges reach into it.
+    const interiors: Array<{ set: number; from: number; to: number }> = [];
+    sets.forEach((set, i) => {
+      if (set.length === 0) return;
+      const from = Math.max(...set.map((r) => r.fromMs));
+      const to = Math.min(...set.map((r) => r.toMs));
+      if (from < to && hulls.every((h, j) => j === i || !h || h.to <= from || h.from >= to)) interiors.push({ set: i, from, to });
+    });
+    const bucket = `CASE ${interiors.map((_, k) => `WHEN occurred_at >= ? AND occurred_at < ? THEN ${-1 - k} `).join('')}ELSE FLOOR(TIMESTAMPDIFF(SECOND, ?, occurred_at) / 900) END`;
+    const rows = (await manager.query(
+      `SELECT advertiser_id, campaign_id, line_item_id, ${bucket} AS bucket, ${RAW_SUMS}
+       FROM raw_events WHERE occurred_at >= ? AND occurred_at < ? AND id <= ?
+       GROUP BY advertiser_id, campaign_id, line_item_id, bucket`,
+      [...interiors.flatMap((it) => [new Date(it.from), new Date(it.to)]), new Date(minFrom), new Date(minFrom), new Date(maxTo), uptoEventId],
+    )) as Array<SumRow & { bucket: string | number }>;
+    // Each advertiser's ranges, per set.
+    const byAdvertiser = new Map<string, Array<{ set: number; range: AdvertiserRange }>>();
+    sets.forEach((set, i) => {
+      for (const range of set) {
+        const list = byAdvertiser.get(range.advertiserId) ?? [];
+        list.push({ set: i, range });
+        byAdvertiser.set(range.advertiserId, list);
+      }
+    });
+    for (const row of rows) {
+      const b = Number(row.bucket);
+      const interior = b < 0 ? interiors[-1 - b] : undefined;
+      const quarterMs = minFrom + b * QUARTER_MS;
+      for (const { set, range } of byAdvertiser.get(row.advertiser_id) ?? []) {
+        if (interior ? interior.set !== set : quarterMs < range.fromMs || quarterMs >= range.toMs) continue;
+        addRow(results[set], row);
+      }
+    }
+    return results.map((r) => sorted([...r.values()]));
   }
 
   /** The last raw event id included in the rollups, and now: a stable "as of" for anything computed from them. */
@@ -139,29 +209,40 @@ export class RollupReader {
     return (await this.cutoff(manager)).eventId;
   }
 
-  private async perRanges(ranges: AdvertiserRange[], run: (bounds: string, params: unknown[]) => Promise<SumRow[]>): Promise<LineItemSpend[]> {
-    for (const r of ranges) {
-      if (!isQuarterHour(r.fromMs) || !isQuarterHour(r.toMs) || r.toMs <= r.fromMs) throw new RangeError(`range of ${r.advertiserId} must be whole quarter-hours`);
-    }
-    const out: LineItemSpend[] = [];
+  private async perRanges(ranges: AdvertiserRange[], run: (chunk: AdvertiserRange[]) => Promise<SumRow[]>): Promise<LineItemSpend[]> {
+    checkRanges(ranges);
+    const out = new Map<string, LineItemSpend>();
     for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
-      const chunk = ranges.slice(i, i + RANGES_PER_QUERY);
-      const bounds = chunk.map(() => 'SELECT CONVERT(? USING ascii) COLLATE ascii_bin AS advertiser_id, CAST(? AS DATETIME(3)) AS from_at, CAST(? AS DATETIME(3)) AS to_at').join(' UNION ALL ');
-      const params = chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]);
-      for (const row of await run(bounds, params)) {
-        out.push({
-          advertiserId: row.advertiser_id,
-          campaignId: row.campaign_id,
-          lineItemId: row.line_item_id,
-          billableEvents: Number(row.units ?? 0),
-          spendMilliMicros: toBigInt(row.spend),
-          writtenOffEvents: Number(row.off_units ?? 0),
-          writtenOffMilliMicros: toBigInt(row.off_spend),
-        });
-      }
+      for (const row of await run(ranges.slice(i, i + RANGES_PER_QUERY))) addRow(out, row);
     }
-    return out.sort((a, b) => compare(a.advertiserId, b.advertiserId) || compare(a.campaignId, b.campaignId) || compare(a.lineItemId, b.lineItemId));
+    return sorted([...out.values()]);
   }
+}
+
+const QUARTER_MS = 900_000;
+
+function checkRanges(ranges: AdvertiserRange[]): void {
+  for (const r of ranges) {
+    if (!isQuarterHour(r.fromMs) || !isQuarterHour(r.toMs) || r.toMs <= r.fromMs) throw new RangeError(`range of ${r.advertiserId} must be whole quarter-hours`);
+  }
+}
+
+/** Adds one grouped row to its line item's figures (an advertiser's ranges may come in several rows). */
+function addRow(out: Map<string, LineItemSpend>, row: SumRow): void {
+  const key = `${row.advertiser_id}|${row.campaign_id}|${row.line_item_id}`;
+  let s = out.get(key);
+  if (!s) {
+    s = { advertiserId: row.advertiser_id, campaignId: row.campaign_id, lineItemId: row.line_item_id, billableEvents: 0, spendMilliMicros: 0n, writtenOffEvents: 0, writtenOffMilliMicros: 0n };
+    out.set(key, s);
+  }
+  s.billableEvents += Number(row.units ?? 0);
+  s.spendMilliMicros += toBigInt(row.spend);
+  s.writtenOffEvents += Number(row.off_units ?? 0);
+  s.writtenOffMilliMicros += toBigInt(row.off_spend);
+}
+
+function sorted(rows: LineItemSpend[]): LineItemSpend[] {
+  return rows.sort((a, b) => compare(a.advertiserId, b.advertiserId) || compare(a.campaignId, b.campaignId) || compare(a.lineItemId, b.lineItemId));
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
