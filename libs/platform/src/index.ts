@@ -38,3 +38,4 @@ export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/platform-jobs.module';
 export * from './util/spend-state';
 export * from './idempotency/platform.schedules';
+export * from './util/sql-numbers';

@@ -1,3 +1,4 @@
+import { sqlBigInt } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -64,7 +65,7 @@ export interface InvoicedUsage {
 }
 
 type Raw = Record<string, unknown>;
-const big = (v: unknown) => BigInt(String(v ?? '0').split('.')[0]);
+const big = sqlBigInt;
 
 function toInvoice(r: Raw): InvoiceRow {
   return {

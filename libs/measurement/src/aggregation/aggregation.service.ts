@@ -1,5 +1,5 @@
 import { MILLI_PER_MICRO } from '@app/delivery';
-import { WorkerConfig } from '@app/platform';
+import { WorkerConfig, sqlBigInt } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hostname } from 'node:os';
@@ -215,5 +215,5 @@ export class AggregationService {
 
 /** A MySQL integer or integral DECIMAL (as mysql2 returns sums) as a bigint. */
 function toBigInt(value: string | number): bigint {
-  return BigInt(String(value).split('.')[0]);
+  return sqlBigInt(value);
 }

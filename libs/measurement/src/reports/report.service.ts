@@ -1,4 +1,4 @@
-import { UUID_PATTERN, isTimeZone, localDayStart, offsetMs, offsetSpans } from '@app/platform';
+import { UUID_PATTERN, isTimeZone, sqlBigInt, localDayStart, offsetMs, offsetSpans } from '@app/platform';
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -273,8 +273,8 @@ function toRow(r: Record<string, string | Date | null>, granularity: Granularity
     reach,
     frequency: ratio(impressions, reach),
     // Milli-micros are summed first and rounded down once: spend is never rounded up into a bill.
-    spendMicros: Number(BigInt(String(r.spend_mmicros ?? '0').split('.')[0]) / 1000n),
-    writtenOffMicros: Number(BigInt(String(r.written_off_mmicros ?? '0').split('.')[0]) / 1000n),
+    spendMicros: Number(sqlBigInt(r.spend_mmicros) / 1000n),
+    writtenOffMicros: Number(sqlBigInt(r.written_off_mmicros) / 1000n),
     invalidImpressions: n('invalid_impressions'),
     invalidClicks: n('invalid_clicks'),
     invalidEvents: n('invalid_events'),

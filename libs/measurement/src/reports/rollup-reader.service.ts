@@ -1,4 +1,4 @@
-import { isQuarterHour } from '@app/platform';
+import { isQuarterHour, sqlBigInt } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -132,7 +132,7 @@ export class RollupReader {
     for (const row of recent) {
       const entry = result.get(row.line_item_id);
       if (!entry) continue;
-      entry.recentSpendMilliMicros = BigInt(String(row.spend).split('.')[0]);
+      entry.recentSpendMilliMicros = sqlBigInt(row.spend);
       entry.recentImpressions = Number(row.impressions);
     }
     return result;
@@ -248,5 +248,5 @@ function sorted(rows: LineItemSpend[]): LineItemSpend[] {
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function toBigInt(value: string | number | null): bigint {
-  return value === null ? 0n : BigInt(String(value).split('.')[0]);
+  return sqlBigInt(value);
 }
