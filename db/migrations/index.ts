@@ -6,6 +6,7 @@ import { AbuseLimits1764520000000 } from './1764520000000-AbuseLimits';
 import { CreativeApprovedVersions1764530000000 } from './1764530000000-CreativeApprovedVersions';
 import { Billing1764600000000 } from './1764600000000-Billing';
 import { Operations1764700000000 } from './1764700000000-Operations';
+import { DataExports1764800000000 } from './1764800000000-DataExports';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreativeApprovedVersions1764530000000,
   Billing1764600000000,
   Operations1764700000000,
+  DataExports1764800000000,
 ];
