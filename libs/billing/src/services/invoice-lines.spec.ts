@@ -101,3 +101,103 @@ describe('invoice lines', () => {
     );
   });
 });
+
+/** Worked examples: every expected number below is computed by hand from the inputs, not by the code. */
+describe('invoice lines, worked examples', () => {
+  const none = new Map<string, BilledUsage & { campaignId: string }>();
+  const usage = (servicePeriod: string, campaignId: string, lineItemId: string, units: number, spendMilli: bigint, writtenOffMilli = 0n): MeasuredUsage => ({
+    servicePeriod,
+    campaignId,
+    lineItemId,
+    units,
+    spendMilli,
+    writtenOffMilli,
+  });
+  const billedOf = (campaignId: string, units: number, spendMilli: bigint, amountMicros: bigint, writtenOffMilli = 0n, writtenOffMicros = 0n) => ({
+    campaignId,
+    units,
+    spendMilli,
+    amountMicros,
+    writtenOffMilli,
+    writtenOffMicros,
+  });
+  const mixedTerms = new Map([
+    ['li-a', { pricingModel: 'CPC' as const, rateMicros: 250_000 }],
+    ['li-b', { pricingModel: 'CPCL' as const, rateMicros: 40_000 }],
+  ]);
+
+  it("adds up a line item's rows of one month, subtracts what other invoices billed, and carries the line item's terms", () => {
+    const lines = draftLines({
+      period: '2026-11',
+      measured: [
+        usage('2026-11', 'cp-1', 'li-b', 3, 1_500_700n, 999n),
+        usage('2026-11', 'cp-2', 'li-a', 10, 2_500_000n),
+        usage('2026-11', 'cp-1', 'li-b', 4, 2_000_600n, 1_001n),
+      ],
+      billedElsewhere: new Map([[billedKey('2026-11', 'li-a'), billedOf('cp-2', 4, 1_000_000n, 1_000n)]]),
+      originals: new Map(),
+      terms: mixedTerms,
+    });
+    expect(lines).toEqual([
+      // li-b: 3 + 4 units, 1,500,700 + 2,000,600 = 3,501,300 milli -> 3,501 micros; 999 + 1,001 = 2,000 milli written off -> 2 micros.
+      { kind: 'usage', servicePeriod: '2026-11', campaignId: 'cp-1', lineItemId: 'li-b', pricingModel: 'CPCL', billableUnits: 7, rateMicros: 40_000, spendMilli: 3_501_300n, amountMicros: 3_501n, writtenOffMilli: 2_000n, writtenOffMicros: 2n, originalInvoiceId: null, reason: null },
+      // li-a: 10 - 4 units, 2,500,000 - 1,000,000 milli, floor(2,500,000 / 1000) - 1,000 = 1,500 micros.
+      { kind: 'usage', servicePeriod: '2026-11', campaignId: 'cp-2', lineItemId: 'li-a', pricingModel: 'CPC', billableUnits: 6, rateMicros: 250_000, spendMilli: 1_500_000n, amountMicros: 1_500n, writtenOffMilli: 0n, writtenOffMicros: 0n, originalInvoiceId: null, reason: null },
+    ]);
+    expect(totalsOf(lines)).toEqual({ subtotalMicros: 5_001n, adjustmentsMicros: 0n, totalMicros: 5_001n, writtenOffMicros: 2n });
+  });
+
+  it('bills earlier months only as adjustments to their issued invoice, including usage billed before and no longer measured', () => {
+    const lines = draftLines({
+      period: '2026-11',
+      measured: [
+        usage('2026-10', 'cp-1', 'li-a', 2, 500_000n, 3_000n),
+        // September was never invoiced: its usage belongs to September's own invoice, not to this one.
+        usage('2026-09', 'cp-1', 'li-a', 9, 9_000_000n),
+      ],
+      billedElsewhere: new Map([
+        [billedKey('2026-10', 'li-a'), billedOf('cp-1', 1, 200_000n, 200n, 1_000n, 1n)],
+        // Billed in October, nothing measured now (e.g. a voided and corrected count): a negative adjustment.
+        [billedKey('2026-10', 'li-b'), billedOf('cp-1', 5, 7_000n, 7n)],
+      ]),
+      originals: new Map([['2026-10', 'inv-oct']]),
+      terms: mixedTerms,
+    });
+    const reason = 'usage of 2026-10 measured after invoice inv-oct was issued';
+    expect(lines).toEqual([
+      { kind: 'adjustment', servicePeriod: '2026-10', campaignId: 'cp-1', lineItemId: 'li-a', pricingModel: 'CPC', billableUnits: 1, rateMicros: 250_000, spendMilli: 300_000n, amountMicros: 300n, writtenOffMilli: 2_000n, writtenOffMicros: 2n, originalInvoiceId: 'inv-oct', reason },
+      { kind: 'adjustment', servicePeriod: '2026-10', campaignId: 'cp-1', lineItemId: 'li-b', pricingModel: 'CPCL', billableUnits: -5, rateMicros: 40_000, spendMilli: -7_000n, amountMicros: -7n, writtenOffMilli: 0n, writtenOffMicros: 0n, originalInvoiceId: 'inv-oct', reason },
+    ]);
+    expect(totalsOf(lines)).toEqual({ subtotalMicros: 0n, adjustmentsMicros: 293n, totalMicros: 293n, writtenOffMicros: 2n });
+  });
+
+  it('leaves out a line only when every one of its numbers is zero', () => {
+    const one = (m: MeasuredUsage, b: BilledUsage) => draftLines({ period: '2026-11', measured: [m], billedElsewhere: new Map([[billedKey('2026-11', 'li-a'), { ...b, campaignId: 'cp' }]]), originals: new Map(), terms: mixedTerms });
+    const same = { units: 2, spendMilli: 4_000n, amountMicros: 4n, writtenOffMilli: 1_000n, writtenOffMicros: 1n };
+    const m = usage('2026-11', 'cp', 'li-a', 2, 4_000n, 1_000n);
+    expect(one(m, same)).toEqual([]);
+    // Each field differing alone keeps the line.
+    expect(one(m, { ...same, units: 1 }).map((l) => l.billableUnits)).toEqual([1]);
+    expect(one({ ...m, spendMilli: 4_400n }, same).map((l) => [l.spendMilli, l.amountMicros])).toEqual([[400n, 0n]]);
+    expect(one(m, { ...same, amountMicros: 3n }).map((l) => l.amountMicros)).toEqual([1n]);
+    expect(one({ ...m, writtenOffMilli: 1_500n }, same).map((l) => [l.writtenOffMilli, l.writtenOffMicros])).toEqual([[500n, 0n]]);
+    expect(one(m, { ...same, writtenOffMicros: 0n }).map((l) => l.writtenOffMicros)).toEqual([1n]);
+  });
+
+  it('orders usage before adjustments, then by month, campaign and line item, whatever the input order', () => {
+    const measured = [
+      usage('2026-10', 'cp-2', 'li-c', 1, 1_000n),
+      usage('2026-11', 'cp-2', 'li-c', 1, 1_000n),
+      usage('2026-09', 'cp-1', 'li-b', 1, 1_000n),
+      usage('2026-11', 'cp-1', 'li-b', 1, 1_000n),
+      usage('2026-10', 'cp-1', 'li-b', 1, 1_000n),
+      usage('2026-11', 'cp-1', 'li-a', 1, 1_000n),
+    ];
+    const expected = ['usage 2026-11 cp-1 li-a', 'usage 2026-11 cp-1 li-b', 'usage 2026-11 cp-2 li-c', 'adjustment 2026-09 cp-1 li-b', 'adjustment 2026-10 cp-1 li-b', 'adjustment 2026-10 cp-2 li-c'];
+    const originals = new Map([['2026-09', 'inv-sep'], ['2026-10', 'inv-oct']]);
+    for (const input of [measured, [...measured].reverse()]) {
+      const lines = draftLines({ period: '2026-11', measured: input, billedElsewhere: none, originals, terms: mixedTerms });
+      expect(lines.map((l) => `${l.kind} ${l.servicePeriod} ${l.campaignId} ${l.lineItemId}`)).toEqual(expected);
+    }
+  });
+});

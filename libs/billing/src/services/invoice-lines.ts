@@ -51,7 +51,8 @@ export interface DraftTotals {
 }
 
 const MILLI = 1000n;
-const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+/** Micros of a measured amount, rounded down: measured spend is a sum of unsigned rollup counters, never negative. */
+const toMicros = (milli: bigint) => milli / MILLI;
 export const billedKey = (servicePeriod: string, lineItemId: string) => `${servicePeriod}|${lineItemId}`;
 
 /**
@@ -91,9 +92,9 @@ export function draftLines(input: {
     const line = {
       units: (m?.units ?? 0) - (b?.units ?? 0),
       spendMilli: spend - (b?.spendMilli ?? 0n),
-      amountMicros: floorDiv(spend, MILLI) - (b?.amountMicros ?? 0n),
+      amountMicros: toMicros(spend) - (b?.amountMicros ?? 0n),
       writtenOffMilli: off - (b?.writtenOffMilli ?? 0n),
-      writtenOffMicros: floorDiv(off, MILLI) - (b?.writtenOffMicros ?? 0n),
+      writtenOffMicros: toMicros(off) - (b?.writtenOffMicros ?? 0n),
     };
     if (line.units === 0 && line.spendMilli === 0n && line.amountMicros === 0n && line.writtenOffMilli === 0n && line.writtenOffMicros === 0n) continue;
     const terms = input.terms.get(k.lineItemId) ?? { pricingModel: 'CPM' as const, rateMicros: 0 };

@@ -112,4 +112,16 @@ describe('ranking details', () => {
     }
     expect(heavyFirst).toBeGreaterThan(180);
   });
+
+  it('rankedEligible examines items only as the caller pulls: a run ends where priority or expected value changes', () => {
+    const item = (id: string, priority: number, expectedValue: number) => ({ id, priority, expectedValue, weight: 1 });
+    // Runs of one: same expected value but another priority, then same priority but a lower expected value.
+    const sorted = [item('a', 1, 100), item('b', 2, 100), item('c', 2, 50)];
+    const examined: string[] = [];
+    const ranked = rankedEligible(sorted, (x) => (examined.push(x.id), x), seeded(7));
+    expect(ranked.next().value?.id).toBe('a');
+    expect(examined).toEqual(['a']);
+    expect(ranked.next().value?.id).toBe('b');
+    expect(examined).toEqual(['a', 'b']);
+  });
 });

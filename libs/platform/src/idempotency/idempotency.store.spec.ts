@@ -13,6 +13,7 @@ describe('IdempotencyStore (real MySQL)', () => {
   const server = () => createConnection({ host: config.DB_HOST, port: config.DB_PORT, user: config.DB_USER, password: config.DB_PASSWORD });
   let dataSource: DataSource;
   let store: IdempotencyStore;
+  let wide: DataSource;
   let n = 0;
   const key = () => `key-${++n}`;
 
@@ -24,9 +25,13 @@ describe('IdempotencyStore (real MySQL)', () => {
     await dataSource.initialize();
     await dataSource.runMigrations();
     store = new IdempotencyStore(dataSource, config);
+    // Enough connections for concurrent claims to interleave on the server.
+    wide = new DataSource({ ...mysqlOptions(config), poolSize: 10, extra: { connectionLimit: 10 } });
+    await wide.initialize();
   }, 60_000);
 
   afterAll(async () => {
+    await wide?.destroy();
     await dataSource?.destroy();
     const conn = await server();
     await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
@@ -98,6 +103,44 @@ describe('IdempotencyStore (real MySQL)', () => {
     expect((await store.prune()).deleted).toBe(before);
     const left = (await dataSource.query("SELECT idempotency_key AS k FROM idempotency_keys WHERE caller = 'caller-p'")) as Array<{ k: string }>;
     expect(left.map((r) => r.k)).toEqual([fresh]);
+  });
+
+  it('never takes over a finished answer because it is old: only a running one past the stale limit', async () => {
+    const k = key();
+    await store.claim('caller-a', k, 'h1');
+    await store.complete('caller-a', k, 201, { kept: true });
+    await age(k, 'started_at', IDEMPOTENCY_STALE_MS + 60_000);
+    expect(await store.claim('caller-a', k, 'h1')).toEqual({ kind: 'replay', statusCode: 201, body: { kept: true } });
+    expect(await store.claim('caller-a', k, 'h2')).toEqual({ kind: 'mismatch' });
+  });
+
+  it('lets exactly one of several concurrent requests take over an abandoned key', async () => {
+    const k = key();
+    await store.claim('caller-a', k, 'h1');
+    await age(k, 'started_at', IDEMPOTENCY_STALE_MS + 1000);
+    // A transaction holds the row so that every claim queues at its INSERT, then all go at once.
+    const holder = await server();
+    await holder.query(`USE \`${dbName}\``);
+    await holder.query('START TRANSACTION');
+    await holder.query('SELECT * FROM idempotency_keys WHERE caller = ? AND idempotency_key = ? FOR UPDATE', ['caller-a', k]);
+    const many = new IdempotencyStore(wide, config);
+    const pending = Promise.all(Array.from({ length: 10 }, () => many.claim('caller-a', k, 'h2')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holder.query('COMMIT');
+    await holder.end();
+    const claims = await pending;
+    expect(claims.filter((c) => c.kind === 'new')).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'running')).toHaveLength(9);
+  });
+
+  it('prunes every expired key, more than one statement\'s chunk of them', async () => {
+    await dataSource.query(
+      `INSERT INTO idempotency_keys (caller, idempotency_key, request_sha256, state, started_at, expires_at)
+       SELECT 'caller-bulk', CONCAT('bulk-', seq), 'h', 'done', NOW(3) - INTERVAL 2 DAY, NOW(3) - INTERVAL 1 DAY FROM seq_1_to_10001`,
+    );
+    await store.prune();
+    const [row] = (await dataSource.query("SELECT COUNT(*) AS n FROM idempotency_keys WHERE caller = 'caller-bulk'")) as Array<{ n: string }>;
+    expect(Number(row.n)).toBe(0);
   });
 
   it('keeps answers for IDEMPOTENCY_TTL_HOURS (at least 24 h)', async () => {
