@@ -1,6 +1,8 @@
 /**
- * Two projects: `unit` (pure logic beside the code, *.spec.ts) and `e2e` (test/, against a real API
- * and worker process, real MariaDB and Redis, each run in its own database and Redis prefix).
+ * Three tiers, named by what they need: `unit` (*.spec.ts beside the code: no service at all),
+ * `integration` (*.integration-spec.ts beside the code: the local MariaDB and/or Redis, each spec in a
+ * database or key prefix of its own) and `e2e` (test/: real API and worker processes on MariaDB and
+ * Redis, each run in its own database and Redis prefix).
  */
 const paths = require('./tsconfig.json').compilerOptions.paths;
 
@@ -27,10 +29,12 @@ const common = {
 };
 
 const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] };
+const integration = { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] };
 
 module.exports = {
   projects: [
     unit,
+    integration,
     {
       ...common,
       displayName: 'e2e',

@@ -8,7 +8,7 @@
 import { CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
 import { ApiConfig, MetricsService, PlatformConfig, RedisService } from '@app/platform';
 import { CatalogSource, DecisionService, DeliveryCountersService, EligibilityIndexService, SystemClock, TrackingTokenCodec } from '@app/delivery';
-import { ObservedStateService } from '../../libs/delivery/src/index/observed-state.service';
+import { ObservedStateService } from '../../libs/delivery/src/eligibility/observed-state.service';
 
 let seed = 7;
 const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);

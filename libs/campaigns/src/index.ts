@@ -1,5 +1,6 @@
 export * from './campaigns.module';
 export * from './campaigns-jobs.module';
+export * from './domain/enums';
 export * from './catalog/delivery-catalog.types';
 export * from './catalog/delivery-catalog.service';
 export * from './entities';

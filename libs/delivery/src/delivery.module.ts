@@ -3,9 +3,9 @@ import { ApiConfig, PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { DecisionsController } from './controllers/decisions.controller';
 import { DeliveryCountersModule } from './delivery-counters.module';
-import { CatalogSource } from './index/catalog-source';
-import { EligibilityIndexService } from './index/eligibility-index.service';
-import { ObservedStateService } from './index/observed-state.service';
+import { CatalogSource } from './eligibility/catalog-source';
+import { EligibilityIndexService } from './eligibility/eligibility-index.service';
+import { ObservedStateService } from './eligibility/observed-state.service';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
