@@ -28,7 +28,7 @@ const common = {
   setupFiles: ['reflect-metadata'],
 };
 
-const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] };
+const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] };
 const integration = { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] };
 
 module.exports = {

@@ -6,7 +6,7 @@
  *   N=20000 node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/decision/profile-decide.ts
  */
 import { CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
-import { ApiConfig, MetricsService, PlatformConfig, RedisService } from '@app/platform';
+import { ApiConfig, MetricsService, RedisService } from '@app/platform';
 import { CatalogSource, DecisionService, DeliveryCountersService, EligibilityIndexService, SystemClock, TrackingTokenCodec } from '@app/delivery';
 import { ObservedStateService } from '../../libs/delivery/src/eligibility/observed-state.service';
 
@@ -36,7 +36,7 @@ class Mem extends CatalogSource {
 }
 
 async function main() {
-  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv' }) as PlatformConfig;
+  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv' });
   const redis = new RedisService(config);
   await new Promise((r) => redis.client.once('ready', r));
   const clock = new SystemClock();

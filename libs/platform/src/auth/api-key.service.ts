@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { DataSource, IsNull } from 'typeorm';
 import { ApiConfig } from '../config/api.config';
-import { PlatformConfig } from '../config/platform.config';
 import { RedisService } from '../redis/redis.service';
 import { MetricsService } from '../telemetry/metrics.service';
 import { BoundedTtlSet } from '../util/bounded-ttl-set';
@@ -44,20 +43,18 @@ export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
   private readonly unknown: BoundedTtlSet;
-  private readonly adminKeyHash?: Buffer;
+  private readonly adminKeyHash: Buffer;
   private readonly lookups: Counter<'result'>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly redis: RedisService,
-    @Inject(PlatformConfig) config: PlatformConfig,
+    config: ApiConfig,
     private readonly failures: AuthFailureLimiter,
     metrics: MetricsService,
   ) {
-    const api = config as Partial<ApiConfig>;
-    if (api.ADMIN_API_KEY) this.adminKeyHash = sha256(api.ADMIN_API_KEY);
-    const defaults = new ApiConfig();
-    this.unknown = new BoundedTtlSet(api.AUTH_NEGATIVE_CACHE_TTL_MS ?? defaults.AUTH_NEGATIVE_CACHE_TTL_MS, api.AUTH_NEGATIVE_CACHE_MAX_ENTRIES ?? defaults.AUTH_NEGATIVE_CACHE_MAX_ENTRIES);
+    this.adminKeyHash = sha256(config.ADMIN_API_KEY);
+    this.unknown = new BoundedTtlSet(config.AUTH_NEGATIVE_CACHE_TTL_MS, config.AUTH_NEGATIVE_CACHE_MAX_ENTRIES);
     this.lookups = metrics.counter('api_key_lookups_total', 'API keys looked up in MySQL (cache misses), by result', ['result']);
   }
 
@@ -165,7 +162,7 @@ export class ApiKeyService implements OnModuleInit {
 
   /** The admin, or a key resolved in the last CACHE_TTL_MS; no I/O. */
   private known(hash: Buffer): Principal | undefined {
-    if (this.adminKeyHash && timingSafeEqual(hash, this.adminKeyHash)) return { kind: 'admin', keyId: 'admin' };
+    if (timingSafeEqual(hash, this.adminKeyHash)) return { kind: 'admin', keyId: 'admin' };
     const cached = this.cache.get(hash.toString('hex'));
     return cached && cached.expiresAt > Date.now() ? cached.principal : undefined;
   }
