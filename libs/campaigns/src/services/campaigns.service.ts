@@ -1,11 +1,11 @@
-import { Principal, actorOf, scopeOf, uuidv7 } from '@app/platform';
+import { Principal, actorOf, invalidField, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CampaignDto, CampaignListQueryDto, CreateCampaignDto, UpdateCampaignDto } from '../dto/campaign.dto';
 import { CampaignEntity } from '../entities/campaign.entity';
 import { LineItemEntity } from '../entities/line-item.entity';
-import { cannotActivate, checkIfMatch, invalidField, isId, notFound } from '../http/errors';
+import { cannotActivate, checkIfMatch, isId, notFound } from '../http/errors';
 import { StatusAction, campaignActivationProblems, transition } from '../status/status-machine';
 import { AdvertisersService } from './advertisers.service';
 import { CatalogNotifier } from './catalog-notifier.service';

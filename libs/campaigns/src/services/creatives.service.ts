@@ -1,10 +1,10 @@
-import { Principal, actorOf, scopeOf, uuidv7 } from '@app/platform';
+import { Principal, actorOf, invalidField, scopeOf, uuidv7 } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreateCreativeDto, CreativeDto, CreativeListQueryDto, ReviewCreativeDto, UpdateCreativeDto, mimeTypeFits } from '../dto/creative.dto';
 import { CreativeEntity } from '../entities/creative.entity';
-import { checkIfMatch, invalidField, isId, notFound } from '../http/errors';
+import { checkIfMatch, isId, notFound } from '../http/errors';
 import { AdvertisersService } from './advertisers.service';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { Page, paginate, auditOf, isoOrNull, toPage, updateVersioned } from './persistence';

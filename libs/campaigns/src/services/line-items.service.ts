@@ -1,4 +1,4 @@
-import { Principal, actorOf, scopeOf, uuidv7 } from '@app/platform';
+import { Principal, actorOf, invalidField, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -10,7 +10,7 @@ import { CampaignEntity } from '../entities/campaign.entity';
 import { CreativeEntity } from '../entities/creative.entity';
 import { LineItemCreativeEntity } from '../entities/line-item-creative.entity';
 import { FrequencyCap, LineItemEntity } from '../entities/line-item.entity';
-import { cannotActivate, checkIfMatch, invalidField, isId, notFound } from '../http/errors';
+import { cannotActivate, checkIfMatch, isId, notFound } from '../http/errors';
 import { StatusAction, lineItemActivationProblems, transition } from '../status/status-machine';
 import { CampaignsService } from './campaigns.service';
 import { CatalogNotifier } from './catalog-notifier.service';
