@@ -78,6 +78,7 @@ export class InMemoryCampaignRepositories implements CampaignRepositories {
       page: table.page.bind(table),
       insert: table.insert.bind(table),
       updateVersioned: table.updateVersioned.bind(table),
+      findByIds: table.findByIds.bind(table),
     });
     this.advertisers = {
       ...t(this.advertiserTable as never),
@@ -85,7 +86,6 @@ export class InMemoryCampaignRepositories implements CampaignRepositories {
     } as CampaignRepositories['advertisers'];
     this.campaigns = {
       ...t(this.campaignTable as never),
-      findByIds: (ids: string[]) => this.campaignTable.findByIds(ids),
       completeEnded: async () => {
         throw new Error('completeEnded is set-based SQL: tested on MariaDB (campaigns.e2e-spec.ts)');
       },
@@ -102,7 +102,6 @@ export class InMemoryCampaignRepositories implements CampaignRepositories {
     } as CampaignRepositories['campaigns'];
     this.creatives = {
       ...t(this.creativeTable as never),
-      findByIds: (ids: string[]) => this.creativeTable.findByIds(ids),
       latestApprovedVersion: async (creativeId: string) => this.approved.get(creativeId)?.at(-1) ?? null,
       insertApprovedVersion: async (creativeId: string, version: number, content: ApprovedContent, creativeVersion: number) => {
         const versions = this.approved.get(creativeId) ?? [];

@@ -17,11 +17,6 @@ export class CampaignRepository extends AuditedRepository<CampaignEntity> {
     super(manager, { entity: CampaignEntity, table: 'campaigns', ownerColumn: 'advertiser_id', owner: (c) => c.advertiserId });
   }
 
-  async findByIds(ids: string[]): Promise<CampaignEntity[]> {
-    if (ids.length === 0) return [];
-    return this.orm.createQueryBuilder('c').where('c.id IN (:...ids)', { ids }).getMany();
-  }
-
   /**
    * Completes what is active or paused and whose flight has ended at `now`, in two set-based
    * statements: line items first, on their effective end (own or campaign's), before their campaign changes.

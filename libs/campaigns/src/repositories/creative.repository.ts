@@ -16,11 +16,6 @@ export class CreativeRepository extends AuditedRepository<CreativeEntity> {
     super(manager, { entity: CreativeEntity, table: 'creatives', ownerColumn: 'advertiser_id', owner: (c) => c.advertiserId });
   }
 
-  async findByIds(ids: string[]): Promise<CreativeEntity[]> {
-    if (ids.length === 0) return [];
-    return this.orm.createQueryBuilder('cr').where('cr.id IN (:...ids)', { ids }).getMany();
-  }
-
   async latestApprovedVersion(creativeId: string): Promise<(ApprovedContent & { version: number }) | null> {
     const [row] = (await this.manager.query(
       `SELECT version, media_url, mime_type, duration_seconds, click_through_url, companion_image_url
