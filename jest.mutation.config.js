@@ -5,4 +5,4 @@
  */
 const [unit, integration] = require('./jest.config').projects;
 
-module.exports = { ...unit, displayName: undefined, testMatch: [...unit.testMatch, ...integration.testMatch], maxWorkers: 1 };
+module.exports = { ...unit, displayName: undefined, testMatch: [...unit.testMatch, ...integration.testMatch], testPathIgnorePatterns: ['/node_modules/'], maxWorkers: 1 };
