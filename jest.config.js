@@ -1,6 +1,8 @@
 /**
- * Two projects: `unit` (pure logic beside the code, *.spec.ts) and `e2e` (test/, against a real API
- * and worker process, real MariaDB and Redis, each run in its own database and Redis prefix).
+ * Three tiers, named by what they need: `unit` (*.spec.ts beside the code: no service at all),
+ * `integration` (*.integration-spec.ts beside the code: the local MariaDB and/or Redis, each spec in a
+ * database or key prefix of its own) and `e2e` (test/: real API and worker processes on MariaDB and
+ * Redis, each run in its own database and Redis prefix).
  */
 const paths = require('./tsconfig.json').compilerOptions.paths;
 
@@ -26,11 +28,17 @@ const common = {
   setupFiles: ['reflect-metadata'],
 };
 
-const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] };
+// The delivery counters' specs race real Redis connections but keep their *.spec.ts names while the
+// counters move into their own lib (issue 19): until they are renamed, their folder is integration.
+const COUNTERS_SPECS = '<rootDir>/libs/delivery/src/counters/**/*.spec.ts';
+
+const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/libs/delivery/src/counters/'] };
+const integration = { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts', COUNTERS_SPECS] };
 
 module.exports = {
   projects: [
     unit,
+    integration,
     {
       ...common,
       displayName: 'e2e',

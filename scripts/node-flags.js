@@ -1,43 +1,48 @@
 /* global require, module, process */
 /**
- * Node flags of each process, in one place for every launcher (npm start, npm run start:api, the
- * test and benchmark harness).
+ * Node flags of each process, in one place for every launcher (npm start, npm run start:api, the test
+ * and benchmark harness). The API's V8 heap and garbage-collector settings come from API_MAX_OLD_SPACE_MB,
+ * API_SEMI_SPACE_MB and API_PARALLEL_GC; why these defaults, with the measurements: docs/production.md.
+ * A malformed value stops the launch with its name (flags are fixed before the process starts, so the
+ * API's own config validation cannot see them).
  *
- * The API caps its old generation (API_MAX_OLD_SPACE_MB, default 256). Without a cap V8 sizes the
- * heap from the machine (4 GB here) and lets garbage pile up before collecting it: under decision
- * load the API's RSS climbed past 350 MB with a working set of about 60 MB. With the cap, V8
- * collects earlier and the same load peaks under 200 MB at the same throughput (BENCHMARKS.md).
- * Raise it for very large catalogs: the eligibility index of each API process lives in this heap.
- *
- * The API also keeps V8's garbage collector off the second core's back (API_PARALLEL_GC=1 restores
- * V8's defaults): young-generation collections run on the main thread (--no-parallel-scavenge), and
- * old-generation marking runs concurrently on one helper thread (--concurrent-marking-max-worker-num=1).
- * By default V8 starts several helper threads for every collection; on a two-core host shared with
- * Redis and MySQL the main thread then waits for them, and decisions arriving meanwhile wait too
- * (p99 at a steady 1,000 decisions/s: 17-52 ms). Collecting everything on the main thread
- * (--single-threaded-gc) fixed that but made each full collection's ~70 ms of marking a run of
- * slow decisions (p99 8.7-13.2 ms, max up to 80 ms); one concurrent marker keeps marking off the
- * main thread without crowding the cores (p99 7.3-8.7 ms, max 19-27 ms, six paired runs; BENCHMARKS.md).
- *
- * API_SEMI_SPACE_MB sets the young generation's semi-space cap (default 16, V8's own). A scavenge
- * copies whatever is alive, and a beacon stays alive until its group commit answers (tens of ms under
- * load): at 16 MB a beacon load runs ~8 scavenges a second of ~10 ms each. Larger spaces mean fewer
- * scavenges for the same work (64 MB: bench:ingest:ab API CPU per beacon 103 -> 94 µs, durable
- * events/s +7%, B ahead in 5 of 5 rounds), but each decision-load pause grew: p99 at a steady 1,000
- * decisions/s was 6.3 ms at 16 MB and 9.3 ms at 32 (8.9 at 64), against a 10 ms target, and the peak
- * RSS rose from 175 to 209 MB (267 at 64). Raise it only for API replicas that serve beacons alone.
- *
- *   node scripts/node-flags.js api   prints the flags (used by package.json scripts)
+ *   node scripts/node-flags.js api   prints the flags, or the problems on stderr with exit code 1
  */
-function nodeFlags(app) {
-  if (app === 'api') {
-    const flags = [`--max-old-space-size=${Number(process.env.API_MAX_OLD_SPACE_MB || 256)}`, `--max-semi-space-size=${Number(process.env.API_SEMI_SPACE_MB || 16)}`];
-    if (process.env.API_PARALLEL_GC !== '1') flags.push('--no-parallel-scavenge', '--concurrent-marking-max-worker-num=1');
-    return flags;
+const API_SETTINGS = {
+  API_MAX_OLD_SPACE_MB: { default: 256, min: 64, max: 65536 },
+  API_SEMI_SPACE_MB: { default: 16, min: 1, max: 1024 },
+  API_PARALLEL_GC: { default: 0, min: 0, max: 1 },
+};
+
+/** The validated API_* settings of `env` (empty or absent: the default); throws naming every wrong one. */
+function apiSettings(env = process.env) {
+  const settings = {};
+  const problems = [];
+  for (const [name, rule] of Object.entries(API_SETTINGS)) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? rule.default : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(value) || value < rule.min || value > rule.max) problems.push(`${name}=${JSON.stringify(raw)}: must be a whole number from ${rule.min} to ${rule.max}`);
+    settings[name] = value;
   }
-  return [];
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return settings;
 }
 
-module.exports = { nodeFlags };
+function nodeFlags(app, env = process.env) {
+  if (app !== 'api') return [];
+  const s = apiSettings(env);
+  const flags = [`--max-old-space-size=${s.API_MAX_OLD_SPACE_MB}`, `--max-semi-space-size=${s.API_SEMI_SPACE_MB}`];
+  if (s.API_PARALLEL_GC !== 1) flags.push('--no-parallel-scavenge', '--concurrent-marking-max-worker-num=1');
+  return flags;
+}
 
-if (require.main === module) process.stdout.write(nodeFlags(process.argv[2]).join(' '));
+module.exports = { nodeFlags, apiSettings };
+
+if (require.main === module) {
+  try {
+    process.stdout.write(nodeFlags(process.argv[2]).join(' '));
+  } catch (err) {
+    process.stderr.write(`${err.message}\nFix these environment variables (defaults are in .env.example) and start again.\n`);
+    process.exit(1);
+  }
+}

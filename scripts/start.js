@@ -14,9 +14,18 @@ const root = path.resolve(__dirname, '..');
 if (existsSync(path.join(root, '.env')) && typeof process.loadEnvFile === 'function') process.loadEnvFile(path.join(root, '.env'));
 
 const env = process.env;
-const db = { host: env.DB_HOST || '127.0.0.1', port: Number(env.DB_PORT || 3306), user: env.DB_USER || 'root', password: env.DB_PASSWORD || '' };
-const redisUrl = new URL(env.REDIS_URL || 'redis://127.0.0.1:6379');
-const port = Number(env.PORT || 3000);
+// Every variable is validated before anything starts, by the same classes the processes use.
+const { loadConfigOrExit, ApiConfig, WorkerConfig } = require(path.join(root, 'dist/libs/platform/src'));
+const config = loadConfigOrExit(ApiConfig);
+loadConfigOrExit(WorkerConfig);
+try {
+  nodeFlags('api');
+} catch (err) {
+  fail([err.message]);
+}
+const db = { host: config.DB_HOST, port: config.DB_PORT, user: config.DB_USER, password: config.DB_PASSWORD };
+const redisUrl = new URL(config.REDIS_URL);
+const port = config.PORT;
 
 function fail(lines) {
   process.stderr.write(`\n${lines.join('\n')}\n\n`);
@@ -101,15 +110,14 @@ async function waitReady() {
   await checkMysql();
   await checkRedis();
   const { migrate } = require(path.join(root, 'dist/db/migrate.js'));
-  const { loadConfigOrExit, PlatformConfig } = require(path.join(root, 'dist/libs/platform/src'));
-  const applied = await migrate(loadConfigOrExit(PlatformConfig)).catch((err) => fail([`✗ migrations failed: ${err.message}`]));
+  const applied = await migrate(config).catch((err) => fail([`✗ migrations failed: ${err.message}`]));
   process.stdout.write(applied.length ? `✓ migrations applied: ${applied.join(', ')}\n` : '✓ database schema is up to date\n');
 
   children = [run('api', 'dist/apps/api/src/main.js'), run('worker', 'dist/apps/worker/src/main.js')];
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
   if (!(await waitReady())) fail(['✗ the API did not become ready within 60 s; see the logs above.']);
-  const base = env.PUBLIC_BASE_URL || `http://localhost:${port}`;
+  const base = config.PUBLIC_BASE_URL;
   process.stdout.write(
     [
       '',
@@ -119,7 +127,7 @@ async function waitReady() {
       `  Queues     ${base}/ops/queues   (user admin, password: the admin key)`,
       `  SLAs       ${base}/v1/ops/sla   (admin key)`,
       `  Health     ${base}/health/ready`,
-      `  Metrics    ${base}/metrics   (admin key${Number(env.METRICS_PORT) > 0 ? `; without a key on port ${env.METRICS_PORT}` : ''})`,
+      `  Metrics    ${base}/metrics   (admin key${config.METRICS_PORT > 0 ? `; without a key on port ${config.METRICS_PORT}` : ''})`,
       `  Admin key  ${env.ADMIN_API_KEY ? '(ADMIN_API_KEY from your environment)' : 'dev-admin-key-change-me (set ADMIN_API_KEY in production)'}`,
       '  Demo data  npm run seed, then npm run simulate -- --seconds 60',
       '',

@@ -6,9 +6,9 @@
  *   N=20000 node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/decision/profile-decide.ts
  */
 import { CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
-import { ApiConfig, MetricsService, PlatformConfig, RedisService } from '@app/platform';
+import { ApiConfig, MetricsService, RedisService } from '@app/platform';
 import { CatalogSource, DecisionService, DeliveryCountersService, EligibilityIndexService, SystemClock, TrackingTokenCodec } from '@app/delivery';
-import { ObservedStateService } from '../../libs/delivery/src/index/observed-state.service';
+import { ObservedStateService } from '../../libs/delivery/src/eligibility/observed-state.service';
 
 let seed = 7;
 const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
@@ -36,7 +36,7 @@ class Mem extends CatalogSource {
 }
 
 async function main() {
-  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv' }) as PlatformConfig;
+  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv' });
   const redis = new RedisService(config);
   await new Promise((r) => redis.client.once('ready', r));
   const clock = new SystemClock();

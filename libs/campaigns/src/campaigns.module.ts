@@ -15,8 +15,9 @@ import { CompletionService } from './services/completion.service';
 import { CreativesService } from './services/creatives.service';
 import { LineItemsService } from './services/line-items.service';
 import { DeliveryStateService } from './services/delivery-state.service';
+import { CampaignsStore } from './repositories/campaigns.store';
 
-const SERVICES = [AdvertisersService, AdvertiserApiKeysService, CampaignsService, CreativesService, LineItemsService, CatalogNotifier, CompletionService, DeliveryCatalogService, DeliveryStateService];
+const SERVICES = [CampaignsStore, AdvertisersService, AdvertiserApiKeysService, CampaignsService, CreativesService, LineItemsService, CatalogNotifier, CompletionService, DeliveryCatalogService, DeliveryStateService];
 
 /** Campaign management API and the delivery catalog read model (API process). */
 @Module({

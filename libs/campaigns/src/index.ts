@@ -1,5 +1,6 @@
 export * from './campaigns.module';
 export * from './campaigns-jobs.module';
+export * from './domain/enums';
 export * from './catalog/delivery-catalog.types';
 export * from './catalog/delivery-catalog.service';
 export * from './entities';
@@ -11,6 +12,7 @@ export * from './entities/line-item-creative.entity';
 export * from './status/status-machine';
 export * from './validation/country-codes';
 export * from './validation/targeting-values';
+export * from './validation/validators';
 export * from './services/catalog-notifier.service';
 export * from './services/advertisers.service';
 export * from './services/campaigns.service';

@@ -1,11 +1,11 @@
 import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
-import { ApiConfig, PlatformConfig } from '@app/platform';
+import { ApiConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { DecisionsController } from './controllers/decisions.controller';
 import { DeliveryCountersModule } from './delivery-counters.module';
-import { CatalogSource } from './index/catalog-source';
-import { EligibilityIndexService } from './index/eligibility-index.service';
-import { ObservedStateService } from './index/observed-state.service';
+import { CatalogSource } from './eligibility/catalog-source';
+import { EligibilityIndexService } from './eligibility/eligibility-index.service';
+import { ObservedStateService } from './eligibility/observed-state.service';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
@@ -17,12 +17,9 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
     { provide: CatalogSource, useExisting: DeliveryCatalogService },
     {
       provide: TrackingTokenCodec,
-      inject: [PlatformConfig],
-      useFactory: (config: PlatformConfig) => {
-        const { TRACKING_SECRET, TRACKING_TOKEN_TTL } = config as ApiConfig;
-        if (!TRACKING_SECRET) throw new Error('DeliveryModule belongs to the API process (ApiConfig with TRACKING_SECRET); workers import DeliveryCountersModule');
-        return new TrackingTokenCodec(TRACKING_SECRET, TRACKING_TOKEN_TTL);
-      },
+      // ApiConfig exists in the API process only: workers import DeliveryCountersModule, not this module.
+      inject: [ApiConfig],
+      useFactory: (config: ApiConfig) => new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL),
     },
     EligibilityIndexService,
     ObservedStateService,

@@ -5,6 +5,7 @@ export * from './config/worker.config';
 export * from './database/data-source-options';
 export * from './database/transformers';
 export * from './database/startup-errors';
+export * from './database/tenant.repository';
 export * from './redis/redis.service';
 export * from './queue/jobs';
 export * from './queue/job-queue.service';

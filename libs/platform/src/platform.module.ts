@@ -28,7 +28,7 @@ import { JobObserver } from './queue/job-observer.service';
 export interface PlatformModuleOptions {
   /** The app's validated config instance (ApiConfig or WorkerConfig). */
   config: PlatformConfig;
-  /** Mount /health and /metrics (admin key, or METRICS_PORT), and provide PlayerRoutes (the API process). */
+  /** The API process: mount /health and /metrics (admin key, or METRICS_PORT), provide API keys and PlayerRoutes (their config is ApiConfig). */
   http?: boolean;
 }
 
@@ -66,11 +66,9 @@ export class PlatformModule {
         JobObserver,
         MetricsService,
         ...(http ? [QueueMetricsService] : []),
-        AuthFailureLimiter,
-        ApiKeyService,
         IdempotencyStore,
         IdempotencyInterceptor,
-        ...(http ? [PlayerRoutes, MetricsServer] : []),
+        ...(http ? [AuthFailureLimiter, ApiKeyService, PlayerRoutes, MetricsServer] : []),
       ],
       exports: [
         ...configProviders,
@@ -79,13 +77,12 @@ export class PlatformModule {
         JobStatsService,
         JobObserver,
         MetricsService,
-        ApiKeyService,
         IdempotencyStore,
         IdempotencyInterceptor,
         TypeOrmModule,
         BullModule,
         DiscoveryModule,
-        ...(http ? [PlayerRoutes] : []),
+        ...(http ? [ApiKeyService, PlayerRoutes] : []),
       ],
     };
   }

@@ -2,7 +2,8 @@ import { sqlBigInt } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { BilledUsage, DraftLine, DraftTotals, PricingModel } from '../services/invoice-lines';
+import type { PricingModel } from '@app/campaigns';
+import { BilledUsage, DraftLine, DraftTotals } from '../services/invoice-lines';
 
 export type InvoiceStatus = 'draft' | 'issued' | 'paid' | 'void';
 

@@ -1,5 +1,4 @@
-/** Pricing models as measurement bills them: CPM per 1,000 impressions, CPC per click, CPCL per completed listen. */
-export type PricingModel = 'CPM' | 'CPC' | 'CPCL';
+import type { PricingModel } from '@app/campaigns';
 
 /** What measurement counts for one line item and one service month now. */
 export interface MeasuredUsage {

@@ -1,7 +1,7 @@
 import { AdvertiserEntity, LineItemEntity } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
-import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, monthRange, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
-import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
+import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { InvoiceFilter, InvoiceLineRow, InvoiceRepository, InvoiceRow, InvoiceStatus } from '../repositories/invoice.repository';
 import { LineItemTerms, MeasuredUsage, draftLines, totalsOf } from './invoice-lines';
@@ -12,10 +12,6 @@ const DAY_MS = 86_400_000;
 
 export interface InvoiceWithLines extends InvoiceRow {
   lines: InvoiceLineRow[];
-}
-
-function invalidField(field: string, problem: string): BadRequestException {
-  return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
 }
 
 /**

@@ -3,7 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { CatalogCreative, CatalogLineItem, CatalogTargeting, CreativeFormat, DeliveryCatalog, PricingModel } from './delivery-catalog.types';
+import type { CreativeFormat, Pacing, PricingModel } from '../domain/enums';
+import type { CatalogCreative, CatalogLineItem, CatalogTargeting, DeliveryCatalog } from './delivery-catalog.types';
 
 interface LineItemRow {
   id: string;
@@ -17,7 +18,7 @@ interface LineItemRow {
   budget_micros: string | number;
   daily_budget_micros: string | number | null;
   campaign_budget_micros: string | number | null;
-  pacing: 'EVEN' | 'ASAP';
+  pacing: Pacing;
   priority: number;
   start_at: Date;
   end_at: Date;

@@ -1,3 +1,5 @@
+import type { CreativeFormat, Pacing, Platform, PricingModel } from '../domain/enums';
+
 /**
  * The read model that delivery builds its in-memory eligibility index from: every line item that can
  * serve (line item and campaign active, flight not over), with its approved creatives. Produced by
@@ -11,9 +13,6 @@ export interface DeliveryCatalog {
   lineItems: CatalogLineItem[];
 }
 
-export type Platform = 'ios' | 'android' | 'desktop' | 'web' | 'speaker' | 'tv' | 'car';
-export type CreativeFormat = 'audio' | 'video' | 'display';
-export type PricingModel = 'CPM' | 'CPC' | 'CPCL';
 
 export interface CatalogTargeting {
   countries?: string[];
@@ -58,7 +57,7 @@ export interface CatalogLineItem {
   dailyBudgetMicros: number | null;
   /** The campaign's total budget, if it has one. */
   campaignBudgetMicros: number | null;
-  pacing: 'EVEN' | 'ASAP';
+  pacing: Pacing;
   priority: number;
   /** Effective flight (line item's own or the campaign's), ms since epoch. */
   startAt: number;

@@ -1,12 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidationArguments, registerDecorator } from 'class-validator';
-import type { CreativeFormat } from '../catalog/delivery-catalog.types';
-import type { CreativeStatus } from '../entities/creative.entity';
+import { CREATIVE_FORMATS, CREATIVE_STATUSES, CreativeFormat, CreativeStatus } from '../domain/enums';
 import { IsHttpUrl, IsOptionalNotNull, IsPlainText } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, EXAMPLE_TIME, ListQueryDto, PageDto } from './common.dto';
-
-export const CREATIVE_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
-export const CREATIVE_STATUSES: readonly CreativeStatus[] = ['pending_review', 'approved', 'rejected'];
 
 /** Longest spot accepted, in seconds (audio and video; display time for display). */
 export const MAX_DURATION_SECONDS = 120;

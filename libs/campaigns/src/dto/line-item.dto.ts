@@ -15,16 +15,12 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import type { CreativeFormat, PricingModel } from '../catalog/delivery-catalog.types';
-import type { CreativeStatus } from '../entities/creative.entity';
+import { CREATIVE_FORMATS, CREATIVE_STATUSES, CreativeFormat, CreativeStatus, PACINGS, PRICING_MODELS, Pacing, PricingModel } from '../domain/enums';
 import { DELIVERY_STATUSES, DeliveryStatus } from '../status/status-machine';
 import { HasUniqueItems, IsAfterProperty, IsCreativeWeights, IsMicros, IsNotAboveProperty, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, ListQueryDto, PageDto } from './common.dto';
-import { CREATIVE_FORMATS, CREATIVE_STATUSES } from './creative.dto';
 import { FrequencyCapDto, MAX_FREQUENCY_CAPS, TargetingDto } from './targeting.dto';
 
-export const PRICING_MODELS: readonly PricingModel[] = ['CPM', 'CPC', 'CPCL'];
-export const PACINGS = ['EVEN', 'ASAP'] as const;
 export const MAX_CREATIVES_PER_LINE_ITEM = 50;
 
 const EXAMPLE_CREATIVE_ID = '0192f1c5-1a2b-7c3d-8e4f-5a6b7c8d9e0f';
@@ -76,7 +72,7 @@ export class CreateLineItemDto {
   @ApiPropertyOptional({ enum: PACINGS, default: 'EVEN', example: 'EVEN' })
   @IsOptional()
   @IsIn(PACINGS)
-  pacing?: 'EVEN' | 'ASAP';
+  pacing?: Pacing;
 
   @ApiPropertyOptional({ description: '1..16, lower serves first (sponsorship 4, standard 8, house 16)', minimum: 1, maximum: 16, default: 8, example: 8 })
   @IsOptional()
@@ -165,7 +161,7 @@ export class UpdateLineItemDto {
   @ApiPropertyOptional({ enum: PACINGS, example: 'ASAP' })
   @IsOptionalNotNull()
   @IsIn(PACINGS)
-  pacing?: 'EVEN' | 'ASAP';
+  pacing?: Pacing;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 16, example: 4 })
   @IsOptionalNotNull()
@@ -275,7 +271,7 @@ export class LineItemDto extends AuditedDto {
   dailyBudgetMicros: number | null;
 
   @ApiProperty({ enum: PACINGS, example: 'EVEN' })
-  pacing: 'EVEN' | 'ASAP';
+  pacing: Pacing;
 
   @ApiProperty({ example: 8 })
   priority: number;

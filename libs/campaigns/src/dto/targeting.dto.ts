@@ -17,9 +17,9 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import type { Platform } from '../catalog/delivery-catalog.types';
 import { COUNTRY_CODES } from '../validation/country-codes';
-import { AGE_RANGES, GENDERS, PLATFORMS } from '../validation/targeting-values';
+import { PLATFORMS, Platform } from '../domain/enums';
+import { AGE_RANGES, GENDERS } from '../validation/targeting-values';
 import { HasUniqueItems, IsAboveProperty } from '../validation/validators';
 
 export const MAX_FREQUENCY_CAPS = 5;

@@ -1,8 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { CreativeFormat } from '../catalog/delivery-catalog.types';
+import type { CreativeFormat, CreativeStatus } from '../domain/enums';
 import { AuditedEntity } from './audited.entity';
-
-export type CreativeStatus = 'pending_review' | 'approved' | 'rejected';
 
 @Entity('creatives')
 export class CreativeEntity extends AuditedEntity {

@@ -1,6 +1,7 @@
 import { bigintNumber } from '@app/platform';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { CatalogTargeting, CreativeFormat, PricingModel } from '../catalog/delivery-catalog.types';
+import type { CatalogTargeting } from '../catalog/delivery-catalog.types';
+import type { CreativeFormat, Pacing, PricingModel } from '../domain/enums';
 import type { DeliveryStatus } from '../status/status-machine';
 import { AuditedEntity } from './audited.entity';
 
@@ -41,7 +42,7 @@ export class LineItemEntity extends AuditedEntity {
   dailyBudgetMicros: number | null;
 
   @Column({ type: 'varchar', length: 8 })
-  pacing: 'EVEN' | 'ASAP';
+  pacing: Pacing;
 
   @Column({ type: 'tinyint', unsigned: true })
   priority: number;

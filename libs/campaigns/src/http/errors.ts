@@ -1,10 +1,5 @@
-import { BadRequestException, ConflictException, NotFoundException, PreconditionFailedException } from '@nestjs/common';
+import { ConflictException, NotFoundException, PreconditionFailedException } from '@nestjs/common';
 import { UUID_PATTERN } from '@app/platform';
-
-/** A 400 naming the field, in the same shape as the global validation pipe's. */
-export function invalidField(field: string, problem: string): BadRequestException {
-  return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
-}
 
 /** Missing, malformed and other tenants' ids all answer the same 404. */
 export function notFound(kind: string, id: string): NotFoundException {

@@ -1,12 +1,10 @@
-import { ApiKeyEntity, ApiKeyService, Principal, scopeOf } from '@app/platform';
+import { ApiKeyEntity, ApiKeyService, Page, PageQuery, Principal, mapPage, scopeOf } from '@app/platform';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, FindOptionsWhere, LessThan } from 'typeorm';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from '../dto/api-key.dto';
-import { ListQueryDto } from '../dto/common.dto';
-import { isId, notFound } from '../http/errors';
-import { AdvertisersService } from './advertisers.service';
-import { DEFAULT_PAGE_SIZE, Page, isoOrNull, toPage } from './persistence';
+import { notFound } from '../http/errors';
+import { CampaignsStore } from '../repositories/campaigns.store';
+import { isoOrNull } from './audit-fields';
+import { findVisible } from './visible';
 
 /**
  * The HTTP side of API keys, on top of the platform's ApiKeyService (hashing, resolution, the
@@ -16,30 +14,25 @@ import { DEFAULT_PAGE_SIZE, Page, isoOrNull, toPage } from './persistence';
 @Injectable()
 export class AdvertiserApiKeysService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: CampaignsStore,
     private readonly keys: ApiKeyService,
-    private readonly advertisers: AdvertisersService,
   ) {}
 
   async create(advertiserId: string, dto: CreateApiKeyDto, principal: Principal): Promise<CreatedApiKeyDto> {
-    await this.advertisers.findVisible(this.dataSource.manager, advertiserId, scopeOf(principal));
+    await findVisible('advertiser', advertiserId, this.store.repos.advertisers.findOwned(advertiserId, scopeOf(principal)));
     const created = await this.keys.create(advertiserId, dto.name ?? 'default', principal);
     return { id: created.id, advertiserId, name: created.name, parentKeyId: created.parentKeyId, keyPrefix: created.keyPrefix, createdAt: created.createdAt.toISOString(), key: created.key };
   }
 
-  async list(advertiserId: string, query: ListQueryDto, principal: Principal): Promise<Page<ApiKeyDto>> {
-    await this.advertisers.findVisible(this.dataSource.manager, advertiserId, scopeOf(principal));
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const where: FindOptionsWhere<ApiKeyEntity> = { advertiserId };
-    if (query.cursor) where.id = LessThan(query.cursor);
-    const skip = !query.cursor && query.page ? (query.page - 1) * limit : 0;
-    const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where, order: { id: 'DESC' }, skip, take: limit + 1 });
-    return toPage(rows, limit, (page) => page.map(toApiKeyDto));
+  async list(advertiserId: string, query: PageQuery, principal: Principal): Promise<Page<ApiKeyDto>> {
+    await findVisible('advertiser', advertiserId, this.store.repos.advertisers.findOwned(advertiserId, scopeOf(principal)));
+    return mapPage(await this.keys.page(advertiserId, query), (rows) => rows.map(toApiKeyDto));
   }
 
   async revoke(id: string, principal: Principal): Promise<ApiKeyDto> {
-    if (!isId(id)) throw notFound('api key', id);
-    return toApiKeyDto(await this.keys.revoke(id, scopeOf(principal), principal));
+    const revoked = await this.keys.revoke(id, scopeOf(principal), principal);
+    if (!revoked) throw notFound('api key', id);
+    return toApiKeyDto(revoked);
   }
 }
 

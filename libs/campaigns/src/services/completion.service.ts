@@ -1,7 +1,6 @@
 import { JobName, JobQueue } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { CampaignsStore } from '../repositories/campaigns.store';
 import { CatalogNotifier } from './catalog-notifier.service';
 
 /** Written into updated_by by automatic completion. */
@@ -16,7 +15,7 @@ export class CompletionService {
   private readonly logger = new Logger(CompletionService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: CampaignsStore,
     private readonly jobs: JobQueue,
     private readonly notifier: CatalogNotifier,
   ) {}
@@ -34,23 +33,9 @@ export class CompletionService {
     }
   }
 
-  /** Worker side: completes what has ended, in two set-based statements; idempotent. */
+  /** Worker side: completes what has ended, in one transaction; idempotent. */
   async completeExpired(now: Date = new Date()): Promise<{ campaigns: number; lineItems: number }> {
-    const { campaigns, lineItems } = await this.dataSource.transaction(async (manager) => {
-      // Line items first, on the effective end (own or campaign's), before their campaign changes.
-      const li: { affectedRows: number } = await manager.query(
-        `UPDATE line_items li JOIN campaigns c ON c.id = li.campaign_id
-            SET li.status = 'completed', li.version = li.version + 1, li.updated_at = ?, li.updated_by = ?
-          WHERE li.status IN ('active', 'paused') AND COALESCE(li.end_at, c.end_at) <= ?`,
-        [now, SYSTEM_ACTOR, now],
-      );
-      const c: { affectedRows: number } = await manager.query(
-        `UPDATE campaigns SET status = 'completed', version = version + 1, updated_at = ?, updated_by = ?
-          WHERE status IN ('active', 'paused') AND end_at <= ?`,
-        [now, SYSTEM_ACTOR, now],
-      );
-      return { campaigns: c.affectedRows, lineItems: li.affectedRows };
-    });
+    const { campaigns, lineItems } = await this.store.transaction((repos) => repos.campaigns.completeEnded(now, SYSTEM_ACTOR));
     if (campaigns > 0 || lineItems > 0) {
       this.logger.log(`completed ${campaigns} campaign(s) and ${lineItems} line item(s) whose flight ended`);
       await this.notifier.changed('campaign', []);

@@ -1,32 +1,25 @@
-import { Principal, actorOf, scopeOf, uuidv7 } from '@app/platform';
+import { Page, Principal, actorOf, invalidField, mapPage, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
-import type { CatalogTargeting, CreativeFormat } from '../catalog/delivery-catalog.types';
+import type { CatalogTargeting } from '../catalog/delivery-catalog.types';
+import type { CreativeFormat } from '../domain/enums';
 import { CreateLineItemDto, LineItemDto, LineItemListQueryDto, UpdateLineItemDto } from '../dto/line-item.dto';
 import type { FrequencyCapDto, TargetingDto } from '../dto/targeting.dto';
 import { CampaignEntity } from '../entities/campaign.entity';
-import { CreativeEntity, CreativeStatus } from '../entities/creative.entity';
-import { LineItemCreativeEntity } from '../entities/line-item-creative.entity';
 import { FrequencyCap, LineItemEntity } from '../entities/line-item.entity';
-import { cannotActivate, checkIfMatch, invalidField, isId, notFound } from '../http/errors';
+import { cannotActivate, checkIfMatch, isId, notFound } from '../http/errors';
+import { CampaignRepositories, CampaignsStore } from '../repositories/campaigns.store';
+import type { Assignment } from '../repositories/line-item.repository';
 import { StatusAction, lineItemActivationProblems, transition } from '../status/status-machine';
-import { CampaignsService } from './campaigns.service';
+import { auditOf, iso, isoOrNull, newAudit } from './audit-fields';
 import { CatalogNotifier } from './catalog-notifier.service';
 import { CompletionService } from './completion.service';
 import { DeliveryStateService } from './delivery-state.service';
-import { Page, paginate, auditOf, iso, isoOrNull, toPage, updateVersioned } from './persistence';
-
-interface Assignment {
-  creativeId: string;
-  weight: number;
-}
+import { findVisible } from './visible';
 
 @Injectable()
 export class LineItemsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly campaigns: CampaignsService,
+    private readonly store: CampaignsStore,
     private readonly notifier: CatalogNotifier,
     private readonly completion: CompletionService,
     private readonly deliveryStates: DeliveryStateService,
@@ -34,9 +27,9 @@ export class LineItemsService {
 
   async create(dto: CreateLineItemDto, principal: Principal): Promise<LineItemDto> {
     const id = uuidv7();
-    await this.dataSource.transaction(async (manager) => {
+    await this.store.transaction(async (repos) => {
       // Share lock: the campaign's flight and budget cannot change until this line item is in.
-      const campaign = await this.campaigns.findVisible(manager, dto.campaignId, scopeOf(principal), 'share');
+      const campaign = await findVisible('campaign', dto.campaignId, repos.campaigns.findOwned(dto.campaignId, scopeOf(principal), 'share'));
       if (campaign.status === 'archived' || campaign.status === 'completed') {
         throw new ConflictException(`campaign ${campaign.id} is ${campaign.status}: it takes no new line items`);
       }
@@ -45,11 +38,9 @@ export class LineItemsService {
       checkFlight(campaign, startAt, endAt);
       checkBudgets(campaign, dto.budgetMicros, dto.dailyBudgetMicros ?? null);
       const format = dto.format ?? 'audio';
-      const assignments = await this.resolveAssignments(manager, campaign.advertiserId, format, dto.creativeIds ?? [], dto.creativeWeights);
-      const now = new Date();
-      const actor = actorOf(principal);
-      const audit = { version: 1, createdAt: now, updatedAt: now, createdBy: actor, updatedBy: actor };
-      await manager.getRepository(LineItemEntity).insert({
+      const assignments = await resolveAssignments(repos, campaign.advertiserId, format, dto.creativeIds ?? [], dto.creativeWeights);
+      const audit = newAudit(actorOf(principal), new Date());
+      await repos.lineItems.insert({
         id,
         campaignId: campaign.id,
         advertiserId: campaign.advertiserId,
@@ -68,37 +59,30 @@ export class LineItemsService {
         status: 'draft',
         ...audit,
       });
-      if (assignments.length > 0) {
-        await manager.getRepository(LineItemCreativeEntity).insert(assignments.map((a) => ({ lineItemId: id, ...a, ...audit })));
-      }
+      await repos.lineItems.assign(id, assignments, audit);
     });
     await this.notifier.changed('line_item', [id]);
     return this.get(id, principal);
   }
 
   async list(query: LineItemListQueryDto, principal: Principal): Promise<Page<LineItemDto>> {
-    const scope = scopeOf(principal);
-    const qb = this.dataSource.getRepository(LineItemEntity).createQueryBuilder('li');
-    if (scope !== undefined) qb.andWhere('li.advertiser_id = :scope', { scope });
-    if (query.campaignId !== undefined) qb.andWhere('li.campaign_id = :campaignId', { campaignId: query.campaignId });
-    if (query.status !== undefined) qb.andWhere('li.status = :status', { status: query.status });
-    const limit = paginate(qb, 'li', query);
-    const rows = await qb.getMany();
-    const page = toPage(rows, limit, (r) => r);
-    return { data: await this.toDtos(this.dataSource.manager, page.data), next: page.next };
+    const page = await this.store.repos.lineItems.page(query, scopeOf(principal), { campaign_id: query.campaignId, status: query.status });
+    const dtos = await this.toDtos(this.store.repos, page.data);
+    return mapPage(page, () => dtos);
   }
 
   async get(id: string, principal: Principal): Promise<LineItemDto> {
-    const row = await this.findVisible(this.dataSource.manager, id, scopeOf(principal));
-    return (await this.toDtos(this.dataSource.manager, [row]))[0];
+    const { repos } = this.store;
+    const row = await findVisible('line item', id, repos.lineItems.findOwned(id, scopeOf(principal)));
+    return (await this.toDtos(repos, [row]))[0];
   }
 
   async update(id: string, dto: UpdateLineItemDto, ifMatch: string | undefined, principal: Principal): Promise<LineItemDto> {
-    const effectiveEnd = await this.dataSource.transaction(async (manager) => {
-      const current = await this.findVisible(manager, id, scopeOf(principal));
+    const effectiveEnd = await this.store.transaction(async (repos) => {
+      const current = await findVisible('line item', id, repos.lineItems.findOwned(id, scopeOf(principal)));
       checkIfMatch(ifMatch, 'line item', id, current.version);
       if (current.status === 'archived') throw new ConflictException(`line item ${id} is archived and cannot change`);
-      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'share');
+      const campaign = await findVisible('campaign', current.campaignId, repos.campaigns.findOwned(current.campaignId, undefined, 'share'));
 
       const startAt = dto.startAt !== undefined ? (dto.startAt === null ? null : new Date(dto.startAt)) : current.startAt;
       const endAt = dto.endAt !== undefined ? (dto.endAt === null ? null : new Date(dto.endAt)) : current.endAt;
@@ -110,10 +94,10 @@ export class LineItemsService {
       const format = dto.format ?? current.format;
       let assignments: Assignment[] | undefined;
       if (dto.creativeIds !== undefined || dto.creativeWeights !== undefined || format !== current.format) {
-        const existing = await manager.getRepository(LineItemCreativeEntity).find({ where: { lineItemId: id } });
+        const existing = await repos.lineItems.assignments(id);
         const ids = dto.creativeIds ?? existing.map((a) => a.creativeId);
         const weights = dto.creativeWeights ?? (dto.creativeIds === undefined ? Object.fromEntries(existing.map((a) => [a.creativeId, a.weight])) : undefined);
-        assignments = await this.resolveAssignments(manager, current.advertiserId, format, ids, weights);
+        assignments = await resolveAssignments(repos, current.advertiserId, format, ids, weights);
       }
 
       const patch: Partial<LineItemEntity> = {};
@@ -131,14 +115,8 @@ export class LineItemsService {
       if (dto.targeting !== undefined) patch.targeting = toTargeting(dto.targeting);
       const now = new Date();
       const actor = actorOf(principal);
-      await updateVersioned(manager, LineItemEntity, 'line item', id, current.version, patch, actor, now);
-      if (assignments) {
-        const repo = manager.getRepository(LineItemCreativeEntity);
-        await repo.delete({ lineItemId: id });
-        if (assignments.length > 0) {
-          await repo.insert(assignments.map((a) => ({ lineItemId: id, ...a, version: 1, createdAt: now, updatedAt: now, createdBy: actor, updatedBy: actor })));
-        }
-      }
+      await repos.lineItems.updateVersioned('line item', id, current.version, patch, actor, now);
+      if (assignments) await repos.lineItems.replaceAssignments(id, assignments, newAudit(actor, now));
       return current.status === 'active' ? (endAt ?? campaign.endAt) : null;
     });
     await this.notifier.changed('line_item', [id]);
@@ -147,19 +125,19 @@ export class LineItemsService {
   }
 
   async changeStatus(id: string, action: Exclude<StatusAction, 'complete'>, ifMatch: string | undefined, principal: Principal): Promise<LineItemDto> {
-    const result = await this.dataSource.transaction(async (manager) => {
-      const current = await this.findVisible(manager, id, scopeOf(principal), true);
+    const result = await this.store.transaction(async (repos) => {
+      const current = await findVisible('line item', id, repos.lineItems.findOwned(id, scopeOf(principal), 'update'));
       checkIfMatch(ifMatch, 'line item', id, current.version);
-      const campaign = await this.campaigns.findVisible(manager, current.campaignId, undefined, 'share');
+      const campaign = await findVisible('campaign', current.campaignId, repos.campaigns.findOwned(current.campaignId, undefined, 'share'));
       const effectiveEndAt = current.endAt ?? campaign.endAt;
       if (action === 'activate') {
-        const approvedCreativeCount = await this.countApprovedCreatives(manager, current);
+        const approvedCreativeCount = await repos.lineItems.countApprovedCreatives(current.id, current.format);
         const problems = lineItemActivationProblems({ status: current.status, budgetMicros: current.budgetMicros, effectiveEndAt, approvedCreativeCount, campaign }, new Date());
         if (problems.length > 0) throw cannotActivate(problems);
       }
       const move = transition(current.status, action);
       if (!move.ok) throw new ConflictException(`cannot ${action} line item ${id}: it is ${current.status}`);
-      if (move.changed) await updateVersioned(manager, LineItemEntity, 'line item', id, current.version, { status: move.to }, actorOf(principal), new Date());
+      if (move.changed) await repos.lineItems.updateVersioned('line item', id, current.version, { status: move.to }, actorOf(principal), new Date());
       return { changed: move.changed, active: move.to === 'active', effectiveEndAt };
     });
     if (result.changed) await this.notifier.changed('line_item', [id]);
@@ -167,65 +145,15 @@ export class LineItemsService {
     return this.get(id, principal);
   }
 
-  async findVisible(manager: EntityManager, id: string, scope: string | undefined, lockForUpdate = false): Promise<LineItemEntity> {
-    if (!isId(id)) throw notFound('line item', id);
-    const row = await manager.getRepository(LineItemEntity).findOne({ where: { id }, ...(lockForUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
-    if (!row || (scope !== undefined && row.advertiserId !== scope)) throw notFound('line item', id);
-    return row;
-  }
-
-  private async countApprovedCreatives(manager: EntityManager, li: LineItemEntity): Promise<number> {
-    const [row] = await manager.query<Array<{ n: string | number }>>(
-      `SELECT COUNT(*) AS n FROM line_item_creatives lic JOIN creatives cr ON cr.id = lic.creative_id
-        WHERE lic.line_item_id = ? AND cr.status = 'approved' AND cr.format = ?`,
-      [li.id, li.format],
-    );
-    return Number(row.n);
-  }
-
-  /**
-   * The creatives to assign: each must exist and belong to the line item's advertiser (404 otherwise,
-   * as for any other tenant's resource) and be of the line item's format (400).
-   */
-  private async resolveAssignments(
-    manager: EntityManager,
-    advertiserId: string,
-    format: CreativeFormat,
-    ids: string[],
-    weights: Record<string, number> | undefined,
-  ): Promise<Assignment[]> {
-    for (const creativeId of Object.keys(weights ?? {})) {
-      if (!ids.includes(creativeId)) throw invalidField('creativeWeights', `${creativeId} is not among the assigned creativeIds`);
-    }
-    if (ids.length === 0) return [];
-    const valid = ids.filter(isId);
-    const found = valid.length ? await manager.getRepository(CreativeEntity).find({ where: { id: In(valid) } }) : [];
-    const byId = new Map(found.map((c) => [c.id, c]));
-    for (const creativeId of ids) {
-      const creative = byId.get(creativeId);
-      if (!creative || creative.advertiserId !== advertiserId) throw notFound('creative', creativeId);
-      if (creative.format !== format) throw invalidField('creativeIds', `creative ${creativeId} is ${creative.format}, the line item is ${format}`);
-    }
-    return ids.map((creativeId) => ({ creativeId, weight: weights?.[creativeId] ?? 1 }));
-  }
-
   /** Line items as the API shows them: flight defaulted from the campaign, assignments with creative status; two queries per page. */
-  private async toDtos(manager: EntityManager, rows: LineItemEntity[]): Promise<LineItemDto[]> {
+  private async toDtos(repos: CampaignRepositories, rows: LineItemEntity[]): Promise<LineItemDto[]> {
     if (rows.length === 0) return [];
-    const campaignIds = [...new Set(rows.map((r) => r.campaignId))];
-    const campaigns = new Map((await manager.getRepository(CampaignEntity).find({ where: { id: In(campaignIds) } })).map((c) => [c.id, c]));
-    const assigned: Array<{ line_item_id: string; creative_id: string; weight: number; status: CreativeStatus }> = await manager
-      .createQueryBuilder()
-      .select(['lic.line_item_id AS line_item_id', 'lic.creative_id AS creative_id', 'lic.weight AS weight', 'cr.status AS status'])
-      .from(LineItemCreativeEntity, 'lic')
-      .innerJoin(CreativeEntity, 'cr', 'cr.id = lic.creative_id')
-      .where('lic.line_item_id IN (:...ids)', { ids: rows.map((r) => r.id) })
-      .orderBy('lic.creative_id', 'ASC')
-      .getRawMany();
+    const campaigns = new Map((await repos.campaigns.findByIds([...new Set(rows.map((r) => r.campaignId))])).map((c) => [c.id, c]));
+    const assigned = await repos.lineItems.assignedCreatives(rows.map((r) => r.id));
     const states = await this.deliveryStates.ofLineItems(rows.map((li) => ({ li, campaign: campaigns.get(li.campaignId)! })));
     return rows.map((li) => {
       const campaign = campaigns.get(li.campaignId)!;
-      const creatives = assigned.filter((a) => a.line_item_id === li.id).map((a) => ({ creativeId: a.creative_id, weight: Number(a.weight), status: a.status }));
+      const creatives = assigned.filter((a) => a.lineItemId === li.id).map((a) => ({ creativeId: a.creativeId, weight: a.weight, status: a.status }));
       return {
         id: li.id,
         campaignId: li.campaignId,
@@ -253,6 +181,30 @@ export class LineItemsService {
       };
     });
   }
+}
+
+/**
+ * The creatives to assign: each must exist and belong to the line item's advertiser (404 otherwise,
+ * as for any other tenant's resource) and be of the line item's format (400).
+ */
+async function resolveAssignments(
+  repos: CampaignRepositories,
+  advertiserId: string,
+  format: CreativeFormat,
+  ids: string[],
+  weights: Record<string, number> | undefined,
+): Promise<Assignment[]> {
+  for (const creativeId of Object.keys(weights ?? {})) {
+    if (!ids.includes(creativeId)) throw invalidField('creativeWeights', `${creativeId} is not among the assigned creativeIds`);
+  }
+  if (ids.length === 0) return [];
+  const byId = new Map((await repos.creatives.findByIds(ids.filter(isId))).map((c) => [c.id, c]));
+  for (const creativeId of ids) {
+    const creative = byId.get(creativeId);
+    if (!creative || creative.advertiserId !== advertiserId) throw notFound('creative', creativeId);
+    if (creative.format !== format) throw invalidField('creativeIds', `creative ${creativeId} is ${creative.format}, the line item is ${format}`);
+  }
+  return ids.map((creativeId) => ({ creativeId, weight: weights?.[creativeId] ?? 1 }));
 }
 
 /** A line item's own flight lies inside its campaign's and ends after it starts. */

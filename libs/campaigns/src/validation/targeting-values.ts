@@ -1,8 +1,3 @@
-import type { Platform } from '../catalog/delivery-catalog.types';
-
-/** Platforms a line item can target; the decision request's `device.platform` uses the same words. */
-export const PLATFORMS: readonly Platform[] = ['ios', 'android', 'desktop', 'web', 'speaker', 'tv', 'car'];
-
 /** Age brackets a line item can target; delivery maps a listener's age to one of them. */
 export const AGE_RANGES = ['13-17', '18-24', '25-34', '35-44', '45-54', '55-64', '65+'] as const;
 

@@ -1,4 +1,4 @@
-import { hasControlCharacter } from '@app/platform';
+import { hasControlCharacter, isTimeZone } from '@app/platform';
 import { Transform } from 'class-transformer';
 import { IsUrl, ValidateIf, ValidationArguments, ValidationOptions, isURL, registerDecorator } from 'class-validator';
 
@@ -14,13 +14,7 @@ export function isCurrencyCode(value: unknown): boolean {
  * Intl.supportedValuesOf omits). Raw offsets such as "+02:00" are refused: they ignore DST.
  */
 export function isIanaTimezone(value: unknown): boolean {
-  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(value)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
+  return typeof value === 'string' && /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(value) && isTimeZone(value);
 }
 
 /** http(s) only, with the scheme written out; other schemes (javascript:, ftp:, data:) are refused. */

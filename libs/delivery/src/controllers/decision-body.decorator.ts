@@ -1,7 +1,7 @@
 import { createValidationPipe } from '@app/platform';
 import { ExecutionContext, Injectable, PipeTransform, createParamDecorator } from '@nestjs/common';
 import { DecisionRequestDto } from '../dto/decision-request.dto';
-import { isCertainlyValidDecisionRequest } from '../dto/decision-request.fast-check';
+import { isCertainlyValidDecisionRequest } from '../dto/decision-request.hand-written-validator';
 
 const strictPipe = createValidationPipe();
 

@@ -1,5 +1,5 @@
-import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, assertNoControlCharacters, flattenValidationErrors } from '@app/platform';
-import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnModuleInit, Post, Query, Req, Res, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import { CurrentPrincipal, ErrorBody, PlayerRoutes, Principal, Public, assertNoControlCharacters, createValidationPipe } from '@app/platform';
+import { BadRequestException, Controller, ForbiddenException, Get, HttpCode, OnModuleInit, Post, Query, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiBadRequestResponse, getSchemaPath, ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DECISION_PLATFORMS, DecisionRequestDto, MAX_SLOTS, VastQueryDto } from '../dto/decision-request.dto';
@@ -15,16 +15,7 @@ import { decisionResponseJson, toDecisionResponse } from './decision-json';
  * Players and ad SDKs append parameters of their own (cache busters, correlators) to VAST tags, so
  * /v1/vast ignores unknown query parameters instead of refusing them; known ones are validated as strictly.
  */
-const vastQueryPipe = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: false,
-  transform: true,
-  validationError: { target: false, value: false },
-  exceptionFactory: (errors) => {
-    const details = flattenValidationErrors(errors);
-    return new BadRequestException({ message: details.map((d) => `${d.field}: ${d.problems.join(', ')}`).join('; ') || 'invalid input', details });
-  },
-});
+const vastQueryPipe = createValidationPipe({ forbidUnknownFields: false });
 
 const SAMPLE_VAST = `<?xml version="1.0" encoding="UTF-8"?>
 <VAST version="4.2" xmlns="http://www.iab.com/VAST">

@@ -1,4 +1,4 @@
-import { PLATFORMS } from '@app/campaigns';
+import { CREATIVE_FORMATS, PLATFORMS } from '@app/campaigns';
 import type { CreativeFormat, Platform } from '@app/campaigns';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -27,7 +27,7 @@ const splitList = ({ value }: { value: unknown }) =>
     : value;
 
 export const DECISION_PLATFORMS: readonly Platform[] = PLATFORMS;
-export const DECISION_FORMATS: readonly CreativeFormat[] = ['audio', 'video', 'display'];
+export const DECISION_FORMATS: readonly CreativeFormat[] = CREATIVE_FORMATS;
 export const MAX_SLOTS = 10;
 
 export class DecisionUserDto {

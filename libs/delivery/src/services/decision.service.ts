@@ -1,11 +1,11 @@
-import { ApiConfig, MetricsService, PlatformConfig, uuidv7 } from '@app/platform';
+import { ApiConfig, MetricsService, uuidv7 } from '@app/platform';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Counter, Histogram } from 'prom-client';
 import type { CandidateVerdict, ReservationCandidate } from '../counters/counters.types';
 import { DeliveryCountersService, QUARTER_MS } from '../counters/delivery-counters.service';
-import { EligibilityIndexService } from '../index/eligibility-index.service';
-import { IndexedLineItem, creativesFor, weightFor } from '../index/indexed-line-item';
-import { ObservedStateService } from '../index/observed-state.service';
+import { EligibilityIndexService } from '../eligibility/eligibility-index.service';
+import { IndexedLineItem, creativesFor, weightFor } from '../eligibility/indexed-line-item';
+import { ObservedStateService } from '../eligibility/observed-state.service';
 import type { DecisionContext } from '../selection/decision-context';
 import { pacingPlan } from '../selection/pacing';
 import { billedEventRateUpper, pickWeighted, rankedEligible } from '../selection/ranking';
@@ -60,12 +60,11 @@ export class DecisionService {
     private readonly codec: TrackingTokenCodec,
     private readonly clock: Clock,
     metrics: MetricsService,
-    @Inject(PlatformConfig) config: PlatformConfig,
+    config: ApiConfig,
     @Optional() @Inject(DECISION_RANDOM) private readonly random: () => number = Math.random,
   ) {
-    const api = config as Partial<ApiConfig>;
-    this.urls = new TrackingUrls(api.PUBLIC_BASE_URL ?? '');
-    this.limits = { listener: api.DECISION_LISTENER_LIMIT ?? 0, ip: api.DECISION_IP_LIMIT ?? 0 };
+    this.urls = new TrackingUrls(config.PUBLIC_BASE_URL);
+    this.limits = { listener: config.DECISION_LISTENER_LIMIT, ip: config.DECISION_IP_LIMIT };
     this.limited = metrics.counter(
       'delivery_decisions_limited_total',
       'Decisions answered with no fill because the listener or IP holds too many unplayed ads (suspected invalid traffic)',

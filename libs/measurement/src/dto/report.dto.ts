@@ -1,28 +1,51 @@
+import { IsIanaTimezone } from '@app/campaigns';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, Matches, ValidateIf, ValidationArguments, registerDecorator } from 'class-validator';
 
 export const GRANULARITIES = ['hour', 'day', 'total'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 export const BREAKDOWNS = ['country', 'platform', 'creative'] as const;
 export type Breakdown = (typeof BREAKDOWNS)[number];
 
+/** What a report is about: exactly one of these ids. */
+export const REPORT_SCOPE_FIELDS = ['advertiserId', 'campaignId', 'lineItemId'] as const;
+const scopesGiven = (query: object) => REPORT_SCOPE_FIELDS.filter((k) => (query as Record<string, unknown>)[k] !== undefined);
+
+/**
+ * A scope id (a string of at most 64 characters) and the only one given: checked on every given one,
+ * and on advertiserId when none is, so that a missing scope is named too.
+ */
+function IsTheOnlyScope(): PropertyDecorator {
+  return (object: object, propertyName: string | symbol) => {
+    const property = String(propertyName);
+    ValidateIf((query: object, value: unknown) => value !== undefined || (property === REPORT_SCOPE_FIELDS[0] && scopesGiven(query).length === 0))(object, propertyName);
+    registerDecorator({
+      name: 'isTheOnlyScope',
+      target: object.constructor,
+      propertyName: property,
+      validator: {
+        validate: (value: unknown, args: ValidationArguments) => scopesGiven(args.object).length === 1 && typeof value === 'string' && value.length <= 64,
+        defaultMessage: (args: ValidationArguments) => {
+          const given = scopesGiven(args.object);
+          if (given.length === 1) return `${property} must be a string of at most 64 characters`;
+          return `exactly one of ${REPORT_SCOPE_FIELDS.join(', ')} is required${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`;
+        },
+      },
+    });
+  };
+}
+
 export class ReportQueryDto {
   @ApiPropertyOptional({ description: 'Report on all campaigns of this advertiser (exactly one of advertiserId, campaignId, lineItemId)', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsTheOnlyScope()
   advertiserId?: string;
 
   @ApiPropertyOptional({ description: 'Report on one campaign', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e60' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsTheOnlyScope()
   campaignId?: string;
 
   @ApiPropertyOptional({ description: 'Report on one line item', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e61' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsTheOnlyScope()
   lineItemId?: string;
 
   @ApiPropertyOptional({ description: 'Start, inclusive (ISO-8601 date-time, or a date: midnight in `timezone`); rounded down to the hour (the quarter-hour in zones off the hour). Default: 30 days before `to`', example: '2026-11-01T00:00:00Z' })
@@ -50,8 +73,7 @@ export class ReportQueryDto {
     example: 'Asia/Kathmandu',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsIanaTimezone()
   timezone?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], example: 'json', description: 'csv (or Accept: text/csv) answers CSV with a header row' })

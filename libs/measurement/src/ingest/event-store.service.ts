@@ -1,5 +1,5 @@
-import { ApiConfig, PlatformConfig, mysqlConnection } from '@app/platform';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ApiConfig, mysqlConnection } from '@app/platform';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { EventType, InvalidReason } from '../events/event-types';
@@ -48,8 +48,8 @@ export class EventStore implements OnApplicationShutdown {
   private readonly pool: Pool;
   private readonly samplesPerHour: number;
 
-  constructor(@Inject(PlatformConfig) config: PlatformConfig) {
-    this.samplesPerHour = (config as Partial<ApiConfig>).REJECTED_SAMPLES_PER_HOUR ?? new ApiConfig().REJECTED_SAMPLES_PER_HOUR;
+  constructor(config: ApiConfig) {
+    this.samplesPerHour = config.REJECTED_SAMPLES_PER_HOUR;
     this.pool = createPool({
       ...mysqlConnection(config),
       connectionLimit: Math.max(2, Math.min(12, config.DB_POOL_SIZE)),

@@ -55,11 +55,7 @@ export class IngestService {
 
   /** Stores the beacons (one transaction) and answers per beacon, in order; 503 if MySQL cannot commit. */
   async ingest(inputs: BeaconInput[], receivedAt: number = Date.now()): Promise<IngestResult[]> {
-    // Every beacon's token is verified, none is remembered. A cache of verified tokens saved the 5-8 µs
-    // of HMAC, decoding and hashing for a decision's later beacons, but each entry lived long enough to
-    // be promoted to the old generation, and marking a live cache of up to 100,000 entries cost about
-    // 50 µs of GC per token cached: without it, API CPU per new token fell from 130 to 81 µs
-    // (bench:ingest:ab, BENCHMARKS.md), more than it could save even on a decision's sixth beacon.
+    // Every token is verified again: caching verified tokens cost more in GC than it saved (BENCHMARKS.md).
     const nowSeconds = Math.floor(receivedAt / 1000);
     const classified = inputs.map((input) => classifyBeacon(input, this.codec.verify(input.token, nowSeconds), receivedAt, this.hashSalt));
     await this.prerequisitesCommitted(classified);

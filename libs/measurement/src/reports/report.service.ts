@@ -1,9 +1,10 @@
-import { UUID_PATTERN, isTimeZone, sqlBigInt, localDayStart, offsetMs, offsetSpans } from '@app/platform';
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { UUID_PATTERN, invalidField, sqlBigInt, localDayStart, offsetMs, offsetSpans } from '@app/platform';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AggregationStatusService } from '../aggregation/aggregation-status.service';
-import { BREAKDOWNS, Breakdown, Granularity, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
+import { ROLLUP_COUNTERS } from '../aggregation/aggregation.sql';
+import { Breakdown, Granularity, REPORT_SCOPE_FIELDS, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -32,24 +33,8 @@ const QUARTER_MS = 15 * 60_000;
 const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creative_id'> = { country: 'country', platform: 'platform', creative: 'creative_id' };
 const PERIOD_SQL: Record<Granularity, string | null> = { hour: 'hour', day: 'DATE(hour)', total: null };
 
-const COUNT_COLUMNS = [
-  'SUM(impressions) AS impressions',
-  'SUM(starts) AS starts',
-  'SUM(first_quartiles) AS first_quartiles',
-  'SUM(midpoints) AS midpoints',
-  'SUM(third_quartiles) AS third_quartiles',
-  'SUM(completes) AS completes',
-  'SUM(clicks) AS clicks',
-  'SUM(invalid_impressions) AS invalid_impressions',
-  'SUM(invalid_clicks) AS invalid_clicks',
-  'SUM(invalid_events) AS invalid_events',
-  'SUM(invalid_expired) AS invalid_expired',
-  'SUM(invalid_bot) AS invalid_bot',
-  'SUM(invalid_sequence) AS invalid_sequence',
-  'SUM(invalid_rate) AS invalid_rate',
-  'SUM(spend_mmicros) AS spend_mmicros',
-  'SUM(written_off_mmicros) AS written_off_mmicros',
-];
+/** Every rollup counter summed (hourly, daily and quarter-hour rollups share them). */
+const COUNT_COLUMNS = ROLLUP_COUNTERS.map((c) => `SUM(${c}) AS ${c}`);
 
 const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
 
@@ -65,17 +50,13 @@ export class ReportService {
     private readonly status: AggregationStatusService,
   ) {}
 
-  /** Validates the query (400 naming the field) and resolves the scope (404 when unknown or not the caller's). */
+  /**
+   * Resolves a query the DTO has validated: the scope (404 when unknown or not the caller's), its
+   * timezone, and the range in whole hours or quarter-hours (400 naming the field when the range
+   * breaks a limit once resolved).
+   */
   async parse(query: ReportQueryDto, callerAdvertiserId: string | undefined): Promise<ReportRequest & { currency: string | null }> {
-    const given = (['advertiserId', 'campaignId', 'lineItemId'] as const).filter((k) => query[k] !== undefined);
-    if (given.length !== 1) {
-      throw new BadRequestException({
-        message: `exactly one of advertiserId, campaignId, lineItemId is required${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`,
-        details: [{ field: given.length > 1 ? given.join(',') : 'advertiserId', problems: ['exactly one of advertiserId, campaignId, lineItemId is required'] }],
-      });
-    }
-    if (query.timezone !== undefined && !isTimeZone(query.timezone)) throw fieldError('timezone', 'must be an IANA timezone such as Asia/Kathmandu or UTC');
-    const key = given[0];
+    const key = REPORT_SCOPE_FIELDS.find((k) => query[k] !== undefined)!;
     const kind = key === 'advertiserId' ? 'advertiser' : key === 'campaignId' ? 'campaign' : 'lineItem';
     const id = query[key]!;
     const owner = await this.ownerOf(kind, id);
@@ -88,17 +69,16 @@ export class ReportService {
     // which. Date-only bounds are midnights of the zone. Default: the last 30 days up to the end of the current hour.
     const to = query.to !== undefined ? toBound(query.to, 'to', Math.ceil, timezone) : new Date(Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS);
     const from = query.from !== undefined ? toBound(query.from, 'from', Math.floor, timezone) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * 24 * HOUR_MS);
-    if (to <= from) throw fieldError('to', 'must be after from');
+    if (to <= from) throw invalidField('to', 'must be after from');
     const granularity = query.granularity ?? 'total';
     const days = (to.getTime() - from.getTime()) / (24 * HOUR_MS);
-    if (days > MAX_RANGE_DAYS) throw fieldError('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
-    if (granularity === 'hour' && days > MAX_HOURLY_RANGE_DAYS) throw fieldError('granularity', `hourly reports may span at most ${MAX_HOURLY_RANGE_DAYS} days`);
+    if (days > MAX_RANGE_DAYS) throw invalidField('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
+    if (granularity === 'hour' && days > MAX_HOURLY_RANGE_DAYS) throw invalidField('granularity', `hourly reports may span at most ${MAX_HOURLY_RANGE_DAYS} days`);
     const breakdown = query.breakdown ? [...new Set(query.breakdown.split(','))].map((b) => b as Breakdown) : [];
-    if (breakdown.some((b) => !BREAKDOWNS.includes(b))) throw fieldError('breakdown', `must list only ${BREAKDOWNS.join(', ')}`);
     if (needsQuarters(from, to, granularity, timezone)) {
       // Quarter-hour rollups are per line item: no country, platform or creative split, no local hours.
-      if (breakdown.length > 0) throw fieldError('breakdown', `is not available for ranges or days that start off the hour in ${timezone}; use whole hours or timezone=UTC`);
-      if (granularity === 'hour') throw fieldError('granularity', `hour is not available for ranges that start off the hour in ${timezone}; use day or total`);
+      if (breakdown.length > 0) throw invalidField('breakdown', `is not available for ranges or days that start off the hour in ${timezone}; use whole hours or timezone=UTC`);
+      if (granularity === 'hour') throw invalidField('granularity', `hour is not available for ranges that start off the hour in ${timezone}; use day or total`);
     }
     return { scope: { kind, id }, campaignId: owner.campaignId, from, to, granularity, breakdown, currency: owner.currency, timezone };
   }
@@ -169,7 +149,7 @@ export class ReportService {
 
   /** Beacons whose token could not be trusted, by reason and event, with a few samples (admin). Counts are hourly: the range is widened to whole hours. */
   async rejected(fromIso: string, toIso: string): Promise<RejectedSummaryDto> {
-    if (new Date(toIso) <= new Date(fromIso)) throw fieldError('to', 'must be after from');
+    if (new Date(toIso) <= new Date(fromIso)) throw invalidField('to', 'must be after from');
     const from = toHour(fromIso, 'from', Math.floor);
     const to = toHour(toIso, 'to', Math.ceil);
     const rows = (await this.dataSource.query(
@@ -205,10 +185,6 @@ function dayOf(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-function fieldError(field: string, problem: string): BadRequestException {
-  return new BadRequestException({ message: `${field}: ${problem}`, details: [{ field, problems: [problem] }] });
-}
-
 /**
  * A bound: a date alone is that midnight in the zone; a date-time is taken as given. Widened to the
  * hour, or to the quarter-hour when the zone puts it off the hour (every offset is whole quarters).
@@ -216,7 +192,7 @@ function fieldError(field: string, problem: string): BadRequestException {
 function toBound(value: string, field: string, round: (units: number) => number, timezone: string): Date {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const ms = day ? localDayStart(timezone, Number(day[1]), Number(day[2]), Number(day[3])) : new Date(value).getTime();
-  if (Number.isNaN(ms)) throw fieldError(field, 'must be an ISO-8601 date-time');
+  if (Number.isNaN(ms)) throw invalidField(field, 'must be an ISO-8601 date-time');
   const quarter = round(ms / QUARTER_MS) * QUARTER_MS;
   // Off the UTC hour only where the zone's own hour is: a Kathmandu midnight stays at :15, a UTC 10:20 widens to the hour.
   return new Date((quarter + offsetMs(timezone, quarter)) % HOUR_MS === 0 ? quarter : round(ms / HOUR_MS) * HOUR_MS);
@@ -239,7 +215,7 @@ function localDaySql(column: string, spans: Array<{ fromMs: number; toMs: number
 /** A UTC instant rounded to whole UTC hours (the rejected-beacon counts are hourly). */
 function toHour(value: string, field: string, round: (hours: number) => number): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) throw fieldError(field, 'must be an ISO-8601 date-time');
+  if (Number.isNaN(date.getTime())) throw invalidField(field, 'must be an ISO-8601 date-time');
   return new Date(round(date.getTime() / HOUR_MS) * HOUR_MS);
 }
 

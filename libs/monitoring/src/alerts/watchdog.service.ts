@@ -1,5 +1,5 @@
-import { ApiConfig, CAPPED_BACKOFF_MAX_MS, PlatformConfig } from '@app/platform';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ApiConfig, CAPPED_BACKOFF_MAX_MS } from '@app/platform';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SlaCatalog } from '../sla/sla-catalog.service';
 import { WATCHDOG_SLA_ID } from '../sla/sla.definitions';
 import { AlertService } from './alert.service';
@@ -24,7 +24,7 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
     private readonly breaches: BreachesRepository,
     private readonly alerts: AlertService,
     private readonly catalog: SlaCatalog,
-    @Inject(PlatformConfig) private readonly config: ApiConfig,
+    private readonly config: ApiConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,5 +1,5 @@
-import { JobHandler, JobName, JobPayloads, PlatformConfig, WorkerConfig } from '@app/platform';
-import { Inject, Injectable } from '@nestjs/common';
+import { JobHandler, JobName, JobPayloads, WorkerConfig } from '@app/platform';
+import { Injectable } from '@nestjs/common';
 import { AlertService } from '../alerts/alert.service';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { EvaluationResult, SlaMonitorService } from '../sla/sla-monitor.service';
@@ -10,7 +10,7 @@ export class OpsJobs {
     private readonly monitor: SlaMonitorService,
     private readonly alerts: AlertService,
     private readonly deadLetters: DeadLettersService,
-    @Inject(PlatformConfig) private readonly config: WorkerConfig,
+    private readonly config: WorkerConfig,
   ) {}
 
   @JobHandler(JobName.OpsEvaluateSlas)

@@ -1,7 +1,7 @@
 import { MonthCloseService, ReconciliationService } from '@app/billing';
 import { AggregationStatusService } from '@app/measurement';
-import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, PlatformConfig, RedisService, WorkerConfig, quantileOf } from '@app/platform';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, RedisService, WorkerConfig, quantileOf } from '@app/platform';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BreachRow, BreachesRepository } from '../alerts/breaches.repository';
@@ -56,7 +56,7 @@ export class SlaMonitorService {
     private readonly reconciliation: ReconciliationService,
     private readonly jobs: JobQueue,
     private readonly redis: RedisService,
-    @Inject(PlatformConfig) private readonly config: WorkerConfig,
+    private readonly config: WorkerConfig,
   ) {}
 
   async evaluate(now = new Date()): Promise<EvaluationResult> {

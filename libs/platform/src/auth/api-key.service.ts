@@ -1,15 +1,16 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Counter } from 'prom-client';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ApiConfig } from '../config/api.config';
-import { PlatformConfig } from '../config/platform.config';
+import type { Page, PageQuery } from '../database/tenant.repository';
 import { RedisService } from '../redis/redis.service';
 import { MetricsService } from '../telemetry/metrics.service';
 import { BoundedTtlSet } from '../util/bounded-ttl-set';
 import { uuidv7 } from '../util/uuid';
 import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyRepository } from './api-key.repository';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { Principal, actorOf } from './principal';
 
@@ -44,20 +45,20 @@ export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
   private readonly unknown: BoundedTtlSet;
-  private readonly adminKeyHash?: Buffer;
+  private readonly adminKeyHash: Buffer;
   private readonly lookups: Counter<'result'>;
+  private readonly keys: ApiKeyRepository;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly redis: RedisService,
-    @Inject(PlatformConfig) config: PlatformConfig,
+    config: ApiConfig,
     private readonly failures: AuthFailureLimiter,
     metrics: MetricsService,
   ) {
-    const api = config as Partial<ApiConfig>;
-    if (api.ADMIN_API_KEY) this.adminKeyHash = sha256(api.ADMIN_API_KEY);
-    const defaults = new ApiConfig();
-    this.unknown = new BoundedTtlSet(api.AUTH_NEGATIVE_CACHE_TTL_MS ?? defaults.AUTH_NEGATIVE_CACHE_TTL_MS, api.AUTH_NEGATIVE_CACHE_MAX_ENTRIES ?? defaults.AUTH_NEGATIVE_CACHE_MAX_ENTRIES);
+    this.keys = new ApiKeyRepository(dataSource.manager);
+    this.adminKeyHash = sha256(config.ADMIN_API_KEY);
+    this.unknown = new BoundedTtlSet(config.AUTH_NEGATIVE_CACHE_TTL_MS, config.AUTH_NEGATIVE_CACHE_MAX_ENTRIES);
     this.lookups = metrics.counter('api_key_lookups_total', 'API keys looked up in MySQL (cache misses), by result', ['result']);
   }
 
@@ -75,66 +76,49 @@ export class ApiKeyService implements OnModuleInit {
     const key = `adp_${randomBytes(32).toString('base64url')}`;
     const parentKeyId = actor.kind === 'advertiser' ? actor.keyId : null;
     const saved = await this.dataSource.transaction(async (manager) => {
-      if (parentKeyId) {
-        const live = (await manager.query('SELECT id FROM api_keys WHERE id = ? AND revoked_at IS NULL FOR UPDATE', [parentKeyId])) as unknown[];
-        if (live.length === 0) throw new UnauthorizedException('invalid or revoked API key');
-      }
-      const repository = manager.getRepository(ApiKeyEntity);
-      return repository.save(
-        repository.create({
-          id: uuidv7(),
-          advertiserId,
-          parentKeyId,
-          name,
-          keyPrefix: key.slice(0, 12),
-          keyHash: sha256(key).toString('hex'),
-          createdBy: actorOf(actor),
-          revokedAt: null,
-          revokedBy: null,
-        }),
-      );
+      const keys = new ApiKeyRepository(manager);
+      if (parentKeyId && !(await keys.lockLive(parentKeyId))) throw new UnauthorizedException('invalid or revoked API key');
+      return keys.save({
+        id: uuidv7(),
+        advertiserId,
+        parentKeyId,
+        name,
+        keyPrefix: key.slice(0, 12),
+        keyHash: sha256(key).toString('hex'),
+        createdBy: actorOf(actor),
+        revokedAt: null,
+        revokedBy: null,
+      });
     });
     return { id: saved.id, advertiserId, name, keyPrefix: saved.keyPrefix, createdAt: saved.createdAt, parentKeyId, key };
   }
 
-  async list(advertiserId: string): Promise<ApiKeyEntity[]> {
-    return this.dataSource.getRepository(ApiKeyEntity).find({ where: { advertiserId }, order: { id: 'DESC' } });
-  }
-
-  async findVisible(id: string, scope: string | undefined): Promise<ApiKeyEntity> {
-    const row = await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { id } });
-    if (!row || (scope !== undefined && row.advertiserId !== scope)) throw new NotFoundException(`api key ${id} not found`);
-    return row;
+  /** An advertiser's keys, a page at a time, newest first. */
+  page(advertiserId: string, query: PageQuery): Promise<Page<ApiKeyEntity>> {
+    return this.keys.pageOf(advertiserId, query);
   }
 
   /**
    * Revokes a key and every key it minted, transitively, in one transaction; idempotent (revoking a
    * revoked key again still revokes any descendant left live). `scope` confines an advertiser to its
-   * own keys (404 otherwise). Every replica drops the revoked keys from its cache.
+   * own keys: null when the key is unknown or another advertiser's. Every replica drops the revoked
+   * keys from its cache.
    */
-  async revoke(id: string, scope: string | undefined, actor: Principal): Promise<ApiKeyEntity> {
-    await this.findVisible(id, scope);
+  async revoke(id: string, scope: string | undefined, actor: Principal): Promise<ApiKeyEntity | null> {
+    if (!(await this.keys.findOwned(id, scope))) return null;
     const revokedHashes = await this.dataSource.transaction(async (manager) => {
-      // Locking reads, level by level: they see children committed meanwhile, and a concurrent mint
-      // under any of these keys waits for this transaction (see create).
-      type Row = { id: string; key_hash: string; revoked_at: Date | null };
-      const family = (await manager.query('SELECT id, key_hash, revoked_at FROM api_keys WHERE id = ? FOR UPDATE', [id])) as Row[];
-      const seen = new Set([id]);
-      for (let level = [id]; level.length > 0; ) {
-        const children = (await manager.query('SELECT id, key_hash, revoked_at FROM api_keys WHERE parent_key_id IN (?) FOR UPDATE', [level])) as Row[];
-        level = children.filter((c) => !seen.has(c.id)).map((c) => c.id);
-        for (const c of children) if (!seen.has(c.id)) family.push(c);
-        for (const childId of level) seen.add(childId);
-      }
-      const live = family.filter((r) => !r.revoked_at);
-      if (live.length > 0) {
-        await manager.query('UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id IN (?) AND revoked_at IS NULL', [new Date(), actorOf(actor), live.map((r) => r.id)]);
-      }
-      return live.map((r) => r.key_hash);
+      const keys = new ApiKeyRepository(manager);
+      const live = (await keys.lockFamily(id)).filter((k) => !k.revokedAt);
+      await keys.revoke(
+        live.map((k) => k.id),
+        new Date(),
+        actorOf(actor),
+      );
+      return live.map((k) => k.keyHash);
     });
     for (const hash of revokedHashes) this.cache.delete(hash);
     await Promise.all(revokedHashes.map((hash) => this.redis.publish(REVOKED_CHANNEL, hash))).catch(() => undefined);
-    return this.findVisible(id, scope);
+    return this.keys.findOwned(id, scope);
   }
 
   /**
@@ -165,16 +149,14 @@ export class ApiKeyService implements OnModuleInit {
 
   /** The admin, or a key resolved in the last CACHE_TTL_MS; no I/O. */
   private known(hash: Buffer): Principal | undefined {
-    if (this.adminKeyHash && timingSafeEqual(hash, this.adminKeyHash)) return { kind: 'admin', keyId: 'admin' };
+    if (timingSafeEqual(hash, this.adminKeyHash)) return { kind: 'admin', keyId: 'admin' };
     const cached = this.cache.get(hash.toString('hex'));
     return cached && cached.expiresAt > Date.now() ? cached.principal : undefined;
   }
 
   private async lookUp(hex: string): Promise<Principal | null> {
     if (this.unknown.has(hex)) return null;
-    const row = await this.dataSource
-      .getRepository(ApiKeyEntity)
-      .findOne({ where: { keyHash: hex, revokedAt: IsNull() }, select: { id: true, advertiserId: true } });
+    const row = await this.keys.findLiveByHash(hex);
     this.lookups.inc({ result: row ? 'found' : 'unknown' });
     if (!row) {
       this.unknown.add(hex);

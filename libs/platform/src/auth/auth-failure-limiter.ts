@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ApiConfig } from '../config/api.config';
-import { PlatformConfig } from '../config/platform.config';
 import { TooManyRequestsError } from '../http/all-exceptions.filter';
 import { RedisService } from '../redis/redis.service';
 import { MetricsService } from '../telemetry/metrics.service';
@@ -26,12 +25,10 @@ export class AuthFailureLimiter {
   constructor(
     private readonly redis: RedisService,
     metrics: MetricsService,
-    @Inject(PlatformConfig) config: PlatformConfig,
+    config: ApiConfig,
   ) {
-    const defaults = new ApiConfig();
-    const api = config as Partial<ApiConfig>;
-    this.limit = api.AUTH_FAILURE_LIMIT ?? defaults.AUTH_FAILURE_LIMIT;
-    this.windowMs = (api.AUTH_FAILURE_WINDOW_SECONDS ?? defaults.AUTH_FAILURE_WINDOW_SECONDS) * 1000;
+    this.limit = config.AUTH_FAILURE_LIMIT;
+    this.windowMs = config.AUTH_FAILURE_WINDOW_SECONDS * 1000;
     this.throttled = metrics.counter('api_key_auth_throttled_total', 'Requests refused with 429: their client IP failed authentication too often');
   }
 

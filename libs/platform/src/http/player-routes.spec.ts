@@ -9,7 +9,7 @@ import { PlayerRoutes, playerRoutesServer } from './player-routes';
 function playerRoutes(resolve: (key: string) => Promise<Principal | null> = async () => null): PlayerRoutes {
   const config = Object.assign(new ApiConfig(), { BODY_LIMIT_BYTES: 1024 });
   // The real service's request-facing methods over a stubbed lookup (no MySQL in this unit test).
-  const keys = Object.assign(Object.create(ApiKeyService.prototype) as ApiKeyService, { resolve, cache: new Map(), unknown: new BoundedTtlSet(0, 1) });
+  const keys = Object.assign(Object.create(ApiKeyService.prototype) as ApiKeyService, { resolve, cache: new Map(), unknown: new BoundedTtlSet(0, 1), adminKeyHash: Buffer.alloc(32) });
   return new PlayerRoutes(config, new MetricsService(), keys);
 }
 

@@ -1,4 +1,4 @@
-import { BadRequestException, CallHandler, ConflictException, ExecutionContext, HttpStatus, Injectable, NestInterceptor, UnprocessableEntityException, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { CallHandler, ConflictException, ExecutionContext, HttpStatus, Injectable, NestInterceptor, UnprocessableEntityException, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { ApiConflictResponse, ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Observable, catchError, from, mergeMap, of } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { ErrorBody } from '../http/error-body';
+import { invalidField } from '../http/validation';
 import { IdempotencyStore } from './idempotency.store';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -42,10 +43,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (header === undefined) return next.handle();
     const key = Array.isArray(header) ? null : header;
     if (key === null || key.length === 0 || key.length > MAX_KEY_LENGTH || /[^\x20-\x7e]/.test(key)) {
-      throw new BadRequestException({
-        message: `Idempotency-Key: must be one header of 1 to ${MAX_KEY_LENGTH} printable ASCII characters`,
-        details: [{ field: 'Idempotency-Key', problems: [`must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters`] }],
-      });
+      throw invalidField('Idempotency-Key', `must be one header of 1 to ${MAX_KEY_LENGTH} printable ASCII characters`);
     }
     const caller = request.principal?.keyId ?? 'anonymous';
     const sha = createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body ?? null)}`).digest('hex');

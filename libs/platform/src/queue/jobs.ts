@@ -123,7 +123,3 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 export const ALL_JOBS: readonly JobName[] = Object.values(JobName);
-
-export function jobsOfQueue(queue: QueueName): JobName[] {
-  return ALL_JOBS.filter((name) => JOBS[name].queue === queue);
-}

@@ -5,7 +5,7 @@ import { DECISION_FORMATS, DECISION_PLATFORMS, MAX_SLOTS } from './decision-requ
  * certainly satisfies every rule of DecisionRequestDto (including "no unknown fields"). Anything it
  * is unsure about (non-ASCII text, nulls, unusual shapes) returns false and goes through the
  * class-validator pipe, which remains the one source of error messages. Checked against the pipe by
- * a property test (decision-request.fast-check.spec.ts): it never accepts what the pipe rejects.
+ * a property test (decision-request.hand-written-validator.spec.ts): it never accepts what the pipe rejects.
  */
 export function isCertainlyValidDecisionRequest(body: unknown): boolean {
   if (!isPlain(body) || !onlyKeys(body, TOP)) return false;

@@ -1,7 +1,7 @@
 import { createValidationPipe } from '@app/platform';
 import fc from 'fast-check';
 import { DecisionRequestDto } from './decision-request.dto';
-import { isCertainlyValidDecisionRequest } from './decision-request.fast-check';
+import { isCertainlyValidDecisionRequest } from './decision-request.hand-written-validator';
 
 const pipe = createValidationPipe();
 
