@@ -44,6 +44,37 @@ export function parseSlaOverrides(value: unknown): Record<string, SlaOverride> |
   return parsed as Record<string, SlaOverride>;
 }
 
+/** REDIS_CLUSTER_NODES must be empty or a comma-separated list of host:port. */
+@ValidatorConstraint({ name: 'redisClusterNodes' })
+export class RedisClusterNodesShape implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return parseRedisClusterNodes(value) !== null;
+  }
+
+  defaultMessage(): string {
+    return 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379';
+  }
+}
+
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+/** Parsed REDIS_CLUSTER_NODES (an empty list when unset), or null when it is not a list of host:port. */
+export function parseRedisClusterNodes(value: unknown): RedisNodeAddress[] | null {
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string') return null;
+  const nodes: RedisNodeAddress[] = [];
+  for (const entry of value.split(',')) {
+    const match = /^\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})\s*$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) return null;
+    nodes.push({ host: match[1].replace(/^\[(.*)\]$/, '$1'), port });
+  }
+  return nodes;
+}
+
 export class PlatformConfig {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -76,6 +107,13 @@ export class PlatformConfig {
 
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:port[/db]' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Redis Cluster instead of one Redis: comma-separated host:port of some of its masters (the rest are
+   * discovered). Username, password and TLS still come from REDIS_URL; its host, port and db are unused.
+   */
+  @Validate(RedisClusterNodesShape)
+  REDIS_CLUSTER_NODES = '';
 
   /** Prefixes every Redis key this deployment writes (queues, counters, caches). */
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, "-" or "_"' })
