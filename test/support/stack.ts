@@ -1,4 +1,5 @@
-import { createRedisClient, masterNodes } from '@app/platform';
+// Relative, not @app/platform: the global setup loads this file without Jest's path mapping.
+import { createRedisClient, masterNodes } from '../../libs/platform/src/redis/redis-client';
 import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
 import { Type, plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, validateSync } from 'class-validator';
+import { parseRedisClusterNodes } from '../redis/redis-client';
 
 /**
  * Settings every process needs: MySQL, Redis and the key prefix. Each app extends this with its own
@@ -54,25 +55,6 @@ export class RedisClusterNodesShape implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379';
   }
-}
-
-export interface RedisNodeAddress {
-  host: string;
-  port: number;
-}
-
-/** Parsed REDIS_CLUSTER_NODES (an empty list when unset), or null when it is not a list of host:port. */
-export function parseRedisClusterNodes(value: unknown): RedisNodeAddress[] | null {
-  if (value === undefined || value === '') return [];
-  if (typeof value !== 'string') return null;
-  const nodes: RedisNodeAddress[] = [];
-  for (const entry of value.split(',')) {
-    const match = /^\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})\s*$/.exec(entry);
-    const port = Number(match?.[2]);
-    if (!match || port < 1 || port > 65535) return null;
-    nodes.push({ host: match[1].replace(/^\[(.*)\]$/, '$1'), port });
-  }
-  return nodes;
 }
 
 export class PlatformConfig {

@@ -1,5 +1,25 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
-import { PlatformConfig, parseRedisClusterNodes } from '../config/platform.config';
+// Types only: the test setup loads this file without the config's decorators.
+import type { PlatformConfig } from '../config/platform.config';
+
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+/** Parsed REDIS_CLUSTER_NODES (an empty list when unset), or null when it is not a list of host:port. */
+export function parseRedisClusterNodes(value: unknown): RedisNodeAddress[] | null {
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string') return null;
+  const nodes: RedisNodeAddress[] = [];
+  for (const entry of value.split(',')) {
+    const match = /^\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})\s*$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) return null;
+    nodes.push({ host: match[1].replace(/^\[(.*)\]$/, '$1'), port });
+  }
+  return nodes;
+}
 
 /** One Redis or a Redis Cluster (REDIS_CLUSTER_NODES): what every lib types a connection against. */
 export type RedisClient = Redis | Cluster;
