@@ -18,6 +18,13 @@ function ready(client: Redis | Cluster): Promise<void> {
   });
 }
 
+/** Disconnects and waits until the client gave up every socket and timer. */
+async function closed(client: Redis | Cluster): Promise<void> {
+  const ended = client.status === 'end' ? Promise.resolve() : new Promise((resolve) => client.once('end', resolve));
+  client.disconnect();
+  await ended;
+}
+
 describe('REDIS_CLUSTER_NODES', () => {
   it('takes a list of host:port and names the variable when it is anything else', () => {
     expect(loadConfig(PlatformConfig, {}).REDIS_CLUSTER_NODES).toBe('');
@@ -30,7 +37,7 @@ describe('REDIS_CLUSTER_NODES', () => {
 });
 
 describe('createRedisClient on one Redis', () => {
-  it('keeps the fail-fast options of commands and the patient ones of subscribers', () => {
+  it('keeps the fail-fast options of commands and the patient ones of subscribers', async () => {
     const commands = createRedisClient({ ...SINGLE, REDIS_URL: 'redis://user:p%40ss@127.0.0.1:6379/2' }, 'commands') as Redis;
     const subscriber = createRedisClient(SINGLE, 'subscriber') as Redis;
     try {
@@ -40,8 +47,7 @@ describe('createRedisClient on one Redis', () => {
       expect(subscriber.options).toMatchObject({ enableOfflineQueue: true, maxRetriesPerRequest: null });
       expect(masterNodes(commands)).toEqual([commands]);
     } finally {
-      commands.disconnect();
-      subscriber.disconnect();
+      await Promise.all([closed(commands), closed(subscriber)]);
     }
   });
 
@@ -74,6 +80,7 @@ describe('on a Redis Cluster', () => {
       expect(queue.options.enableOfflineQueue).toBe(false);
       expect(queue.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null });
     } finally {
+      // Still connecting: nothing to wait for (no 'end' comes before a connection began).
       commands.disconnect();
       queue.disconnect();
     }
@@ -145,7 +152,7 @@ describe('on a Redis Cluster', () => {
       await worker.close();
       await queue.obliterate({ force: true });
       await queue.close();
-      cluster.disconnect();
+      await closed(cluster);
     }
   });
 });
