@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure MariaDB (127.0.0.1:3306, root, empty password) and Redis (127.0.0.1:6379) are running:
-# starts them if they are installed, installs them with apt-get (as root) if they are not.
-# Used by .ci/run and the README's quick start; a no-op when both already answer.
+# Makes sure MariaDB (127.0.0.1:3306, root, empty password), Redis (127.0.0.1:6379) and a local
+# three-master Redis Cluster (127.0.0.1:7001-7003, scripts/ensure-redis-cluster.sh) are running: starts
+# them if they are installed, installs them with apt-get (as root) if they are not.
+# Used by .ci/run and the README's quick start; a no-op when all of them already answer.
 set -euo pipefail
 
 need_apt_update=1
@@ -33,5 +34,6 @@ if ! redis_up; then
   redis_up || { echo "Redis did not start"; exit 1; }
 fi
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+"$(dirname "$0")/ensure-redis-cluster.sh"
 
-echo "MariaDB and Redis are up"
+echo "MariaDB, Redis and the Redis Cluster are up"

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+// Relative, not @app/platform: the global setup loads this file without Jest's path mapping.
+import { createRedisClient, masterNodes } from '../../libs/platform/src/redis/redis-client';
 import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ export interface StackOptions {
   dbName: string;
   queuePrefix: string;
   redisUrl?: string;
+  /** Run on this Redis Cluster (REDIS_CLUSTER_NODES) instead of one Redis; default: one Redis. */
+  redisClusterNodes?: string;
   workers?: number;
   env?: NodeJS.ProcessEnv;
   /** A built checkout whose API and worker to run (benchmarks' A/B); default: this one. */
@@ -28,6 +31,7 @@ export function stackEnv(o: StackOptions, port: number): NodeJS.ProcessEnv {
     DB_PASSWORD: process.env.DB_PASSWORD ?? '',
     DB_NAME: o.dbName,
     REDIS_URL: o.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_CLUSTER_NODES: o.redisClusterNodes ?? '',
     QUEUE_PREFIX: o.queuePrefix,
     ADMIN_API_KEY: ADMIN_KEY,
     TRACKING_SECRET: 'test-tracking-secret-0123456789abcdef',
@@ -70,19 +74,27 @@ export async function dropDatabase(name: string): Promise<void> {
   await conn.end();
 }
 
-/** Deletes every Redis key of a deployment prefix (queues, counters, caches), as a stack leaves them behind. */
-export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+/**
+ * Deletes every Redis key of a deployment prefix (queues, counters, caches), as a stack leaves them
+ * behind: `<prefix>:*`, and on a cluster the queues' `{<prefix>:<queue>}:*` too, on every master.
+ */
+export async function dropRedisPrefix(redisUrl: string, prefix: string, clusterNodes = ''): Promise<void> {
+  const client = createRedisClient({ REDIS_URL: redisUrl, REDIS_CLUSTER_NODES: clusterNodes }, 'subscriber');
   try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await waitFor(async () => client.status === 'ready', 10_000, 'redis to clean up', 20);
+    for (const node of masterNodes(client)) {
+      for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          // One key per command: on a cluster node, the keys of one command must share a slot.
+          if (keys.length > 0) await Promise.all(keys.map((key) => node.unlink(key)));
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
 
@@ -149,6 +161,6 @@ export class Stack {
   /** After stop(): drops the stack's database and its Redis keys, so that runs leave nothing behind. */
   async dropData(): Promise<void> {
     await dropDatabase(this.env.DB_NAME!);
-    await dropRedisPrefix(this.env.REDIS_URL!, this.env.QUEUE_PREFIX!);
+    await dropRedisPrefix(this.env.REDIS_URL!, this.env.QUEUE_PREFIX!, this.env.REDIS_CLUSTER_NODES);
   }
 }

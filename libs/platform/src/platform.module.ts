@@ -1,5 +1,4 @@
 import { BullModule } from '@nestjs/bullmq';
-import type { ConnectionOptions } from 'bullmq';
 import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
@@ -13,7 +12,8 @@ import { mysqlOptions } from './database/data-source-options';
 import { HealthController } from './health/health.controller';
 import { JobQueue } from './queue/job-queue.service';
 import { ALL_QUEUES } from './queue/jobs';
-import { RedisService, redisOptions } from './redis/redis.service';
+import { RedisService } from './redis/redis.service';
+import { QUEUE_CLUSTER_CONNECTION, QueueClusterCloser, createQueueCluster, queueConnection, queuePrefix } from './queue/queue-connection';
 import { logFormatOf, loggerParams } from './telemetry/logging';
 import { PlayerRoutes } from './http/player-routes';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
@@ -44,7 +44,8 @@ export class PlatformModule {
       { provide: PlatformConfig, useValue: config },
       { provide: config.constructor as Type<PlatformConfig>, useValue: config },
     ];
-    const connection = redisOptions(config) as ConnectionOptions;
+    const cluster = createQueueCluster(config);
+    const connection = queueConnection(config, cluster);
     return {
       module: PlatformModule,
       imports: [
@@ -53,14 +54,15 @@ export class PlatformModule {
         TypeOrmModule.forRoot({ ...mysqlOptions(config), autoLoadEntities: true, retryAttempts: 3, retryDelay: 1000 }),
         TypeOrmModule.forFeature([ApiKeyEntity]),
         BullModule.forRoot({ connection, prefix: config.QUEUE_PREFIX }),
-        // Producers never queue commands while Redis is away: an enqueue fails fast and the caller answers 503.
-        BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name, connection: { ...connection, enableOfflineQueue: false } as ConnectionOptions }))),
+        BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name, connection, prefix: queuePrefix(config, name) }))),
         ...(http ? [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })] : []),
       ],
       controllers: http ? [HealthController, MetricsController] : [],
       providers: [
         ...configProviders,
         RedisService,
+        { provide: QUEUE_CLUSTER_CONNECTION, useValue: cluster },
+        QueueClusterCloser,
         JobQueue,
         JobStatsService,
         JobObserver,

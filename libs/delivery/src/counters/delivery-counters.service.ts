@@ -1,7 +1,7 @@
-import { GroupCommitter, RedisService } from '@app/platform';
+import { GroupCommitter, RedisClient, RedisService } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { Clock, SystemClock } from '../time/clock';
 import { CounterKeys } from './counter-keys';
 import { APPLY_LUA, READ_LUA, RESERVE_LUA, RESTORE_PHASE_LUA, RESTORE_SINCE_LUA } from './counters.lua';
@@ -111,7 +111,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
    * waited for the previous batch's round trip (and its objects lived long enough to be promoted);
    * written at once, 6-31% more decisions/s and 7% less CPU per decision (bench:decision:ab).
    */
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly reservations = new GroupCommitter<ReservationRequest, ReservationResult>((requests) => this.reserveBatch(requests), RESERVE_BATCH);
 
   constructor(

@@ -153,12 +153,11 @@ export class RateLimiterService {
 
   private async countInRedis(keys: string[], increments: Map<string, number>): Promise<Map<string, number>> {
     if (!this.redis.isReady()) throw new Error(`not connected (${this.redis.client.status})`);
-    const replies = await (this.redis.client as unknown as CountClient).ivtCount(
-      keys.length,
-      ...keys.map((k) => this.redis.key(k)),
-      COUNTER_TTL_SECONDS,
-      ...keys.map((k) => increments.get(k)!),
-    );
+    const client = this.redis.client as unknown as CountClient;
+    const count = async (group: string[]) => client.ivtCount(group.length, ...group.map((k) => this.redis.key(k)), COUNTER_TTL_SECONDS, ...group.map((k) => increments.get(k)!));
+    // A batch's counters are of many listeners and addresses, spread over a cluster's slots on purpose (a
+    // shared tag would put every beacon on one shard): there, one call per counter, sent together.
+    const replies = this.redis.isCluster ? (await Promise.all(keys.map((k) => count([k])))).flat() : await count(keys);
     return new Map(keys.map((k, i) => [k, Number(replies[i])]));
   }
 

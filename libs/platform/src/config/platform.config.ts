@@ -1,5 +1,6 @@
 import { Type, plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, validateSync } from 'class-validator';
+import { parseRedisClusterNodes } from '../redis/redis-client';
 
 /**
  * Settings every process needs: MySQL, Redis and the key prefix. Each app extends this with its own
@@ -44,6 +45,18 @@ export function parseSlaOverrides(value: unknown): Record<string, SlaOverride> |
   return parsed as Record<string, SlaOverride>;
 }
 
+/** REDIS_CLUSTER_NODES must be empty or a comma-separated list of host:port. */
+@ValidatorConstraint({ name: 'redisClusterNodes' })
+export class RedisClusterNodesShape implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return parseRedisClusterNodes(value) !== null;
+  }
+
+  defaultMessage(): string {
+    return 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379';
+  }
+}
+
 export class PlatformConfig {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -76,6 +89,13 @@ export class PlatformConfig {
 
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:port[/db]' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Redis Cluster instead of one Redis: comma-separated host:port of some of its masters (the rest are
+   * discovered). Username, password and TLS still come from REDIS_URL; its host, port and db are unused.
+   */
+  @Validate(RedisClusterNodesShape)
+  REDIS_CLUSTER_NODES = '';
 
   /** Prefixes every Redis key this deployment writes (queues, counters, caches). */
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, "-" or "_"' })

@@ -1,38 +1,24 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis, { RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { PlatformConfig } from '../config/platform.config';
-
-/** Connection options derived from REDIS_URL; shared with BullMQ. */
-export function redisOptions(config: Pick<PlatformConfig, 'REDIS_URL'>): RedisOptions {
-  const url = new URL(config.REDIS_URL);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username || undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-    connectTimeout: 2000,
-    // Keep reconnecting in the background, but never queue commands while disconnected: callers get
-    // an error at once (and answer 503) instead of hanging.
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  };
-}
+import { RedisClient, createRedisClient, masterNodes } from './redis-client';
 
 /**
- * The process's Redis connections. `client` is for commands (counters, caches, publishing), with no
- * offline queue and a command timeout so that a Redis outage surfaces as an error, not a hang.
- * Every key goes through `key()` so QUEUE_PREFIX keeps deployments apart.
+ * The process's Redis connections, to one Redis or to a Redis Cluster (REDIS_CLUSTER_NODES). `client`
+ * is for commands (counters, caches, publishing), with no offline queue and a command timeout so that
+ * a Redis outage surfaces as an error, not a hang. Every key goes through `key()` so QUEUE_PREFIX keeps
+ * deployments apart; on a cluster, a multi-key command or script needs its keys in one slot (a `{tag}`
+ * part in each key) or one call per key.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
-  readonly client: Redis;
-  private subscriberConnection?: Redis;
+  readonly client: RedisClient;
+  private subscriberConnection?: RedisClient;
   private readonly handlers = new Map<string, Set<(message: string) => void>>();
 
   constructor(@Inject(PlatformConfig) private readonly config: PlatformConfig) {
-    this.client = new Redis({ ...redisOptions(config), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
+    this.client = createRedisClient(config, 'commands');
     this.client.on('error', (err) => this.logger.warn(`redis: ${err.message}`));
   }
 
@@ -44,14 +30,26 @@ export class RedisService implements OnApplicationShutdown {
     return `${this.config.QUEUE_PREFIX}:${parts.join(':')}`;
   }
 
+  /** True on a Redis Cluster: keys of one command or script must share a slot. */
+  get isCluster(): boolean {
+    return this.client instanceof Cluster;
+  }
+
   /** True once connected; commands sent before that fail fast. */
   isReady(): boolean {
     return this.client.status === 'ready';
   }
 
+  /** Answers when every master answers (on a cluster, a shard that is down is a third of the keys). */
   async ping(timeoutMs = 1000): Promise<void> {
     if (!this.isReady()) throw new Error(`not connected (${this.client.status})`);
-    await withTimeout(this.client.ping(), timeoutMs, 'redis ping');
+    const masters = masterNodes(this.client);
+    if (masters.length === 0) throw new Error('no cluster master known');
+    await withTimeout(
+      Promise.all(masters.map((node) => node.ping().catch((err: Error) => Promise.reject(new Error(`${node.options.host}:${node.options.port}: ${err.message}`))))),
+      timeoutMs,
+      'redis ping',
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -62,7 +60,7 @@ export class RedisService implements OnApplicationShutdown {
   async subscribe(channel: string, handler: (message: string) => void): Promise<void> {
     const full = this.key('ch', channel);
     if (!this.subscriberConnection) {
-      this.subscriberConnection = new Redis({ ...redisOptions(this.config), maxRetriesPerRequest: null });
+      this.subscriberConnection = createRedisClient(this.config, 'subscriber');
       this.subscriberConnection.on('error', (err) => this.logger.warn(`redis subscriber: ${err.message}`));
       this.subscriberConnection.on('message', (ch: string, message: string) => {
         for (const h of this.handlers.get(ch) ?? []) h(message);

@@ -57,12 +57,22 @@ export interface JobTotals extends JobWindowStats {
 export class JobStatsService {
   constructor(private readonly redis: RedisService) {}
 
+  // One hash tag for every key here: a finished job's MULTI and a window's pipeline span them all, and
+  // on a Redis Cluster the keys of one transaction or pipeline must share a slot.
+  private get tag(): string {
+    return `{${this.redis.prefix}:jobstats}`;
+  }
+
   private minuteKey(queue: string, job: string, minute: number): string {
-    return this.redis.key('ops', 'jobstats', queue, job, minute);
+    return this.redis.key('ops', this.tag, 'minute', queue, job, minute);
   }
 
   private totalsKey(queue: string, job: string): string {
-    return this.redis.key('ops', 'jobtotals', queue, job);
+    return this.redis.key('ops', this.tag, 'totals', queue, job);
+  }
+
+  private indexKey(): string {
+    return this.redis.key('ops', this.tag, 'index');
   }
 
   /** Records one attempt: `waitMs` null when it is a retry (its wait is the backoff, not the queue). */
@@ -80,13 +90,13 @@ export class JobStatsService {
       pipe.hincrby(mk, `w${wait}`, 1).hincrby(tk, `w${wait}`, 1).hincrby(tk, 'wsum', Math.round(Math.max(0, sample.waitMs)));
     }
     pipe.expire(mk, JOB_STATS_RETENTION_MINUTES * 60);
-    pipe.sadd(this.redis.key('ops', 'jobstats', 'index'), `${queue}|${job}`);
+    pipe.sadd(this.indexKey(), `${queue}|${job}`);
     await pipe.exec();
   }
 
   /** The (queue, job) pairs that ever ran since Redis last lost its data. */
   async known(): Promise<Array<{ queue: string; job: string }>> {
-    const members = await this.redis.client.smembers(this.redis.key('ops', 'jobstats', 'index'));
+    const members = await this.redis.client.smembers(this.indexKey());
     return members.map((m) => {
       const [queue, job] = m.split('|');
       return { queue, job };
