@@ -9,6 +9,7 @@ import {
   clientErrorHandler,
   createValidationPipe,
   describeStartupError,
+  documentPlayerRoutes,
   jsonBodyLimits,
   loadConfigOrExit,
   playerRoutesServer,
@@ -43,7 +44,8 @@ async function bootstrap(): Promise<void> {
   });
   // abortOnError false: a failed start reaches the catch below, which says what to do about it.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });
-  player.routes = app.get(PlayerRoutes);
+  const playerRoutes = app.get(PlayerRoutes);
+  player.routes = playerRoutes;
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
@@ -75,6 +77,8 @@ async function bootstrap(): Promise<void> {
       .addGlobalResponse(...COMMON_ERROR_RESPONSES)
       .build(),
   );
+  // Player routes are not Nest's: they are described from the JSON schemas they validate and answer with.
+  documentPlayerRoutes(document, playerRoutes.routes(), COMMON_ERROR_RESPONSES);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   app.enableShutdownHooks();

@@ -1,18 +1,17 @@
 import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
 import { ApiConfig, PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
-import { DecisionsController } from './controllers/decisions.controller';
 import { DeliveryCountersModule } from './delivery-counters.module';
+import { DecisionRoutes } from './http/decision.routes';
 import { CatalogSource } from './index/catalog-source';
 import { EligibilityIndexService } from './index/eligibility-index.service';
 import { ObservedStateService } from './index/observed-state.service';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
-/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST), counters. */
+/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST, as player routes), counters. */
 @Module({
   imports: [CampaignsModule, DeliveryCountersModule],
-  controllers: [DecisionsController],
   providers: [
     { provide: CatalogSource, useExisting: DeliveryCatalogService },
     {
@@ -27,7 +26,8 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
     EligibilityIndexService,
     ObservedStateService,
     DecisionService,
+    DecisionRoutes,
   ],
-  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService],
+  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService, DecisionRoutes],
 })
 export class DeliveryModule {}

@@ -11,6 +11,5 @@ export * from './index/catalog-source';
 export * from './index/eligibility-index.service';
 export * from './services/decision.types';
 export * from './services/decision.service';
-export * from './dto/decision-request.dto';
-export * from './dto/decision-response.dto';
+export * from './http/decision.routes';
 export * from './vast/vast-renderer';
