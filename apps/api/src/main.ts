@@ -24,6 +24,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
+import { PlayerRouteTable } from './player-route-table';
 
 const config = loadConfigOrExit(ApiConfig);
 
@@ -44,8 +45,7 @@ async function bootstrap(): Promise<void> {
   });
   // abortOnError false: a failed start reaches the catch below, which says what to do about it.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });
-  const playerRoutes = app.get(PlayerRoutes);
-  player.routes = playerRoutes;
+  player.routes = app.get(PlayerRoutes);
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
@@ -78,7 +78,7 @@ async function bootstrap(): Promise<void> {
       .build(),
   );
   // Player routes are not Nest's: they are described from the JSON schemas they validate and answer with.
-  documentPlayerRoutes(document, playerRoutes.routes(), COMMON_ERROR_RESPONSES);
+  documentPlayerRoutes(document, app.get(PlayerRouteTable).routes(), COMMON_ERROR_RESPONSES);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   app.enableShutdownHooks();

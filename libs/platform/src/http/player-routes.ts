@@ -56,7 +56,6 @@ export interface PlayerRoute<G extends RouteGenericInterface = RouteGenericInter
 export class PlayerRoutes implements OnApplicationBootstrap {
   private readonly logger = new Logger('HttpError');
   readonly fastify: FastifyInstance;
-  private readonly registered: PlayerRoute[] = [];
   private readonly exactPaths: string[] = [];
   private readonly prefixes: string[] = [];
   private started = false;
@@ -86,13 +85,7 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     for (const [status, answer] of Object.entries(responses)) if (answer.json) response[Number(status)] = answer.json;
     if (param < 0) this.exactPaths.push(url);
     else this.prefixes.push(url.slice(0, param));
-    this.registered.push(route as unknown as PlayerRoute);
     this.fastify.route<G>({ method, url, schema: { ...request, response }, ...(route.preValidation ? { preValidation: route.preValidation } : {}), handler: (req, reply) => route.handler(req, reply) as never });
-  }
-
-  /** Every route added, in order: what the OpenAPI document describes. */
-  routes(): readonly PlayerRoute[] {
-    return this.registered;
   }
 
   async onApplicationBootstrap(): Promise<void> {
