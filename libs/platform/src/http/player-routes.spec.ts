@@ -43,6 +43,16 @@ describe('PlayerRoutes', () => {
     expect(routes.handles(undefined)).toBe(false);
   });
 
+  it('refuses a route that does not declare the schema of a part it reads, or any successful answer', () => {
+    const routes = playerRoutes();
+    const handler = async () => ({});
+    const query = { querystring: { type: 'object' } };
+    expect(() => routes.route({ ...route('POST', '/v1/things', handler), request: query })).toThrow('POST /v1/things: a player route declares the schema of its body');
+    expect(() => routes.route({ ...route('GET', '/t/:event', handler), request: query })).toThrow('GET /t/:event: a player route declares the schema of its path parameters');
+    expect(() => routes.route({ ...route('GET', '/v1/thing', handler), responses: { 400: { description: 'bad', error: true } } })).toThrow('GET /v1/thing: a player route declares its successful answers');
+    expect(routes.handles('/v1/things')).toBe(false);
+  });
+
   it('resolves an API key only when one is sent, and turns a database failure into 503', async () => {
     const admin: Principal = { kind: 'admin' } as Principal;
     const seen: string[] = [];
