@@ -79,7 +79,12 @@ export const vastQuerySchema = {
 export type VastQuery = FromSchema<typeof vastQuerySchema>;
 
 const TOKEN = 'Av__AZLxxI0ufBqaVT8bLD1OX___AZLxxAAAcACAAAAAAAAAAf__AZLxxAAAcACAAAAAAAAAAv__AZLxxAAAcACAAAAAAAAAA___AZLxxAAAcACAAAAAAAAABAAPbGlzdGVuZXItOGYzYTJjAEFDEtAAAAAAAAJVUwADaW9zaweY4A.3oL-omg9wtA9TmA7GNGCLn3_Ga5SCx9PSVQWCaoxLrE';
-const trackingUrl = (event: string, description?: string) => ({ type: 'string', ...(description ? { description } : {}), example: `https://ads.example.com/t/${event}?d=${TOKEN}` }) as const;
+/**
+ * A tracking URL is written without escaping (fast-json-stringify's `unsafe` format; left out of the
+ * OpenAPI document): TrackingUrls refuses a base URL JSON would escape, and a token is URL-safe base64.
+ * Escaping checked all eight ~250-character URLs of every ad, about 6 µs of a one-ad decision.
+ */
+const trackingUrl = (event: string, description?: string) => ({ type: 'string', format: 'unsafe', ...(description ? { description } : {}), example: `https://ads.example.com/t/${event}?d=${TOKEN}` }) as const;
 
 const decisionSchema = {
   type: 'object',

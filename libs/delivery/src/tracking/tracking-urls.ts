@@ -1,10 +1,14 @@
 import { TRACKING_EVENTS, TrackingEvent } from '../services/decision.types';
 
-/** The tracking URLs of an ad, `<PUBLIC_BASE_URL>/t/<event>?d=<token>`: one per event, all carrying the ad's signed token. */
+/**
+ * The tracking URLs of an ad, `<PUBLIC_BASE_URL>/t/<event>?d=<token>`: one per event, all carrying the
+ * ad's signed token. None holds a character JSON escapes (the decision answer writes them as they are).
+ */
 export class TrackingUrls {
   private readonly prefixes: string[];
 
   constructor(baseUrl: string) {
+    if (JSON.stringify(baseUrl) !== `"${baseUrl}"`) throw new Error(`PUBLIC_BASE_URL must not contain quotes, backslashes or control characters: ${JSON.stringify(baseUrl)}`);
     this.prefixes = TRACKING_EVENTS.map((event) => `${baseUrl}/t/${event}?d=`);
   }
 

@@ -5,6 +5,15 @@ import type { JsonSchema } from './schema-validation';
 
 const ERROR_BODY = { $ref: '#/components/schemas/ErrorBody' };
 
+/** The schema as the document shows it: without `format: 'unsafe'`, which only tells fast-json-stringify not to escape a string. */
+function documented(schema: unknown): SchemaObject {
+  if (Array.isArray(schema)) return schema.map(documented) as unknown as SchemaObject;
+  if (typeof schema !== 'object' || schema === null) return schema as SchemaObject;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) if (!(key === 'format' && value === 'unsafe')) out[key] = key === 'example' ? value : documented(value);
+  return out as SchemaObject;
+}
+
 function parametersOf(schema: JsonSchema | undefined, location: 'query' | 'path'): ParameterObject[] {
   const properties = (schema?.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema?.required ?? []) as string[]);
@@ -18,13 +27,13 @@ function parametersOf(schema: JsonSchema | undefined, location: 'query' | 'path'
       ...(example === undefined ? {} : { example }),
       // Lists travel as one comma-separated value (keywords=a,b), as players send them.
       ...(rest.type === 'array' ? { style: 'form', explode: false } : {}),
-      schema: rest as SchemaObject,
+      schema: documented(rest),
     };
   });
 }
 
 function responseOf(answer: PlayerResponse): ResponseObject {
-  if (answer.json) return { description: answer.description, content: { 'application/json': { schema: answer.json as SchemaObject } } };
+  if (answer.json) return { description: answer.description, content: { 'application/json': { schema: documented(answer.json) } } };
   if (answer.error) return { description: answer.description, content: { 'application/json': { schema: ERROR_BODY } } };
   if (answer.content) return { description: answer.description, content: answer.content as ResponseObject['content'] };
   return { description: answer.description };
@@ -49,7 +58,7 @@ export function documentPlayerRoutes(document: OpenAPIObject, routes: readonly P
       summary: route.docs.summary,
       description: route.docs.description,
       parameters: [...parametersOf(route.request.params, 'path'), ...parametersOf(route.request.querystring, 'query')],
-      ...(route.request.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.request.body as SchemaObject } } } } : {}),
+      ...(route.request.body ? { requestBody: { required: true, content: { 'application/json': { schema: documented(route.request.body) } } } } : {}),
       responses,
       // An API key is optional: players call without one.
       ...(route.docs.bearer ? { security: [{}, { bearer: [] }] } : {}),
