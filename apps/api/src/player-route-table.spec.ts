@@ -134,6 +134,8 @@ describe('player route table', () => {
     ['POST', '/v1/decisions', { placement: 'p', user: { id: 'u' }, device: { platform: 'fridge' }, geo: { country: 'US' } }, 'device.platform: must be one of ios, android'],
     ['POST', '/v1/decisions', { placement: 'p', user: {}, device: { platform: 'ios' }, geo: { country: 'US' }, extra: 1 }, 'extra: is not a known field; user.id: is required'],
     ['POST', '/v1/decisions', { placement: 'p', user: { id: 'u' }, device: { platform: 'ios' }, geo: { country: 'US' }, context: { keywords: ['a', 'b'.repeat(65)] } }, 'context.keywords[1]: must not have more than 64 characters'],
+    ['POST', '/v1/decisions', undefined, 'body: must be object'],
+    ['POST', '/v1/decisions', [1], 'body: must be object'],
     ['POST', '/v1/decisions?explain=maybe', { placement: 'p', user: { id: 'u' }, device: { platform: 'ios' }, geo: { country: 'US' } }, 'explain: must be one of true, false, 1, 0, ""'],
     ['GET', '/v1/vast?placement=p&userId=u&platform=ios&country=US&slots=eleven', undefined, 'slots: must be integer'],
     ['GET', '/v1/vast?placement=p&platform=ios&country=USA', undefined, 'userId: is required'],
