@@ -100,7 +100,7 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       const token = codec.sign(decision(randomPlacement()));
       const unknown = await beacon('listen', token);
       expect(unknown.status).toBe(400);
-      expect(unknown.body.message).toMatch(/event must be one of impression, start/);
+      expect(unknown.body.message).toMatch(/event: must be one of impression, start/);
       expect((await http('GET', '/t/impression', { key: null })).status).toBe(400);
 
       const empty = await postEvents([]);

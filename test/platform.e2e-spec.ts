@@ -150,7 +150,7 @@ describe('platform (real API and worker processes)', () => {
     expect(vast.headers.get('cache-control')).toBe('no-store');
     const beacon = await http('GET', '/t/teleport?d=abc', { key: null });
     expect(beacon.status).toBe(400);
-    expect(beacon.body.message).toMatch(/event must be one of/);
+    expect(beacon.body.message).toMatch(/event: must be one of/);
 
     // The management API around them keeps its own pipeline.
     expect((await http('GET', '/v1/decisionsx', { key: null })).status).toBe(404);

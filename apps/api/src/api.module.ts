@@ -6,6 +6,7 @@ import { MonitoringModule } from '@app/monitoring';
 import { ApiConfig, ApiKeyGuard, PlatformModule } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PlayerRouteTable } from './player-route-table';
 
 @Module({})
 export class ApiModule {
@@ -13,7 +14,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot({ config, http: true }), CampaignsModule, DeliveryModule, MeasurementModule, BillingModule, MonitoringModule],
-      providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+      providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, PlayerRouteTable],
     };
   }
 }

@@ -9,6 +9,7 @@ import {
   clientErrorHandler,
   createValidationPipe,
   describeStartupError,
+  documentPlayerRoutes,
   jsonBodyLimits,
   loadConfigOrExit,
   playerRoutesServer,
@@ -23,6 +24,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
+import { PlayerRouteTable } from './player-route-table';
 
 const config = loadConfigOrExit(ApiConfig);
 
@@ -75,6 +77,8 @@ async function bootstrap(): Promise<void> {
       .addGlobalResponse(...COMMON_ERROR_RESPONSES)
       .build(),
   );
+  // Player routes are not Nest's: they are described from the JSON schemas they validate and answer with.
+  documentPlayerRoutes(document, app.get(PlayerRouteTable).routes(), COMMON_ERROR_RESPONSES);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   app.enableShutdownHooks();

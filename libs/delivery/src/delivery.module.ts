@@ -1,18 +1,17 @@
 import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
 import { ApiConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
-import { DecisionsController } from './controllers/decisions.controller';
 import { DeliveryCountersModule } from './delivery-counters.module';
 import { CatalogSource } from './eligibility/catalog-source';
 import { EligibilityIndexService } from './eligibility/eligibility-index.service';
 import { ObservedStateService } from './eligibility/observed-state.service';
+import { DecisionRoutes } from './http/decision.routes';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
-/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST), counters. */
+/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST, as player routes), counters. */
 @Module({
   imports: [CampaignsModule, DeliveryCountersModule],
-  controllers: [DecisionsController],
   providers: [
     { provide: CatalogSource, useExisting: DeliveryCatalogService },
     {
@@ -24,7 +23,8 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
     EligibilityIndexService,
     ObservedStateService,
     DecisionService,
+    DecisionRoutes,
   ],
-  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService],
+  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService, DecisionRoutes],
 })
 export class DeliveryModule {}

@@ -11,6 +11,5 @@ export * from './eligibility/catalog-source';
 export * from './eligibility/eligibility-index.service';
 export * from './services/decision.types';
 export * from './services/decision.service';
-export * from './dto/decision-request.dto';
-export * from './dto/decision-response.dto';
+export * from './http/decision.routes';
 export * from './vast/vast-renderer';

@@ -4,6 +4,7 @@ export * from './events/event-types';
 export * from './dto/events.dto';
 export * from './dto/report.dto';
 export * from './ingest/ingest.service';
+export * from './http/beacon.routes';
 export * from './reports/report.service';
 export * from './reports/rollup-reader.service';
 export { csvField } from './reports/report-csv';

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { AggregationStatusService } from './aggregation/aggregation-status.service';
 import { EventsController } from './controllers/events.controller';
 import { ReportsController } from './controllers/reports.controller';
-import { TrackingController } from './controllers/tracking.controller';
+import { BeaconRoutes } from './http/beacon.routes';
 import { AggregationTrigger } from './ingest/aggregation-trigger.service';
 import { ClickThroughService } from './ingest/click-through.service';
 import { CountersFeed } from './ingest/counters-feed.service';
@@ -17,10 +17,10 @@ import { RollupReader } from './reports/rollup-reader.service';
 import { SpendStateService } from './reports/spend-state.service';
 import { SPEND_STATE } from '@app/platform';
 
-/** The API side of measurement: beacons, the offline batch endpoint, reports. */
+/** The API side of measurement: beacons (a player route), the offline batch endpoint, reports. */
 @Module({
   imports: [DeliveryModule],
-  controllers: [TrackingController, EventsController, ReportsController],
+  controllers: [EventsController, ReportsController],
   providers: [
     EventStore,
     RateLimiterService,
@@ -34,8 +34,9 @@ import { SPEND_STATE } from '@app/platform';
     ReportService,
     RollupReader,
     SpendStateService,
+    BeaconRoutes,
     { provide: SPEND_STATE, useExisting: SpendStateService },
   ],
-  exports: [SPEND_STATE, IngestService, ReportService, RollupReader, AggregationStatusService],
+  exports: [SPEND_STATE, BeaconRoutes, IngestService, ReportService, RollupReader, AggregationStatusService],
 })
 export class MeasurementModule {}

@@ -30,6 +30,8 @@ export * from './telemetry/metrics.service';
 export * from './http/http-hooks';
 export * from './util/uuid';
 export * from './http/player-routes';
+export * from './http/player-routes.openapi';
+export * from './http/schema-validation';
 export * from './http/client-errors';
 export * from './util/group-commit';
 export * from './http/body-parsers';

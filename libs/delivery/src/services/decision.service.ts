@@ -50,8 +50,8 @@ export class DecisionService {
   private readonly latency: Histogram<'outcome'>;
   private readonly limited: Counter<'limit'>;
   private readonly limits: { listener: number; ip: number };
-  /** The tracking URLs of this deployment (PUBLIC_BASE_URL); the JSON answer writes them with it. */
-  readonly urls: TrackingUrls;
+  /** The tracking URLs of this deployment (PUBLIC_BASE_URL). */
+  private readonly urls: TrackingUrls;
 
   constructor(
     private readonly index: EligibilityIndexService,

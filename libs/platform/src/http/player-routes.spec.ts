@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import { ApiConfig } from '../config/api.config';
 import { MetricsService } from '../telemetry/metrics.service';
 import { BoundedTtlSet } from '../util/bounded-ttl-set';
-import { PlayerRoutes, playerRoutesServer } from './player-routes';
+import { PlayerRoute, PlayerRoutes, playerRoutesServer } from './player-routes';
 
 function playerRoutes(resolve: (key: string) => Promise<Principal | null> = async () => null): PlayerRoutes {
   const config = Object.assign(new ApiConfig(), { BODY_LIMIT_BYTES: 1024 });
@@ -13,11 +13,24 @@ function playerRoutes(resolve: (key: string) => Promise<Principal | null> = asyn
   return new PlayerRoutes(config, new MetricsService(), keys);
 }
 
+/** A route with the least a player route must declare. */
+function route(method: 'GET' | 'POST', url: string, handler: PlayerRoute['handler'], request: Partial<PlayerRoute['request']> = {}): PlayerRoute {
+  const params = url.includes(':') ? { type: 'object', properties: { event: { type: 'string' } } } : undefined;
+  return {
+    method,
+    url,
+    request: { querystring: { type: 'object' }, ...(params ? { params } : {}), ...(method === 'POST' ? { body: { type: 'object' } } : {}), ...request },
+    responses: { 200: { description: 'ok', json: { type: 'object', additionalProperties: true } } },
+    docs: { operationId: url, tags: ['test'], summary: url, description: url },
+    handler,
+  };
+}
+
 describe('PlayerRoutes', () => {
   it('claims exact paths and the prefix before a path parameter, only once started', async () => {
     const routes = playerRoutes();
-    routes.route({ method: 'POST', url: '/v1/decisions', handler: async () => ({}) });
-    routes.route({ method: 'GET', url: '/t/:event', handler: async () => ({}) });
+    routes.route(route('POST', '/v1/decisions', async () => ({})));
+    routes.route(route('GET', '/t/:event', async () => ({})));
     expect(routes.handles('/v1/decisions')).toBe(false);
     await routes.onApplicationBootstrap();
     expect(routes.handles('/v1/decisions')).toBe(true);
@@ -28,6 +41,16 @@ describe('PlayerRoutes', () => {
     expect(routes.handles('/t')).toBe(false);
     expect(routes.handles('/v1/campaigns')).toBe(false);
     expect(routes.handles(undefined)).toBe(false);
+  });
+
+  it('refuses a route that does not declare the schema of a part it reads, or any successful answer', () => {
+    const routes = playerRoutes();
+    const handler = async () => ({});
+    const query = { querystring: { type: 'object' } };
+    expect(() => routes.route({ ...route('POST', '/v1/things', handler), request: query })).toThrow('POST /v1/things: a player route declares the schema of its body');
+    expect(() => routes.route({ ...route('GET', '/t/:event', handler), request: query })).toThrow('GET /t/:event: a player route declares the schema of its path parameters');
+    expect(() => routes.route({ ...route('GET', '/v1/thing', handler), responses: { 400: { description: 'bad', error: true } } })).toThrow('GET /v1/thing: a player route declares its successful answers');
+    expect(routes.handles('/v1/things')).toBe(false);
   });
 
   it('resolves an API key only when one is sent, and turns a database failure into 503', async () => {
@@ -49,7 +72,7 @@ describe('PlayerRoutes', () => {
 
   it('shares one HTTP server with the main application: player paths go to the lean instance, the rest to the main handler', async () => {
     const routes = playerRoutes();
-    routes.route({ method: 'GET', url: '/t/:event', handler: async (request) => ({ lean: (request.params as { event: string }).event }) });
+    routes.route(route('GET', '/t/:event', async (request) => ({ lean: (request.params as { event: string }).event })));
     await routes.onApplicationBootstrap();
     const server = playerRoutesServer(() => routes)((_req, res) => res.end('main'), { keepAliveTimeout: 5000, connectionTimeout: 0 });
     expect(server.keepAliveTimeout).toBe(5000);

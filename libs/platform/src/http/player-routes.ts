@@ -1,5 +1,5 @@
 import { Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
-import Fastify, { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface, preValidationHookHandler } from 'fastify';
 import { RequestListener, Server, ServerOptions, createServer } from 'node:http';
 import { ApiKeyService, bearerKey } from '../auth/api-key.service';
 import type { Principal } from '../auth/principal';
@@ -9,6 +9,38 @@ import { replyWithError } from './all-exceptions.filter';
 import { registerGuardedJsonParsers } from './body-parsers';
 import { HttpServerLimits, answerFrameworkError } from './client-errors';
 import { registerHttpHooks, requestIdOf } from './http-hooks';
+import { JsonSchema, schemaValidationError, schemaValidatorCompiler } from './schema-validation';
+
+/** One answer of a player route, as the OpenAPI document describes it. */
+export interface PlayerResponse {
+  description: string;
+  /** A JSON body, written by fast-json-stringify from this schema: fields it does not list are never written. */
+  json?: JsonSchema;
+  /** The uniform error body (ErrorBody). */
+  error?: true;
+  /** A body of another type, written by the handler (documented only). */
+  content?: Record<string, { schema: JsonSchema; example?: unknown }>;
+}
+
+/**
+ * A route players and SDKs call. Its JSON schemas are the whole contract: Fastify validates the
+ * request parts with them before the handler runs (a 400 naming each bad field), serialises the JSON
+ * answers with them, and the OpenAPI document is written from them (`documentPlayerRoutes`).
+ * Nest's guards, pipes, interceptors and filters never see these requests.
+ */
+export interface PlayerRoute<G extends RouteGenericInterface = RouteGenericInterface> {
+  method: 'GET' | 'POST';
+  /** Fastify's syntax (`/t/:event`). */
+  url: string;
+  /** What the handler reads. Every route declares its query (players append parameters of their own), its path parameters and a POST its body. */
+  request: { querystring: JsonSchema; params?: JsonSchema; body?: JsonSchema };
+  /** Every answer by status; errors any route may give (COMMON_ERROR_RESPONSES) are added to the document. */
+  responses: Record<number, PlayerResponse>;
+  docs: { operationId: string; tags: string[]; summary: string; description: string; /** An API key is optional and means something. */ bearer?: boolean };
+  /** Runs before validation: checks of the raw request, normalisations the schema then checks. */
+  preValidation?: preValidationHookHandler[];
+  handler(request: FastifyRequest<G>, reply: FastifyReply): Promise<unknown>;
+}
 
 /**
  * The routes players and SDKs call (decisions, VAST, tracking beacons): the busiest of the platform,
@@ -16,10 +48,9 @@ import { registerHttpHooks, requestIdOf } from './http-hooks';
  * own that shares the API's HTTP server (see `playerRoutesServer`), without the management API's
  * per-request machinery: Nest's guards, pipes, interceptors and middleware runner, the security-header
  * hooks and the request logger, about a tenth of a decision's CPU. They keep the same request ids,
- * latency histogram, uniform error body, body limit and JSON parsing.
- *
- * The controllers stay the one implementation and the OpenAPI description of these endpoints: they
- * register handlers here (on module init) that call their own methods.
+ * latency histogram, uniform error body, body limit and JSON parsing; validation and serialisation
+ * are each route's JSON schemas (PlayerRoute). The API registers them all in one place
+ * (apps/api/src/player-route-table.ts).
  */
 @Injectable()
 export class PlayerRoutes implements OnApplicationBootstrap {
@@ -34,7 +65,8 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     metrics: MetricsService,
     private readonly keys: ApiKeyService,
   ) {
-    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.trustProxy(), genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError });
+    this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.trustProxy(), genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError, schemaErrorFormatter: schemaValidationError });
+    this.fastify.setValidatorCompiler(schemaValidatorCompiler());
     registerHttpHooks(this.fastify, metrics);
     registerGuardedJsonParsers(this.fastify, jsonBodyLimits(config));
     this.fastify.setErrorHandler((error, request, reply) => replyWithError(error, request, reply, this.logger));
@@ -43,11 +75,17 @@ export class PlayerRoutes implements OnApplicationBootstrap {
   }
 
   /** Adds a route. A path parameter ends the part of the URL that sends requests here ('/t/:event' takes all of /t/). */
-  route(options: RouteOptions): void {
-    const param = options.url.indexOf(':');
-    if (param < 0) this.exactPaths.push(options.url);
-    else this.prefixes.push(options.url.slice(0, param));
-    this.fastify.route(options);
+  route<G extends RouteGenericInterface>(route: PlayerRoute<G>): void {
+    const { method, url, request, responses } = route;
+    const param = url.indexOf(':');
+    if (param >= 0 && !request.params) throw new Error(`${method} ${url}: a player route declares the schema of its path parameters`);
+    if (method === 'POST' && !request.body) throw new Error(`${method} ${url}: a player route declares the schema of its body`);
+    if (!Object.keys(responses).some((status) => Number(status) < 400)) throw new Error(`${method} ${url}: a player route declares its successful answers`);
+    const response: Record<number, JsonSchema> = {};
+    for (const [status, answer] of Object.entries(responses)) if (answer.json) response[Number(status)] = answer.json;
+    if (param < 0) this.exactPaths.push(url);
+    else this.prefixes.push(url.slice(0, param));
+    this.fastify.route<G>({ method, url, schema: { ...request, response }, ...(route.preValidation ? { preValidation: route.preValidation } : {}), handler: (req, reply) => route.handler(req, reply) as never });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,16 +1,16 @@
 import type { CreativeFormat } from '@app/campaigns';
-import type { DecisionRequestDto, VastQueryDto } from '../dto/decision-request.dto';
+import type { DecisionRequest, VastQuery } from './decision.schemas';
 import type { DecisionContext } from '../selection/decision-context';
 
 const LINEAR: CreativeFormat[] = ['audio', 'video'];
 
-function keywordsOf(list: string[] | undefined): string[] {
+function keywordsOf(list: readonly string[] | undefined): string[] {
   return list?.length ? [...new Set(list.map((k) => k.trim().toLowerCase()).filter(Boolean))] : [];
 }
 
 const lower = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.trim().toLowerCase());
 
-export function contextFromBody(body: DecisionRequestDto): DecisionContext {
+export function contextFromBody(body: DecisionRequest): DecisionContext {
   return {
     placement: body.placement,
     slots: body.slots ?? 1,
@@ -29,7 +29,7 @@ export function contextFromBody(body: DecisionRequestDto): DecisionContext {
 }
 
 /** VAST holds linear ads only, so without `format` it asks for audio or video. */
-export function contextFromVastQuery(query: VastQueryDto, request: { userAgent?: string; ip?: string }): DecisionContext {
+export function contextFromVastQuery(query: VastQuery, request: { userAgent?: string; ip?: string }): DecisionContext {
   return {
     placement: query.placement,
     slots: query.slots ?? 1,
