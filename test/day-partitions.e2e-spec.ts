@@ -1,4 +1,6 @@
-import { DAY_MS, DataRetention, PartitionMaintenance, PartitionsRepository, dayNumber, isoDay, partitionName } from '@app/measurement';
+import { InvoiceRepository, ReconciliationService } from '@app/billing';
+import { AdvertiserEntity, LineItemEntity } from '@app/campaigns';
+import { DAY_MS, DataRetention, PartitionMaintenance, PartitionsRepository, RollupReader, dayNumber, isoDay, partitionName } from '@app/measurement';
 import { WorkerConfig, mysqlOptions } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -224,6 +226,28 @@ describe('day partitions and retention (an installation converted with its rows)
 
     // Nothing more to drop on a second run.
     expect((await retention.run()).dropped).toEqual([]);
+  });
+
+  it("stops billing's reconciliation from recomputing a month from raw events once its start is past retention", async () => {
+    const config35 = e2eConfig(WorkerConfig, { DB_NAME: dbName });
+    const billing = await new DataSource({ ...mysqlOptions(config35), entities: [AdvertiserEntity, LineItemEntity], poolSize: 2 }).initialize();
+    try {
+      const rollups = new RollupReader(billing, config35);
+      // The newest dropped raw day is TODAY-38: complete from the day after, plus the token TTL (48 h).
+      expect(await rollups.rawEventsCompleteFrom()).toBe((TODAY - 37) * DAY_MS + 172_800_000);
+      // The legacy raw events (advertiser 'adv', days TODAY-40..TODAY-37) were never rolled up: recomputed, they would disagree.
+      await db.query("INSERT INTO advertisers (id, name, currency, timezone, created_at, updated_at, created_by, updated_by) VALUES ('adv', 'Legacy', 'USD', 'UTC', NOW(3), NOW(3), 'test', 'test')");
+      const reconciliation = new ReconciliationService(billing, rollups, new InvoiceRepository(billing));
+      // Reconcile as if on the 20th of the month of TODAY-37: its month and the one before both start before the raw events kept.
+      const month = new Date((TODAY - 37) * DAY_MS);
+      const now = Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 20);
+      const result = await reconciliation.reconcile(now);
+      expect(result.mismatches).toBe(0);
+      const [rows] = (await db.query("SELECT period, raw_units, state FROM invoice_reconciliations WHERE advertiser_id = 'adv'")) as unknown as Rows<{ raw_units: string | null; state: string }>;
+      for (const row of rows) expect(row).toMatchObject({ raw_units: null, state: 'ok' });
+    } finally {
+      await billing.destroy();
+    }
   });
 
   it('never drops an unverified day, whatever the clock says', async () => {

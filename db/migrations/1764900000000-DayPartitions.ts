@@ -84,9 +84,13 @@ export class DayPartitions1764900000000 implements MigrationInterface {
       dropped_at DATETIME(3) NOT NULL,
       PRIMARY KEY (table_name, day)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
+    // A month whose first raw events are past retention is no longer recomputed from them (NULL).
+    await q.query('ALTER TABLE invoice_reconciliations MODIFY raw_units BIGINT NULL, MODIFY raw_mmicros BIGINT NULL');
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DELETE FROM invoice_reconciliations WHERE raw_units IS NULL');
+    await q.query('ALTER TABLE invoice_reconciliations MODIFY raw_units BIGINT NOT NULL, MODIFY raw_mmicros BIGINT NOT NULL');
     await q.query('DROP TABLE partition_drops');
     await q.query('ALTER TABLE rejected_events REMOVE PARTITIONING');
     await q.query('ALTER TABLE rejected_events DROP PRIMARY KEY, ADD PRIMARY KEY (id), MODIFY sample_hour DATETIME NULL');
