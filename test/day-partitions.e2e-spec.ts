@@ -282,30 +282,26 @@ describe('day partitions on the running stack', () => {
     const [rows] = (await db.query("SELECT DATE_FORMAT(event_day, '%Y-%m-%d') AS day FROM raw_events WHERE decision_id = ?", [claims.decisionId])) as unknown as Rows<{ day: string }>;
     expect(rows).toEqual([{ day: isoDay(TODAY - 1) }]);
   });
-
-  it('keeps the partition and retention jobs scheduled daily in the maintenance queue', async () => {
-    const config = e2eConfig(WorkerConfig);
-    const queue = new Queue('maintenance', { connection: { url: config.REDIS_URL } as never, prefix: config.QUEUE_PREFIX });
-    try {
-      for (const job of ['measurement.partitions', 'measurement.retention']) {
-        const scheduler = await waitFor(() => queue.getJobScheduler(job), 15000, `the ${job} scheduler`);
-        expect(scheduler.pattern).toMatch(/^\d+ \d+ \* \* \*$/);
-        expect(scheduler.tz).toBe('UTC');
-      }
-      expect(await queue.getJobScheduler('measurement.prune-rejected')).toBeFalsy();
-    } finally {
-      await queue.close();
-    }
-  });
 });
 
-describe('a report over a pruned range', () => {
+describe('a report over a pruned range (own stack)', () => {
   it('answers from the rollups once the raw events and per-listener rows of its days are dropped', async () => {
     const runId = `${process.env.E2E_RUN_ID}p`;
+    // The schedule of the retired hourly DELETE job, as a deployment upgraded from it still has in Redis.
+    const maintenance = new Queue('maintenance', { connection: { url: e2eConfig(WorkerConfig).REDIS_URL } as never, prefix: `test-${runId}` });
+    await maintenance.upsertJobScheduler('measurement.prune-rejected', { every: 3_600_000 }, { name: 'measurement.prune-rejected', data: { trigger: 'schedule' } });
     const stack = await Stack.start({ dbName: `adp_test_${runId}`, queuePrefix: `test-${runId}` });
     const db = await mysql(stack.env.DB_NAME);
     const dataSource = await new DataSource({ ...mysqlOptions(e2eConfig(WorkerConfig, { DB_NAME: stack.env.DB_NAME })), poolSize: 2 }).initialize();
     try {
+      // The worker keeps the partition and retention jobs scheduled daily, and removed the retired one.
+      for (const job of ['measurement.partitions', 'measurement.retention']) {
+        const scheduler = await waitFor(() => maintenance.getJobScheduler(job), 15000, `the ${job} scheduler`);
+        expect(scheduler.pattern).toMatch(/^\d+ \d+ \* \* \*$/);
+        expect(scheduler.tz).toBe('UTC');
+      }
+      expect(await maintenance.getJobScheduler('measurement.prune-rejected')).toBeFalsy();
+
       const placement = await createPlacementVia(stack.baseUrl);
       const stored: StoredEvent[] = [];
       await streamListens(placement, 12, stored, { baseUrl: stack.baseUrl, users: 5 });
@@ -328,6 +324,7 @@ describe('a report over a pruned range', () => {
       expect(comparable(after.body.rows)).toEqual([expect.objectContaining(counters)]);
       expect(truth.impressions).toBe(12);
     } finally {
+      await maintenance.close();
       await dataSource.destroy();
       await db.end();
       await stack.stop();
