@@ -11,6 +11,7 @@ import { MIGRATIONS } from '../db/migrations';
 import { DayPartitions1764900000000 } from '../db/migrations/1764900000000-DayPartitions';
 import { e2eConfig } from './support/e2e-config';
 import { StoredEvent, codec, comparable, createPlacementVia, decision, expectedRow, mysql, postEvents, report, streamListens, waitForAggregation } from './support/measurement-fixtures';
+import { http } from './support/http';
 import { waitFor } from './support/processes';
 import { Stack, dropDatabase } from './support/stack';
 
@@ -315,6 +316,10 @@ describe('a report over a pruned range (own stack)', () => {
       const run = await new DataRetention(new PartitionsRepository(dataSource), e2eConfig(WorkerConfig, { DB_NAME: stack.env.DB_NAME })).run(Date.now() + 37 * DAY_MS);
       expect(run.dropped.map((d) => d.table)).toEqual(expect.arrayContaining(['raw_events', 'reach_hourly']));
       expect(await count(db, 'SELECT COUNT(*) AS n FROM raw_events')).toBe(0);
+      // What was dropped shows on the API's /metrics (the worker that dropped it has none).
+      const metrics = (await http('GET', '/metrics', { baseUrl: stack.baseUrl })).text;
+      expect(metrics).toContain('measurement_retention_dropped_partitions{table="raw_events"} 1');
+      expect(metrics).toContain(`measurement_retention_dropped_rows{table="raw_events"} ${run.dropped.find((d) => d.table === 'raw_events')!.rows}`);
 
       // Every count, rate and spend from the rollups, as before the drop. (Reach over a pruned range needs
       // the reach sketches kept with the rollups; the exact per-listener rows are what was dropped.)

@@ -66,7 +66,7 @@ export class DataRetention {
           // Late events (invalid ones arrive until the day is past ingestion's floor) may have landed since the verification.
           const rows = await this.partitions.countRows(runner, RAW_EVENTS, day);
           if (rows !== record.rows) {
-            await this.partitions.markExportMismatch(runner, day, record.rows ?? 0, rows);
+            await this.partitions.markExportMismatch(runner, day, record.rows, rows);
             this.logger.warn(`raw_events ${isoDay(day)}: ${rows} row(s) in MySQL, ${record.rows} in the verified export; marked mismatch for a new export`);
             keep(RAW_EVENTS, day, 'rows_changed');
           } else await this.drop(runner, run, RAW_EVENTS, day, rows);

@@ -107,9 +107,9 @@ export class PartitionsRepository {
    * Marks a verified raw-event day as a mismatch (rows landed or vanished since its verification), so that
    * the export runs it again; only if it is still the verified record that was checked.
    */
-  async markExportMismatch(runner: QueryRunner, day: number, verifiedRows: number, foundRows: number): Promise<void> {
+  async markExportMismatch(runner: QueryRunner, day: number, verifiedRows: number | null, foundRows: number): Promise<void> {
     await runner.query(
-      "UPDATE data_exports SET state = 'mismatch', verification = JSON_OBJECT('by', 'retention', 'rows', ?, 'mysqlRows', ?, 'at', DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%fZ')) WHERE day = ? AND table_name = 'raw_events' AND state = 'verified' AND `rows` = ?",
+      "UPDATE data_exports SET state = 'mismatch', verification = JSON_OBJECT('by', 'retention', 'rows', ?, 'mysqlRows', ?, 'at', DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%fZ')) WHERE day = ? AND table_name = 'raw_events' AND state = 'verified' AND `rows` <=> ?",
       [verifiedRows, foundRows, isoDay(day), verifiedRows],
     );
   }
