@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     const end = sqlTime(thisMonth);
     const now = thisMonth + 36 * 3_600_000;
 
-    const rollups = new RollupReader(dataSource);
+    const rollups = new RollupReader(dataSource, config);
     const repo = new InvoiceRepository(dataSource);
     const invoices = new InvoicesService(repo, rollups, config);
     const monthClose = new MonthCloseService(dataSource, invoices, repo, rollups);

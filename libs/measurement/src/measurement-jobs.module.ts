@@ -6,15 +6,17 @@ import { AggregationService } from './aggregation/aggregation.service';
 import { CountersRestoreService } from './aggregation/counters-restore.service';
 import { AggregateEventsJob } from './jobs/aggregate-events.job';
 import { MEASUREMENT_SCHEDULES } from './jobs/measurement.schedules';
-import { PruneRejectedJob } from './jobs/prune-rejected.job';
+import { PartitionsJob, RetentionJob } from './jobs/day-partitions.jobs';
 import { RestoreCountersJob } from './jobs/restore-counters.job';
 import { RollupReader } from './reports/rollup-reader.service';
-import { RejectedEventsRetention } from './retention/rejected-events-retention.service';
+import { DataRetention } from './retention/data-retention.service';
+import { PartitionMaintenance } from './retention/partition-maintenance.service';
+import { PartitionsRepository } from './retention/partitions.repository';
 
 /** Measurement's job handlers and schedules; imported by apps/worker only. */
 @Module({
   imports: [DeliveryCountersModule],
-  providers: [AggregationService, AggregationStatusService, CountersRestoreService, AggregateEventsJob, RestoreCountersJob, PruneRejectedJob, RejectedEventsRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
+  providers: [AggregationService, AggregationStatusService, CountersRestoreService, AggregateEventsJob, RestoreCountersJob, PartitionsJob, RetentionJob, PartitionsRepository, PartitionMaintenance, DataRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
   exports: [AggregationService, AggregationStatusService, RollupReader],
 })
 export class MeasurementJobsModule {}

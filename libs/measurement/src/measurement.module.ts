@@ -12,6 +12,8 @@ import { IngestService } from './ingest/ingest.service';
 import { MeasurementMetrics } from './ingest/measurement-metrics.service';
 import { LagGauge } from './ingest/lag-gauge.service';
 import { RateLimiterService } from './ingest/rate-limiter.service';
+import { PartitionsRepository } from './retention/partitions.repository';
+import { RetentionGauge } from './retention/retention-gauge.service';
 import { ReportService } from './reports/report.service';
 import { RollupReader } from './reports/rollup-reader.service';
 import { SpendStateService } from './reports/spend-state.service';
@@ -26,6 +28,8 @@ import { SPEND_STATE } from '@app/platform';
     RateLimiterService,
     MeasurementMetrics,
     LagGauge,
+    PartitionsRepository,
+    RetentionGauge,
     AggregationTrigger,
     CountersFeed,
     IngestService,

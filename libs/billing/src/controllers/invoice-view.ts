@@ -69,6 +69,6 @@ export function toReconciliationDto(invoiceId: string, period: string, rows: Rec
     state,
     checkedAt: iso(checkedAt),
     watermark: rows.length ? Math.max(...rows.map((r) => r.watermark)) : null,
-    lines: rows.map((r) => ({ lineItemId: r.lineItemId, state: r.state, invoiced: figure(r.invoiced), rollup: figure(r.rollup), raw: figure(r.raw) })),
+    lines: rows.map((r) => ({ lineItemId: r.lineItemId, state: r.state, invoiced: figure(r.invoiced), rollup: figure(r.rollup), raw: r.raw ? figure(r.raw) : null })),
   };
 }

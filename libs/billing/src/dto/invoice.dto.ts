@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
@@ -104,7 +104,12 @@ export class ReconciliationLineDto {
   @ApiProperty({ enum: ['ok', 'pending', 'mismatch'], example: 'ok', description: 'pending: measured usage not yet invoiced (running month, late usage)' }) state: string;
   @ApiProperty({ type: ReconciliationFigureDto, description: 'Billed for the month by invoices that are not void' }) invoiced: ReconciliationFigureDto;
   @ApiProperty({ type: ReconciliationFigureDto, description: "The rollups' billed spend" }) rollup: ReconciliationFigureDto;
-  @ApiProperty({ type: ReconciliationFigureDto, description: 'Recomputed from raw events up to the same watermark' }) raw: ReconciliationFigureDto;
+  @ApiProperty({
+    allOf: [{ $ref: getSchemaPath(ReconciliationFigureDto) }],
+    nullable: true,
+    description: 'Recomputed from raw events up to the same watermark; null once part of the month is past raw-event retention (invoices and rollups are still compared)',
+  })
+  raw: ReconciliationFigureDto | null;
 }
 
 export class ReconciliationDto {

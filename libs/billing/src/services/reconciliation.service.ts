@@ -16,7 +16,8 @@ export interface ReconciliationRow {
   watermark: number;
   invoiced: { units: number; mmicros: bigint };
   rollup: { units: number; mmicros: bigint };
-  raw: { units: number; mmicros: bigint };
+  /** Null when part of the month's raw events is past retention (dropped): then only invoices and rollups are compared. */
+  raw: { units: number; mmicros: bigint } | null;
   state: ReconciliationState;
 }
 
@@ -49,17 +50,24 @@ export class ReconciliationService {
     const rows = await this.dataSource.transaction('REPEATABLE READ', async (m) => {
       // The first read fixes the snapshot: the watermark, rollups and raw events below agree with each other.
       const cutoff = await this.rollups.cutoff(m);
+      // Months that began before the raw events still kept are not recomputed from them (their start is gone).
+      const rawFrom = await this.rollups.rawEventsCompleteFrom(m);
       const periods = [...new Set(months.map((mo) => mo.period))];
       const out: ReconciliationRow[] = [];
       const rangesOf = periods.map((period) => months.filter((mo) => mo.period === period).map((mo) => ({ advertiserId: mo.advertiserId, fromMs: mo.startMs, toMs: mo.endMs })));
       // Every month from one pass over the raw events.
-      const raws = await this.rollups.recomputeMonthsFromRawEvents(rangesOf, cutoff.eventId, m);
+      const raws = await this.rollups.recomputeMonthsFromRawEvents(
+        rangesOf.map((ranges) => ranges.filter((r) => r.fromMs >= rawFrom)),
+        cutoff.eventId,
+        m,
+      );
       for (const [i, period] of periods.entries()) {
         const ranges = rangesOf[i];
         const rollup = await this.rollups.spendByLineItem(ranges, m);
         const ids = new Set(ranges.map((r) => r.advertiserId));
+        const rawChecked = new Set(ranges.filter((r) => r.fromMs >= rawFrom).map((r) => r.advertiserId));
         const invoiced = (await this.invoices.invoicedUsage(m, [period])).filter((u) => ids.has(u.advertiserId));
-        out.push(...this.compare(period, cutoff.eventId, rollup, raws[i], invoiced));
+        out.push(...this.compare(period, cutoff.eventId, rollup, raws[i], invoiced, rawChecked));
       }
       return out;
     });
@@ -67,7 +75,7 @@ export class ReconciliationService {
     const mismatches = rows.filter((r) => r.state === 'mismatch');
     for (const r of mismatches) {
       this.logger.error(
-        `billing reconciliation mismatch: advertiser ${r.advertiserId} ${r.period} line item ${r.lineItemId}: invoiced ${r.invoiced.mmicros} rollup ${r.rollup.mmicros} raw ${r.raw.mmicros} mmicros`,
+        `billing reconciliation mismatch: advertiser ${r.advertiserId} ${r.period} line item ${r.lineItemId}: invoiced ${r.invoiced.mmicros} rollup ${r.rollup.mmicros} raw ${r.raw?.mmicros ?? 'not recomputed (past retention)'} mmicros`,
       );
     }
     return { checked: rows.length, mismatches: mismatches.length };
@@ -93,24 +101,31 @@ export class ReconciliationService {
       watermark: Number(r.watermark),
       invoiced: { units: Number(r.invoiced_units), mmicros: big(r.invoiced_mmicros) },
       rollup: { units: Number(r.rollup_units), mmicros: big(r.rollup_mmicros) },
-      raw: { units: Number(r.raw_units), mmicros: big(r.raw_mmicros) },
+      raw: r.raw_units === null ? null : { units: Number(r.raw_units), mmicros: big(r.raw_mmicros) },
       state: r.state as ReconciliationState,
     }));
   }
 
-  private compare(period: string, watermark: number, rollup: LineItemSpend[], raw: LineItemSpend[], invoiced: Array<{ advertiserId: string; lineItemId: string; units: number; spendMilli: bigint }>): ReconciliationRow[] {
+  private compare(
+    period: string,
+    watermark: number,
+    rollup: LineItemSpend[],
+    raw: LineItemSpend[],
+    invoiced: Array<{ advertiserId: string; lineItemId: string; units: number; spendMilli: bigint }>,
+    rawChecked: ReadonlySet<string>,
+  ): ReconciliationRow[] {
     const rows = new Map<string, ReconciliationRow>();
     const row = (advertiserId: string, lineItemId: string) => {
       const key = `${advertiserId}|${lineItemId}`;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { advertiserId, period, lineItemId, checkedAt: new Date(), watermark, invoiced: zero, rollup: zero, raw: zero, state: 'ok' }));
+      if (!r) rows.set(key, (r = { advertiserId, period, lineItemId, checkedAt: new Date(), watermark, invoiced: zero, rollup: zero, raw: rawChecked.has(advertiserId) ? zero : null, state: 'ok' }));
       return r;
     };
     for (const s of rollup) row(s.advertiserId, s.lineItemId).rollup = { units: s.billableEvents, mmicros: s.spendMilliMicros };
     for (const s of raw) row(s.advertiserId, s.lineItemId).raw = { units: s.billableEvents, mmicros: s.spendMilliMicros };
     for (const s of invoiced) row(s.advertiserId, s.lineItemId).invoiced = { units: s.units, mmicros: s.spendMilli };
     for (const r of rows.values()) {
-      const rawDiffers = r.rollup.units !== r.raw.units || r.rollup.mmicros !== r.raw.mmicros;
+      const rawDiffers = r.raw !== null && (r.rollup.units !== r.raw.units || r.rollup.mmicros !== r.raw.mmicros);
       const overBilled = r.invoiced.mmicros > r.rollup.mmicros || r.invoiced.units > r.rollup.units;
       const unbilled = r.invoiced.mmicros !== r.rollup.mmicros || r.invoiced.units !== r.rollup.units;
       r.state = rawDiffers || overBilled ? 'mismatch' : unbilled ? 'pending' : 'ok';
@@ -126,7 +141,7 @@ export class ReconciliationService {
     for (let i = 0; i < rows.length; i += 500) {
       const values = rows
         .slice(i, i + 500)
-        .map((r) => [r.advertiserId, r.period, r.lineItemId, r.checkedAt, r.watermark, r.invoiced.units, String(r.invoiced.mmicros), r.rollup.units, String(r.rollup.mmicros), r.raw.units, String(r.raw.mmicros), r.state]);
+        .map((r) => [r.advertiserId, r.period, r.lineItemId, r.checkedAt, r.watermark, r.invoiced.units, String(r.invoiced.mmicros), r.rollup.units, String(r.rollup.mmicros), r.raw?.units ?? null, r.raw ? String(r.raw.mmicros) : null, r.state]);
       await m.query(
         `INSERT INTO invoice_reconciliations (advertiser_id, period, line_item_id, checked_at, watermark, invoiced_units, invoiced_mmicros, rollup_units, rollup_mmicros, raw_units, raw_mmicros, state) VALUES ?`,
         [values],

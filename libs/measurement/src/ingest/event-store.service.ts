@@ -3,6 +3,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { EventType, InvalidReason } from '../events/event-types';
+import { eventDay, isoDay } from '../retention/day-partitions';
 import type { ClassifiedEvent } from './ivt-classifier';
 import { RejectedBeacon, rejectedRows } from './rejected-rows';
 import type { StoredPrerequisites } from './sequence-rules';
@@ -35,7 +36,7 @@ export interface BatchHooks {
 }
 
 const RAW_COLUMNS =
-  'decision_id, event_type, status, invalid_reason, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash, country, platform, pricing_model, rate_micros, ip_hash, ua_hash, ingest_tag';
+  'decision_id, event_type, event_day, status, invalid_reason, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash, country, platform, pricing_model, rate_micros, ip_hash, ua_hash, ingest_tag';
 
 /**
  * The write side of ingestion: one mysql2 pool of its own (not the ORM's), so the beacon path has
@@ -47,9 +48,13 @@ export class EventStore implements OnApplicationShutdown {
   private readonly logger = new Logger(EventStore.name);
   private readonly pool: Pool;
   private readonly samplesPerHour: number;
+  private readonly retentionDays: number;
+  /** `YYYY-MM-DD` per day number: a batch's events share one or two days, formatted once each. */
+  private readonly dayText = new Map<number, string>();
 
   constructor(config: ApiConfig) {
     this.samplesPerHour = config.REJECTED_SAMPLES_PER_HOUR;
+    this.retentionDays = config.RAW_EVENTS_RETENTION_DAYS;
     this.pool = createPool({
       ...mysqlConnection(config),
       connectionLimit: Math.max(2, Math.min(12, config.DB_POOL_SIZE)),
@@ -139,10 +144,17 @@ export class EventStore implements OnApplicationShutdown {
    */
   private async transaction(conn: PoolConnection, events: StorableEvent[], hooks: BatchHooks): Promise<StoreOutcome[]> {
     const lookup = hooks.decisionsToLookUp(events);
+    // Each event's partition day, computed here (no read): a decision's events all carry its day.
+    const days = events.map((e) => (e.claims ? this.eventDayText(e.claims.issuedAt, e.receivedAt) : ''));
     // The fence share lock comes before any id is taken: it keeps the aggregator's fence out (see AggregationService).
     let opening = 'START TRANSACTION; SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE';
-    if (lookup.length > 0) opening += "; SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE decision_id IN (?) AND event_type IN ('impression', 'start')";
-    const [opened] = await conn.query<RowDataPacket[][]>(opening, lookup.length > 0 ? [lookup] : []);
+    const lookupParams: unknown[] = [];
+    if (lookup.length > 0) {
+      // The batch's days name the partitions to read: one or two of them, not every day kept.
+      opening += "; SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE event_day IN (?) AND decision_id IN (?) AND event_type IN ('impression', 'start')";
+      lookupParams.push([...new Set(days.filter((d) => d !== ''))], lookup);
+    }
+    const [opened] = await conn.query<RowDataPacket[][]>(opening, lookupParams);
     const stored: StoredPrerequisites = new Map();
     for (const r of lookup.length > 0 ? opened[2] : []) {
       const entry = stored.get(r.decision_id as string) ?? {};
@@ -178,7 +190,7 @@ export class EventStore implements OnApplicationShutdown {
     const params: unknown[] = [];
     if (rawIndexes.length > 0) {
       statements.push(`INSERT INTO raw_events (${RAW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`);
-      params.push(rawIndexes.map((i) => rawRow(events[i], tag)));
+      params.push(rawIndexes.map((i) => rawRow(events[i], days[i], tag)));
     }
     if (rejected.length > 0) {
       const { counts, samples } = rejectedRows(rejected, this.samplesPerHour);
@@ -196,8 +208,8 @@ export class EventStore implements OnApplicationShutdown {
     const [written] = await conn.query<ResultSetHeader[]>(statements.join('; '), params);
     if (rawIndexes.length > 0 && written[0].affectedRows < rawIndexes.length) {
       // Some identities existed already: the rows carrying this batch's tag are the ones it inserted.
-      const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type) IN (?)', [
-        rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event]),
+      const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type, event_day) IN (?)', [
+        rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event, days[i]]),
       ]);
       const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
       for (const i of rawIndexes) if (!inserted.has(identities[i])) outcomes[i] = 'duplicate';
@@ -205,17 +217,28 @@ export class EventStore implements OnApplicationShutdown {
     return outcomes;
   }
 
+  private eventDayText(issuedAtSeconds: number, receivedAtMs: number): string {
+    const day = eventDay(issuedAtSeconds, receivedAtMs, this.retentionDays);
+    let text = this.dayText.get(day);
+    if (text === undefined) {
+      if (this.dayText.size > 64) this.dayText.clear();
+      this.dayText.set(day, (text = isoDay(day)));
+    }
+    return text;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end().catch(() => undefined);
   }
 }
 
-function rawRow(e: StorableEvent, tag: number): unknown[] {
+function rawRow(e: StorableEvent, day: string, tag: number): unknown[] {
   const c = e.claims!;
   const reason = e.finalReason ?? e.reason ?? null;
   return [
     c.decisionId,
     e.event satisfies EventType,
+    day,
     reason ? 'invalid' : 'valid',
     reason,
     new Date(e.occurredAt),

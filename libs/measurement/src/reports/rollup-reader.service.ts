@@ -1,9 +1,10 @@
-import { isQuarterHour, sqlBigInt } from '@app/platform';
-import { Injectable } from '@nestjs/common';
+import { PlatformConfig, isQuarterHour, sqlBigInt } from '@app/platform';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { BILLABLE, EVENT_SPEND_MMICROS } from '../aggregation/aggregation.sql';
 import { ROLLUP_WATERMARK } from '../aggregation/aggregation.service';
+import { DAY_MS } from '../retention/day-partitions';
 
 /** Measured billable activity of one line item over a range. */
 export interface LineItemSpend {
@@ -62,7 +63,10 @@ type SumRow = { advertiser_id: string; campaign_id: string; line_item_id: string
  */
 @Injectable()
 export class RollupReader {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(PlatformConfig) private readonly config: PlatformConfig,
+  ) {}
 
   /**
    * Billed and written-off spend per line item of each advertiser over its own range, from the
@@ -202,6 +206,22 @@ export class RollupReader {
   async cutoff(manager: EntityManager = this.dataSource.manager): Promise<MeasurementCutoff> {
     const [row] = (await manager.query('SELECT last_id, NOW(3) AS now FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string; now: Date }>;
     return { eventId: Number(row?.last_id ?? 0), at: row?.now ?? new Date() };
+  }
+
+  /**
+   * From when the raw events are complete (epoch ms): every valid event that occurred at or after it is
+   * still in raw_events, so a recomputation from them over a range starting there is whole. 0 while
+   * retention has dropped nothing. A valid event's decision is at most TRACKING_TOKEN_TTL older than the
+   * event, and retention drops decision days oldest first, so: the day after the newest dropped day, plus
+   * the TTL, rounded up to a quarter-hour. Inside a transaction, it holds off retention's next drop until
+   * the transaction ends (the table's metadata lock, then a locking read of partition_drops).
+   */
+  async rawEventsCompleteFrom(manager: EntityManager = this.dataSource.manager): Promise<number> {
+    await manager.query('SELECT 1 FROM raw_events LIMIT 0');
+    const [row] = (await manager.query("SELECT DATE_FORMAT(MAX(day), '%Y-%m-%d') AS day FROM partition_drops WHERE table_name = 'raw_events' LOCK IN SHARE MODE")) as Array<{ day: string | null }>;
+    if (!row?.day) return 0;
+    const from = Date.parse(`${row.day}T00:00:00Z`) + DAY_MS + this.config.TRACKING_TOKEN_TTL * 1000;
+    return Math.ceil(from / QUARTER_MS) * QUARTER_MS;
   }
 
   /** The last raw event id included in the rollups. */

@@ -27,6 +27,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig(ApiConfig, { PUBLIC_BASE_URL: 'ftp://x/y' })).toThrow(/PUBLIC_BASE_URL/);
   });
 
+  it('keeps raw events 35 days by default, and refuses a retention that a still-valid token could outlive', () => {
+    expect(loadConfig(WorkerConfig, {}).RAW_EVENTS_RETENTION_DAYS).toBe(35);
+    expect(loadConfig(ApiConfig, { RAW_EVENTS_RETENTION_DAYS: '4', TRACKING_TOKEN_TTL: '172800' }).RAW_EVENTS_RETENTION_DAYS).toBe(4);
+    expect(() => loadConfig(ApiConfig, { RAW_EVENTS_RETENTION_DAYS: '3', TRACKING_TOKEN_TTL: '172800' })).toThrow(/RAW_EVENTS_RETENTION_DAYS/);
+    expect(() => loadConfig(WorkerConfig, { RAW_EVENTS_RETENTION_DAYS: '10', TRACKING_TOKEN_TTL: String(9 * 86400) })).toThrow(/RAW_EVENTS_RETENTION_DAYS/);
+    expect(() => loadConfig(WorkerConfig, { RAW_EVENTS_RETENTION_DAYS: 'soon' })).toThrow(/RAW_EVENTS_RETENTION_DAYS/);
+  });
+
   it('converts numbers and keeps an empty DB_PASSWORD', () => {
     const config = loadConfig(WorkerConfig, { WORKER_CONCURRENCY: '8', DB_PASSWORD: '' });
     expect(config.WORKER_CONCURRENCY).toBe(8);

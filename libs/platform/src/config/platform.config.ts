@@ -1,5 +1,5 @@
 import { Type, plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, Min, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface, validateSync } from 'class-validator';
 import { parseRedisClusterNodes } from '../redis/redis-client';
 
 /**
@@ -54,6 +54,19 @@ export class RedisClusterNodesShape implements ValidatorConstraintInterface {
 
   defaultMessage(): string {
     return 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379';
+  }
+}
+
+/** RAW_EVENTS_RETENTION_DAYS must exceed TRACKING_TOKEN_TTL by two days (ingestion's day floor, clock skew). */
+@ValidatorConstraint({ name: 'retentionOutlivesTokens' })
+export class RetentionOutlivesTokens implements ValidatorConstraintInterface {
+  validate(days: unknown, args: ValidationArguments): boolean {
+    const ttlSeconds = Number((args.object as { TRACKING_TOKEN_TTL?: unknown }).TRACKING_TOKEN_TTL);
+    return typeof days === 'number' && Number.isFinite(ttlSeconds) && days * 86_400 >= ttlSeconds + 2 * 86_400;
+  }
+
+  defaultMessage(): string {
+    return 'RAW_EVENTS_RETENTION_DAYS must be at least TRACKING_TOKEN_TTL (in days) plus 2';
   }
 }
 
@@ -156,6 +169,21 @@ export class PlatformConfig {
   /** The API raises its own alert when no SLA evaluation has happened for this long, s. */
   @Type(() => Number) @IsNumber() @Min(1) @Max(86400)
   SLA_WATCHDOG_SECONDS = 60;
+
+  /**
+   * Lifetime of a tracking token in seconds (48 h: offline listening reports late). The API signs and
+   * verifies with it; the worker needs it to know how late a valid event can arrive (retention, billing).
+   */
+  @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
+  TRACKING_TOKEN_TTL = 172800;
+
+  /**
+   * Days raw events (and the other per-event tables' day partitions) stay in MySQL; a day's partition
+   * is dropped after that, and only once its warehouse export is verified. At least the token TTL plus
+   * two days: a replay of a beacon that can still be valid must find its original (see docs/data-lifecycle.md).
+   */
+  @Type(() => Number) @IsInt() @Min(3) @Max(3650) @Validate(RetentionOutlivesTokens)
+  RAW_EVENTS_RETENTION_DAYS = 35;
 
   /** Days from an invoice's issue to its due date. */
   @Type(() => Number) @IsInt() @Min(0) @Max(365)

@@ -24,8 +24,10 @@ export enum JobName {
   MeasurementAggregate = 'measurement.aggregate',
   /** Rebuilds delivery's Redis counters (spend, frequency, rates) from MySQL when Redis lost them. */
   MeasurementRestoreCounters = 'measurement.restore-counters',
-  /** Deletes rejected (unverifiable) beacons older than their retention (hourly). */
-  MeasurementPruneRejected = 'measurement.prune-rejected',
+  /** Adds the day partitions of the coming days to raw_events, reach_hourly and rejected_events (daily, and at worker boot). */
+  MeasurementPartitions = 'measurement.partitions',
+  /** Drops day partitions past their retention: raw events only once their export is verified (daily). */
+  MeasurementRetention = 'measurement.retention',
   /** Evaluates every SLA, opens and resolves breaches (scheduled every SLA_EVALUATE_EVERY_MS). */
   OpsEvaluateSlas = 'ops.evaluate-slas',
   /** Delivers one breach alert (firing or resolved) to ALERT_WEBHOOK_URL, retried until it answers 2xx. */
@@ -54,7 +56,10 @@ export interface JobPayloads {
   [JobName.MeasurementRestoreCounters]: {
     trigger: 'schedule';
   };
-  [JobName.MeasurementPruneRejected]: {
+  [JobName.MeasurementPartitions]: {
+    trigger: 'schedule';
+  };
+  [JobName.MeasurementRetention]: {
     trigger: 'schedule';
   };
   [JobName.OpsEvaluateSlas]: {
@@ -112,7 +117,8 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.CampaignsCompleteExpired]: { queue: QueueName.Maintenance, options: retried(3, 1000) },
   [JobName.MeasurementAggregate]: { queue: QueueName.Aggregation, options: frequent },
   [JobName.MeasurementRestoreCounters]: { queue: QueueName.Aggregation, options: frequent },
-  [JobName.MeasurementPruneRejected]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
+  [JobName.MeasurementPartitions]: { queue: QueueName.Maintenance, options: retried(5, 30_000) },
+  [JobName.MeasurementRetention]: { queue: QueueName.Maintenance, options: retried(3, 60_000) },
   [JobName.OpsEvaluateSlas]: { queue: QueueName.Monitoring, options: frequent },
   [JobName.OpsSendAlert]: { queue: QueueName.Monitoring, options: untilDelivered },
   [JobName.OpsPruneDeadLetters]: { queue: QueueName.Maintenance, options: retried(3, 5000) },

@@ -3,7 +3,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { WorkerConfig } from '../config/worker.config';
 import { RedisService, withTimeout } from '../redis/redis.service';
 import { JobQueue } from './job-queue.service';
-import { JOBS, QueueName } from './jobs';
+import { ALL_JOBS, ALL_QUEUES, JOBS, QueueName } from './jobs';
 import { DeclaredSchedules, ScheduleDefinition } from './schedules';
 
 /**
@@ -85,5 +85,19 @@ export class ScheduleRegistry implements OnModuleInit, OnApplicationBootstrap, O
       }
     }
     if (restored.length > 0) this.logger.warn(`schedule(s) missing from Redis put back: ${restored.join(', ')}`);
+    if (all) await this.removeRetired();
+  }
+
+  /** Schedulers of jobs no longer in the registry (renamed or retired) would only enqueue jobs nobody handles. */
+  private async removeRetired(): Promise<void> {
+    const known = new Set<string>(ALL_JOBS);
+    for (const queueName of ALL_QUEUES) {
+      const queue = this.jobs.queue(queueName);
+      for (const scheduler of await withTimeout(queue.getJobSchedulers(0, -1), 5000, 'list job schedulers')) {
+        if (known.has(scheduler.key)) continue;
+        await withTimeout(queue.removeJobScheduler(scheduler.key), 5000, `remove scheduler ${scheduler.key}`);
+        this.logger.warn(`removed the schedule of retired job ${scheduler.key} from queue ${queueName}`);
+      }
+    }
   }
 }
