@@ -11,7 +11,7 @@ const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 
 const root = resolve(__dirname, '..');
-const SUITES = ['libs/delivery/src/counters/'];
+const SUITES = ['libs/delivery-ledger/src/'];
 const only = process.argv.slice(2);
 const mutations = JSON.parse(readFileSync(join(root, 'test/mutations/ledger-lua.mutations.json'), 'utf8')).filter((m) => only.length === 0 || only.includes(m.id));
 

@@ -1,17 +1,17 @@
 import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
+import { DeliveryLedgerModule } from '@app/delivery-ledger';
 import { ApiConfig, PlatformConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { DecisionsController } from './controllers/decisions.controller';
-import { DeliveryCountersModule } from './delivery-counters.module';
 import { CatalogSource } from './index/catalog-source';
 import { EligibilityIndexService } from './index/eligibility-index.service';
 import { ObservedStateService } from './index/observed-state.service';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
-/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST), counters. */
+/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST); the ledger comes from DeliveryLedgerModule. */
 @Module({
-  imports: [CampaignsModule, DeliveryCountersModule],
+  imports: [CampaignsModule, DeliveryLedgerModule],
   controllers: [DecisionsController],
   providers: [
     { provide: CatalogSource, useExisting: DeliveryCatalogService },
@@ -20,7 +20,7 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
       inject: [PlatformConfig],
       useFactory: (config: PlatformConfig) => {
         const { TRACKING_SECRET, TRACKING_TOKEN_TTL } = config as ApiConfig;
-        if (!TRACKING_SECRET) throw new Error('DeliveryModule belongs to the API process (ApiConfig with TRACKING_SECRET); workers import DeliveryCountersModule');
+        if (!TRACKING_SECRET) throw new Error('DeliveryModule belongs to the API process (ApiConfig with TRACKING_SECRET); workers import DeliveryLedgerModule');
         return new TrackingTokenCodec(TRACKING_SECRET, TRACKING_TOKEN_TTL);
       },
     },
@@ -28,6 +28,6 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
     ObservedStateService,
     DecisionService,
   ],
-  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService],
+  exports: [DeliveryLedgerModule, TrackingTokenCodec, EligibilityIndexService, DecisionService],
 })
 export class DeliveryModule {}

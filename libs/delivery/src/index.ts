@@ -1,12 +1,6 @@
 export * from './delivery.module';
-export * from './delivery-counters.module';
 export * from './tracking/tracking-token';
-export * from './time/clock';
 export * from './time/local-time';
-export * from './counters/pricing';
-export * from './counters/counters.types';
-export * from './counters/counter-keys';
-export * from './counters/delivery-counters.service';
 export * from './index/catalog-source';
 export * from './index/eligibility-index.service';
 export * from './services/decision.types';
@@ -14,3 +8,4 @@ export * from './services/decision.service';
 export * from './dto/decision-request.dto';
 export * from './dto/decision-response.dto';
 export * from './vast/vast-renderer';
+export { billedEventRateUpper } from './selection/ranking';

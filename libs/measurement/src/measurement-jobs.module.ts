@@ -1,9 +1,8 @@
-import { DeliveryCountersModule } from '@app/delivery';
+import { DeliveryLedgerModule } from '@app/delivery-ledger';
 import { provideSchedules } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { AggregationStatusService } from './aggregation/aggregation-status.service';
 import { AggregationService } from './aggregation/aggregation.service';
-import { CountersRestoreService } from './aggregation/counters-restore.service';
 import { AggregateEventsJob } from './jobs/aggregate-events.job';
 import { MEASUREMENT_SCHEDULES } from './jobs/measurement.schedules';
 import { PruneRejectedJob } from './jobs/prune-rejected.job';
@@ -13,8 +12,8 @@ import { RejectedEventsRetention } from './retention/rejected-events-retention.s
 
 /** Measurement's job handlers and schedules; imported by apps/worker only. */
 @Module({
-  imports: [DeliveryCountersModule],
-  providers: [AggregationService, AggregationStatusService, CountersRestoreService, AggregateEventsJob, RestoreCountersJob, PruneRejectedJob, RejectedEventsRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
+  imports: [DeliveryLedgerModule],
+  providers: [AggregationService, AggregationStatusService, AggregateEventsJob, RestoreCountersJob, PruneRejectedJob, RejectedEventsRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
   exports: [AggregationService, AggregationStatusService, RollupReader],
 })
 export class MeasurementJobsModule {}

@@ -2,8 +2,8 @@ import { isQuarterHour, sqlBigInt } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { BILLABLE, EVENT_SPEND_MMICROS } from '../aggregation/aggregation.sql';
-import { ROLLUP_WATERMARK } from '../aggregation/aggregation.service';
+import { BILLABLE, EVENT_SPEND_MMICROS } from '@app/delivery-ledger';
+import { ROLLUP_WATERMARK } from '@app/delivery-ledger';
 
 /** Measured billable activity of one line item over a range. */
 export interface LineItemSpend {

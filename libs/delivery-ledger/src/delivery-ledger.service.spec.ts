@@ -1,9 +1,9 @@
 import type { RedisService } from '@app/platform';
-import { testRedis } from '../../../../test/support/test-redis';
-import { ManualClock } from '../time/clock';
-import type { TrackingClaims } from '../tracking/tracking-token';
-import type { CountableEvent, ReservationCandidate } from './counters.types';
-import { DeliveryCountersService, QUARTER_MS } from './delivery-counters.service';
+import { testRedis } from '../../../test/support/test-redis';
+import { ManualClock } from './clock';
+import type { TrackingClaims } from '@app/delivery';
+import type { CountableEvent, ReservationCandidate } from './ledger.types';
+import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 
 type TestRedis = RedisService & { cleanup(): Promise<void> };
 
@@ -46,17 +46,17 @@ function claims(o: Partial<TrackingClaims> = {}): TrackingClaims {
   };
 }
 
-describe('DeliveryCountersService (real Redis)', () => {
+describe('DeliveryLedger (real Redis)', () => {
   let redis: TestRedis;
   let clock: ManualClock;
-  let counters: DeliveryCountersService;
+  let counters: DeliveryLedger;
   let seq = 0;
   const ids = (n: number) => Array.from({ length: n }, () => `dec-${++seq}`);
 
   beforeEach(async () => {
     redis = await testRedis();
     clock = new ManualClock(T0);
-    counters = new DeliveryCountersService(redis, clock);
+    counters = new DeliveryLedger(redis, clock);
     await counters.whenReady();
     await counters.markRestored();
   });
@@ -271,7 +271,7 @@ describe('DeliveryCountersService (real Redis)', () => {
   it('caps impressions per listener and line item, counting pending decisions, across replicas', async () => {
     const other = await testRedis(redis.prefix);
     try {
-      const replica = new DeliveryCountersService(other, clock);
+      const replica = new DeliveryLedger(other, clock);
       await replica.whenReady();
       const c = candidate({ frequencyCaps: [{ maxImpressions: 2, periodSeconds: 3600 }, { maxImpressions: 3, periodSeconds: 86400 }] });
       const first = await serve(1, c, 'listener');
@@ -398,7 +398,7 @@ describe('DeliveryCountersService (real Redis)', () => {
     counters.onApplicationShutdown();
     await redis.cleanup();
     redis = await testRedis(redis.prefix);
-    counters = new DeliveryCountersService(redis, clock);
+    counters = new DeliveryLedger(redis, clock);
     await counters.whenReady();
     expect(await counters.needsRestore()).toBe(true);
     const q = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;

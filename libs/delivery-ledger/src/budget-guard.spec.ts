@@ -1,10 +1,10 @@
 import type { RedisService } from '@app/platform';
-import { testRedis } from '../../../../test/support/test-redis';
-import { ManualClock } from '../time/clock';
-import type { TrackingClaims } from '../tracking/tracking-token';
-import type { CountableEvent, ReservationCandidate } from './counters.types';
-import { DeliveryCountersService, QUARTER_MS } from './delivery-counters.service';
-import { billedEventRateUpper } from '../selection/ranking';
+import { testRedis } from '../../../test/support/test-redis';
+import { ManualClock } from './clock';
+import type { TrackingClaims } from '@app/delivery';
+import type { CountableEvent, ReservationCandidate } from './ledger.types';
+import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
+import { billedEventRateUpper } from '@app/delivery';
 import { eventPriceMilliMicros } from './pricing';
 
 type TestRedis = RedisService & { cleanup(): Promise<void> };
@@ -28,13 +28,13 @@ function rng(seed: number): () => number {
 describe('budget guard (real Redis, concurrent replicas)', () => {
   const replicas: TestRedis[] = [];
   let clock: ManualClock;
-  let services: DeliveryCountersService[];
+  let services: DeliveryLedger[];
 
   beforeEach(async () => {
     clock = new ManualClock(T0);
     replicas.push(await testRedis());
     for (let i = 1; i < 4; i++) replicas.push(await testRedis(replicas[0].prefix));
-    services = replicas.map((r) => new DeliveryCountersService(r, clock));
+    services = replicas.map((r) => new DeliveryLedger(r, clock));
     await Promise.all(services.map((s) => s.whenReady()));
     await services[0].markRestored();
   });

@@ -2,9 +2,9 @@ import { GroupCommitter, RedisService } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { Clock, SystemClock } from '../time/clock';
-import { CounterKeys } from './counter-keys';
-import { APPLY_LUA, READ_LUA, RESERVE_LUA, RESTORE_PHASE_LUA, RESTORE_SINCE_LUA } from './counters.lua';
+import { Clock, SystemClock } from './clock';
+import { LedgerKeys } from './ledger-keys';
+import { ApplyCallArg, CandidateArg, LEDGER_SCRIPTS, ReserveCallArg, scriptArg } from './ledger-scripts';
 import {
   AccountState,
   CandidateVerdict,
@@ -15,7 +15,7 @@ import {
   ReservationRequest,
   ReservationResult,
   RestoreAccounts,
-} from './counters.types';
+} from './ledger.types';
 import { eventCostMilliMicros } from './pricing';
 
 /** UTC quarter hour: the granularity of recent spend (every real timezone offset is a multiple of it). */
@@ -32,7 +32,7 @@ export const MAX_CAP_PERIOD_SECONDS = 31 * 24 * 3600;
 /** Longest a rebuild from MySQL may record events apart before the recording stops by itself. */
 export const RESTORE_RECORDING_MS = 2 * 60_000;
 
-export interface DeliveryCountersOptions {
+export interface DeliveryLedgerOptions {
   /** How long a decision's reservation is held if its event never arrives, ms. */
   reservationWindowMs: number;
   /** Granularity of reservation expiry, ms. */
@@ -45,7 +45,7 @@ export interface DeliveryCountersOptions {
   limitWindowMs: number;
 }
 
-export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
+export const DEFAULT_LEDGER_OPTIONS: DeliveryLedgerOptions = {
   reservationWindowMs: 600_000,
   reservationBucketMs: 10_000,
   capPendingMs: 300_000,
@@ -53,7 +53,7 @@ export const DEFAULT_COUNTERS_OPTIONS: DeliveryCountersOptions = {
   limitWindowMs: 600_000,
 };
 
-export const DELIVERY_COUNTERS_OPTIONS = Symbol('DELIVERY_COUNTERS_OPTIONS');
+export const DELIVERY_LEDGER_OPTIONS = Symbol('DELIVERY_LEDGER_OPTIONS');
 
 type ScriptClient = {
   dlvReserve(...args: Array<string | number>): Promise<Array<string | string[]>>;
@@ -62,6 +62,9 @@ type ScriptClient = {
   dlvRestorePhase(...args: Array<string | number>): Promise<number>;
   dlvRestoreSince(...args: Array<string | number>): Promise<number>;
 };
+
+/** ioredis command name of each ledger script. */
+const COMMANDS = { reserve: 'dlvReserve', apply: 'dlvApply', read: 'dlvRead', 'restore-phase': 'dlvRestorePhase', 'restore-since': 'dlvRestoreSince' } as const;
 
 /**
  * Reservation calls: up to 8 decisions each, 16 in flight. A call leaves as soon as 8 decisions wait,
@@ -86,11 +89,13 @@ const VERDICTS = new Set<CandidateVerdict>([
 ]);
 
 /**
- * Delivery state shared by every API replica, in Redis: spend (lifetime, per local day, reserved),
- * observed counts, frequency caps. Measurement feeds it measured events (`applyEvents`) and rebuilds it
- * from MySQL after Redis lost it (`needsRestore`, then `beginRestore` / `restore` / `finishRestore`); the decision path reads
- * and reserves through `reserve`, atomically per decision (the decisions of one event-loop turn share a
- * script call). Key layout: counter-keys.ts.
+ * The delivery ledger: state shared by every API replica, in Redis: spend (lifetime, per local day,
+ * reserved), observed counts, frequency caps, outstanding decisions. The one owner of those keys
+ * (ledger-keys.ts) and of the scripts that change them (lua/). Delivery reserves through `reserve`,
+ * atomically per decision (the decisions of one event-loop turn share a script call); ingestion feeds
+ * measured events through `applyEvents` (and `markLost` when it missed some); the worker rebuilds the
+ * ledger from MySQL after Redis lost it (LedgerRebuildService: `needsRestore`, then `beginRestore` /
+ * `restore` / `finishRestore`).
  *
  * Budget guard: a decision reserves its expected cost (CPM: the impression's price; CPC/CPCL: rate ×
  * observed click/completion rate, or the full price within the last `tailFraction` of a budget) and is
@@ -101,10 +106,10 @@ const VERDICTS = new Set<CandidateVerdict>([
  * 1% tolerance absorbs.
  */
 @Injectable()
-export class DeliveryCountersService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(DeliveryCountersService.name);
-  readonly keys: CounterKeys;
-  private readonly options: DeliveryCountersOptions;
+export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryLedger.name);
+  readonly keys: LedgerKeys;
+  private readonly options: DeliveryLedgerOptions;
   /**
    * A connection of its own (same options and fail-fast behaviour as RedisService.client). Without
    * auto-pipelining: ioredis keeps one auto-pipeline in flight per connection, so every decision
@@ -117,17 +122,13 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   constructor(
     redis: RedisService,
     @Optional() @Inject(Clock) private readonly clock: Clock = new SystemClock(),
-    @Optional() @Inject(DELIVERY_COUNTERS_OPTIONS) options?: Partial<DeliveryCountersOptions>,
+    @Optional() @Inject(DELIVERY_LEDGER_OPTIONS) options?: Partial<DeliveryLedgerOptions>,
   ) {
-    this.options = { ...DEFAULT_COUNTERS_OPTIONS, ...options };
-    this.keys = new CounterKeys(redis);
+    this.options = { ...DEFAULT_LEDGER_OPTIONS, ...options };
+    this.keys = new LedgerKeys(redis);
     this.client = redis.client.duplicate();
     this.client.on('error', (err: Error) => this.logger.warn(`redis (delivery counters): ${err.message}`));
-    this.client.defineCommand('dlvReserve', { lua: RESERVE_LUA });
-    this.client.defineCommand('dlvApply', { lua: APPLY_LUA });
-    this.client.defineCommand('dlvRead', { lua: READ_LUA });
-    this.client.defineCommand('dlvRestorePhase', { lua: RESTORE_PHASE_LUA });
-    this.client.defineCommand('dlvRestoreSince', { lua: RESTORE_SINCE_LUA });
+    for (const [name, command] of Object.entries(COMMANDS)) this.client.defineCommand(command, { lua: LEDGER_SCRIPTS[name as keyof typeof COMMANDS] });
   }
 
   /** Waits (boundedly) for the connection, so the first decisions after boot do not fail fast. */
@@ -161,14 +162,23 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   async applyEvents(events: CountableEvent[]): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock.now();
-    const common = [now, this.options.reservationBucketMs, QUARTER_MS, RECENT_QUARTERS, MAX_CAP_PERIOD_SECONDS, this.keys.scriptPrefix(), this.options.limitWindowMs];
+    const call = scriptArg<ApplyCallArg>({
+      now,
+      bucketMs: this.options.reservationBucketMs,
+      quarterMs: QUARTER_MS,
+      recentQuarters: RECENT_QUARTERS,
+      defaultCapTtlSeconds: MAX_CAP_PERIOD_SECONDS,
+      prefix: this.keys.scriptPrefix(),
+      limitWindowMs: this.options.limitWindowMs,
+    });
     const calls: Array<Array<string | number>> = [];
     for (let start = 0; start < events.length; start += APPLY_CHUNK) {
-      const args: Array<string | number> = [0, ...common];
+      const args: Array<string | number> = [0, call];
       for (const { claims, event, occurredAt } of events.slice(start, start + APPLY_CHUNK)) {
         const cost = eventCostMilliMicros(claims.pricingModel, claims.rateMicros, event);
         const release = claims.pricingModel === 'CPM' && event === 'impression' ? cost : 0;
-        args.push(JSON.stringify([event, cost, release, Math.round(occurredAt), claims.issuedAt * 1000, claims.decisionId, claims.lineItemId, claims.campaignId]), claims.userId);
+        const arg = { event, cost, release, occurred: Math.round(occurredAt), issued: claims.issuedAt * 1000, decision: claims.decisionId, li: claims.lineItemId, cp: claims.campaignId };
+        args.push(scriptArg(arg), claims.userId);
       }
       calls.push(args);
     }
@@ -185,7 +195,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   /**
    * The atomic decision step: walks `candidates` best first, selects up to `decisionIds.length` of them
    * that fit their budgets, frequency caps and pacing, and reserves for each. The decisions this process
-   * starts in one event-loop turn share one script call (see RESERVE_LUA), each still atomic and in order.
+   * starts in one event-loop turn share one script call (see lua/reserve.lua), each still atomic and in order.
    */
   reserve(request: ReservationRequest): Promise<ReservationResult> {
     return this.reservations.submit([request]).then(
@@ -198,20 +208,19 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
   }
 
   private async reserveBatch(requests: ReservationRequest[]): Promise<ReservationResult[]> {
-    const args: Array<string | number> = [
-      1,
-      this.keys.marker(),
-      this.clock.now(),
-      this.options.reservationBucketMs,
-      this.windowBuckets,
-      this.options.capPendingMs,
-      this.options.tailFraction,
-      this.keys.scriptPrefix(),
-      this.options.limitWindowMs,
-    ];
+    const call: ReserveCallArg = {
+      now: this.clock.now(),
+      bucketMs: this.options.reservationBucketMs,
+      windowBuckets: this.windowBuckets,
+      pendingMs: this.options.capPendingMs,
+      tailFraction: this.options.tailFraction,
+      prefix: this.keys.scriptPrefix(),
+      limitWindowMs: this.options.limitWindowMs,
+    };
+    const args: Array<string | number> = [1, this.keys.marker(), scriptArg(call)];
     for (const { candidates, decisionIds, userId, ip, limits } of requests) {
-      args.push(decisionIds.length, candidates.length, userId, ip ?? '', limits?.listener ?? 0, limits?.ip ?? 0, ...decisionIds);
-      for (const c of candidates) args.push(candidateArgument(c));
+      args.push(scriptArg({ ids: decisionIds, n: candidates.length, listenerLimit: limits?.listener ?? 0, ipLimit: limits?.ip ?? 0 }), userId, ip ?? '');
+      for (const c of candidates) args.push(scriptArg(candidateArgument(c)));
     }
     const reply = await (this.client as unknown as ScriptClient).dlvReserve(...args);
     if (reply[0] === 'not_restored') return requests.map(() => ({ restored: false }));
@@ -280,6 +289,14 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     return (await this.client.exists(this.keys.marker())) === 0;
   }
 
+  /**
+   * Declares the ledger incomplete (updates were missed, e.g. applies that failed while Redis was away):
+   * nothing is served until the worker rebuilt it from MySQL.
+   */
+  async markLost(): Promise<void> {
+    await this.client.del(this.keys.marker());
+  }
+
   /** Declares the counters complete again; decisions resume. */
   async markRestored(): Promise<void> {
     await this.client.set(this.keys.marker(), new Date(this.clock.now()).toISOString());
@@ -309,7 +326,8 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
 
   private async restorePhase(phase: 'begin' | 'finish' | 'abort', token: string, { lineItemIds, campaignIds }: RestoreAccounts): Promise<boolean> {
     const keys = [this.keys.restoring(), this.keys.marker(), ...lineItemIds.map((id) => this.keys.lineItem(id)), ...campaignIds.map((id) => this.keys.campaign(id))];
-    const done = await (this.client as unknown as ScriptClient).dlvRestorePhase(keys.length, ...keys, phase, token, RESTORE_RECORDING_MS, new Date(this.clock.now()).toISOString());
+    const arg = scriptArg({ phase, token, ttlMs: RESTORE_RECORDING_MS, stamp: new Date(this.clock.now()).toISOString() });
+    const done = await (this.client as unknown as ScriptClient).dlvRestorePhase(keys.length, ...keys, arg);
     return Number(done) === 1;
   }
 
@@ -333,7 +351,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     const quarterTtlMs = (RECENT_QUARTERS + 8) * QUARTER_MS;
     const campaigns = new Map<string, { spent: number; seed: number }>();
 
-    /** `quarters` for line items; campaigns keep no quarter hours (see counters.lua.ts). */
+    /** `quarters` for line items; campaigns keep no quarter hours (see lua/reserve.lua). */
     const writeAccount = (key: string, spent: number, quarters: Map<number, number> | null, seed: number) => {
       multi.hset(key, 'spent', Math.round(spent));
       multi.hdel(key, 'dayQ', 'today');
@@ -345,8 +363,8 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
         multi.pexpire(`${key}:q`, quarterTtlMs);
       }
       // Events applied since the rebuild began, which the snapshot may not hold (see beginRestore).
-      if (quarters) multi.dlvRestoreSince(2, key, `${key}:q`, quarterTtlMs, 'spent');
-      else multi.dlvRestoreSince(1, key, quarterTtlMs, 'spent');
+      if (quarters) multi.dlvRestoreSince(2, key, `${key}:q`, scriptArg({ quarterTtlMs, fields: ['spent'] }));
+      else multi.dlvRestoreSince(1, key, scriptArg({ quarterTtlMs, fields: ['spent'] }));
       if (lost) {
         multi.del(`${key}:r`);
         multi.hset(key, 'res', Math.ceil(seed), 'resQ', oldestB);
@@ -374,7 +392,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     }
     for (const [id, c] of campaigns) writeAccount(this.keys.campaign(id), c.spent, null, c.seed);
 
-    // Impressions are members by decision id, as APPLY_LUA adds them: the union of what Redis still
+    // Impressions are members by decision id, as apply.lua adds them: the union of what Redis still
     // holds and what MySQL knows counts each impression once, whichever arrived first.
     for (const row of state.frequency) {
       const impressions = row.impressions.filter((i) => i.at > now - MAX_CAP_PERIOD_SECONDS * 1000);
@@ -386,7 +404,7 @@ export class DeliveryCountersService implements OnModuleInit, OnApplicationShutd
     for (const row of state.rates) {
       const key = this.keys.lineItem(row.lineItemId);
       multi.hset(key, 'imps', row.impressions, 'clicks', row.clicks, 'completes', row.completes);
-      multi.dlvRestoreSince(1, key, quarterTtlMs, 'imps', 'clicks', 'completes');
+      multi.dlvRestoreSince(1, key, scriptArg({ quarterTtlMs, fields: ['imps', 'clicks', 'completes'] }));
     }
     await execOrThrow(multi);
   }
@@ -402,23 +420,23 @@ async function execOrThrow<T = unknown>(pipeline: ChainableCommander): Promise<T
   return out;
 }
 
-/** One candidate as RESERVE_LUA reads it: a JSON array. */
-function candidateArgument(c: ReservationCandidate): string {
-  const caps = c.frequencyCaps.map((cap) => [cap.maxImpressions, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000]);
-  return JSON.stringify([
-    c.lineItemId,
-    c.campaignId,
-    Math.round(c.eventPriceMilliMicros),
-    Math.ceil(c.reserveMilliMicros),
-    Math.round(c.budgetMilliMicros),
-    c.dailyBudgetMilliMicros === null ? -1 : Math.round(c.dailyBudgetMilliMicros),
-    c.campaignBudgetMilliMicros === null ? -1 : Math.round(c.campaignBudgetMilliMicros),
-    c.dayStartQuarter,
-    c.pacingBasis === 'daily' ? 'd' : c.pacingBasis === 'flight' ? 'f' : 'n',
-    Math.floor(c.pacingTargetMilliMicros),
-    Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros)),
-    c.random,
+/** One candidate as reserve.lua reads it. */
+function candidateArgument(c: ReservationCandidate): CandidateArg {
+  const caps = c.frequencyCaps.map((cap): [number, number] => [cap.maxImpressions, Math.min(cap.periodSeconds, MAX_CAP_PERIOD_SECONDS) * 1000]);
+  return {
+    li: c.lineItemId,
+    cp: c.campaignId,
+    price: Math.round(c.eventPriceMilliMicros),
+    reserve: Math.ceil(c.reserveMilliMicros),
+    budget: Math.round(c.budgetMilliMicros),
+    daily: c.dailyBudgetMilliMicros === null ? undefined : Math.round(c.dailyBudgetMilliMicros),
+    campaignBudget: c.campaignBudgetMilliMicros === null ? undefined : Math.round(c.campaignBudgetMilliMicros),
+    dayQ: c.dayStartQuarter,
+    basis: c.pacingBasis === 'daily' ? 'd' : c.pacingBasis === 'flight' ? 'f' : 'n',
+    target: Math.floor(c.pacingTargetMilliMicros),
+    allowance: Math.max(1, Math.ceil(c.pacingAllowanceMilliMicros)),
+    random: c.random,
     caps,
-    caps.reduce((max, [, periodMs]) => Math.max(max, periodMs / 1000), 0),
-  ]);
+    capTtl: caps.reduce((max, [, periodMs]) => Math.max(max, periodMs / 1000), 0),
+  };
 }
