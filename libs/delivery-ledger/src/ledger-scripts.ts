@@ -8,9 +8,17 @@ import { join, resolve, sep } from 'node:path';
  * files are read instead. Their arguments are typed below: each script decodes one JSON object of its
  * call (cjson, in C) instead of positional fields.
  */
-export type LedgerScriptName = 'reserve' | 'apply' | 'read' | 'restore-phase' | 'restore-since';
+export type LedgerScriptName = 'lease' | 'decide' | 'apply' | 'read' | 'restore-phase' | 'restore-since';
 
-export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['reserve', 'apply', 'read', 'restore-phase', 'restore-since'];
+export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'decide', 'apply', 'read', 'restore-phase', 'restore-since'];
+
+/**
+ * Scripts that run over several stripes of one shard in one call (the ledger groups their work per
+ * shard): Redis (7.0+) lets a script touch several slots of its node only when it says so. Their
+ * declared keys name every stripe they touch, so a call is refused before it runs, never half way,
+ * when a stripe has moved to another shard.
+ */
+const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['apply', 'read']);
 
 /** The directory holding the .lua files: beside this module (source, or dist with assets), else the source tree. */
 export function ledgerLuaDir(): string {
@@ -26,56 +34,53 @@ function load(): Record<LedgerScriptName, string> {
   const dir = ledgerLuaDir();
   const prelude = readFileSync(join(dir, 'prelude.lua'), 'utf8');
   const out = {} as Record<LedgerScriptName, string>;
-  for (const name of LEDGER_SCRIPT_NAMES) out[name] = `${prelude}\n${readFileSync(join(dir, `${name}.lua`), 'utf8')}`;
+  for (const name of LEDGER_SCRIPT_NAMES) {
+    const shebang = CROSS_SLOT.has(name) ? '#!lua flags=allow-cross-slot-keys\n' : '';
+    out[name] = `${shebang}${prelude}\n${readFileSync(join(dir, `${name}.lua`), 'utf8')}`;
+  }
   return out;
 }
 
 export const LEDGER_SCRIPTS: Readonly<Record<LedgerScriptName, string>> = load();
 
-/** reserve.lua, ARGV[1]. */
-export interface ReserveCallArg {
+/** lease.lua, ARGV[1] (amounts in milli-micros, integers). */
+export interface LeaseArg {
+  /** The API replica (process) holding the lease. */
+  replica: string;
   now: number;
   bucketMs: number;
   windowBuckets: number;
-  pendingMs: number;
+  ttlMs: number;
+  /** What the replica reserved from its lease since its last call: [reservation bucket, amount]. */
+  used: Array<[number, number]>;
+  /** Return the unused lease instead of taking more. */
+  release: boolean;
+  want: number;
+  /** One decision's amount: leases are granted in multiples of it. */
+  unit: number;
+  budget: number;
+  /** Line items with a daily budget. */
+  daily?: number;
+  /** Line items: quarter-hour index of the start of the advertiser's local day. */
+  dayQ?: number;
+  /** Most the leases of all replicas together may hold. */
+  cap: number;
   tailFraction: number;
-  /** "<QUEUE_PREFIX>:dlv:" */
-  prefix: string;
-  limitWindowMs: number;
+  /** Line items: longest frequency-cap period, s (0: uncapped), for apply.lua. */
+  capTtl?: number;
 }
 
-/** reserve.lua, one per decision (followed by its user id, IP and candidates). */
-export interface ReserveDecisionArg {
-  /** One decision id per slot. */
-  ids: string[];
-  /** Candidates that follow. */
-  n: number;
+/** decide.lua, ARGV[1]. */
+export interface DecideArg {
+  now: number;
+  pendingMs: number;
+  limitWindowMs: number;
   /** 0: no limit. */
   listenerLimit: number;
-  ipLimit: number;
-}
-
-/** reserve.lua, one per candidate (amounts in milli-micros, integers). */
-export interface CandidateArg {
-  li: string;
-  cp: string;
-  price: number;
-  reserve: number;
-  budget: number;
-  /** Absent: no daily budget. */
-  daily?: number;
-  /** Absent: the campaign has no budget. */
-  campaignBudget?: number;
-  /** Quarter-hour index of the start of the advertiser's local day. */
-  dayQ: number;
-  basis: 'd' | 'f' | 'n';
-  target: number;
-  allowance: number;
-  random: number;
-  /** [max impressions, period ms] */
-  caps: Array<[number, number]>;
-  /** Longest cap period, s (0: uncapped). */
-  capTtl: number;
+  /** One decision id per slot. */
+  ids: string[];
+  /** The candidates that fit budgets and pacing, best first: line item id, caps as [max impressions, period ms]. */
+  cands: Array<{ li: string; caps: Array<[number, number]> }>;
 }
 
 /** apply.lua, ARGV[1]. */
@@ -85,21 +90,15 @@ export interface ApplyCallArg {
   quarterMs: number;
   recentQuarters: number;
   defaultCapTtlSeconds: number;
-  prefix: string;
   limitWindowMs: number;
+  /** The prefix of each stripe the call touches, in KEYS order. */
+  prefixes: string[];
 }
 
-/** apply.lua, one per event (followed by its user id). */
-export interface ApplyEventArg {
-  event: string;
-  cost: number;
-  release: number;
-  occurred: number;
-  issued: number;
-  decision: string;
-  li: string;
-  cp: string;
-}
+/** apply.lua, one per item (followed by the user id of a listener item, '' otherwise). */
+export type ApplyItemArg =
+  | { k: 'li' | 'cp'; s: number; id: string; event: string; cost: number; release: number; occurred: number; issued: number }
+  | { k: 'u'; s: number; li: string; decision: string; occurred: number; issued: number; ttl: number };
 
 /** restore-phase.lua, ARGV[1]. */
 export interface RestorePhaseArg {
@@ -116,6 +115,6 @@ export interface RestoreSinceArg {
 }
 
 /** The one place a script argument becomes text. */
-export function scriptArg<T extends ReserveCallArg | ReserveDecisionArg | CandidateArg | ApplyCallArg | ApplyEventArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
+export function scriptArg<T extends LeaseArg | DecideArg | ApplyCallArg | ApplyItemArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
   return JSON.stringify(arg);
 }

@@ -217,7 +217,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     const served = [];
     for (let i = 0; i < 5; i++) served.push(...(await decide({ userId: `u${i}` })).ads);
     expect(served).toHaveLength(3);
-    await redis.client.del(counters.keys.marker());
+    await counters.markLost();
     await load(lineItem({ id: 'fresh' }));
     const blocked = await decide({}, true);
     expect(blocked.ads).toEqual([]);
