@@ -1,5 +1,4 @@
-import type { RedisService } from '@app/platform';
-import { testRedis } from '../../../test/support/test-redis';
+import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -7,7 +6,6 @@ import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 import { billedEventRateUpper } from '@app/delivery';
 import { eventPriceMilliMicros } from './pricing';
 
-type TestRedis = RedisService & { cleanup(): Promise<void> };
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
@@ -25,15 +23,15 @@ function rng(seed: number): () => number {
  * decisions against one budget; then every served decision delivers. Measured spend must stay within
  * 1% of the budget.
  */
-describe('budget guard (real Redis, concurrent replicas)', () => {
-  const replicas: TestRedis[] = [];
+describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replicas)', (_, target) => {
+  const replicas: LedgerTestRedis[] = [];
   let clock: ManualClock;
   let services: DeliveryLedger[];
 
   beforeEach(async () => {
     clock = new ManualClock(T0);
-    replicas.push(await testRedis());
-    for (let i = 1; i < 4; i++) replicas.push(await testRedis(replicas[0].prefix));
+    replicas.push(await target.connect());
+    for (let i = 1; i < 4; i++) replicas.push(await target.connect(replicas[0].prefix));
     services = replicas.map((r) => new DeliveryLedger(r, clock));
     await Promise.all(services.map((s) => s.whenReady()));
     await services[0].markRestored();

@@ -1,11 +1,9 @@
-import type { RedisService } from '@app/platform';
-import { testRedis } from '../../../test/support/test-redis';
+import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
 import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 
-type TestRedis = RedisService & { cleanup(): Promise<void> };
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const DAY_Q = Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS);
@@ -46,15 +44,15 @@ function claims(o: Partial<TrackingClaims> = {}): TrackingClaims {
   };
 }
 
-describe('DeliveryLedger (real Redis)', () => {
-  let redis: TestRedis;
+describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) => {
+  let redis: LedgerTestRedis;
   let clock: ManualClock;
   let counters: DeliveryLedger;
   let seq = 0;
   const ids = (n: number) => Array.from({ length: n }, () => `dec-${++seq}`);
 
   beforeEach(async () => {
-    redis = await testRedis();
+    redis = await target.connect();
     clock = new ManualClock(T0);
     counters = new DeliveryLedger(redis, clock);
     await counters.whenReady();
@@ -269,7 +267,7 @@ describe('DeliveryLedger (real Redis)', () => {
   });
 
   it('caps impressions per listener and line item, counting pending decisions, across replicas', async () => {
-    const other = await testRedis(redis.prefix);
+    const other = await target.connect(redis.prefix);
     try {
       const replica = new DeliveryLedger(other, clock);
       await replica.whenReady();
@@ -398,7 +396,7 @@ describe('DeliveryLedger (real Redis)', () => {
     // Redis "loses everything" of this deployment: every key under the test's prefix is deleted.
     counters.onApplicationShutdown();
     await redis.cleanup();
-    redis = await testRedis(redis.prefix);
+    redis = await target.connect(redis.prefix);
     counters = new DeliveryLedger(redis, clock);
     await counters.whenReady();
     expect(await counters.needsRestore()).toBe(true);
@@ -471,7 +469,7 @@ describe('DeliveryLedger (real Redis)', () => {
     expect((await redis.client.hkeys(key)).filter((f) => f.startsWith('s:'))).toEqual([]);
     expect(await redis.client.exists(`${key}:qs`)).toBe(0);
     expect(await counters.lostStripes()).toEqual([]);
-    expect(await redis.client.exists(...counters.keys.stripes().map((s) => counters.keys.restoring(s)))).toBe(0);
+    for (const s of counters.keys.stripes()) expect(await redis.client.exists(counters.keys.restoring(s))).toBe(0);
     expect(await counters.needsRestore()).toBe(false);
     expect(await counters.beginRestore(accounts)).toEqual(expect.any(String));
   });

@@ -510,8 +510,9 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
           defaultCapTtlSeconds: MAX_CAP_PERIOD_SECONDS,
           limitWindowMs: this.options.limitWindowMs,
           prefixes: stripes.map((s) => this.keys.stripePrefix(s)),
+          restoring: stripes.map((s) => this.keys.restoring(s)),
         };
-        const args: Args = [stripes.length, ...stripes.map((s) => this.keys.restoring(s)), scriptArg(call)];
+        const args: Args = [1, this.keys.restoring(stripes[0]), scriptArg(call)];
         for (const { stripe, item, user } of chunk) args.push(scriptArg({ ...item, s: position.get(stripe)! }), user);
         calls.push(this.scripts.dlvApply(...args));
       }
@@ -569,7 +570,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     const indexed = ids.map((id, i) => ({ key: keyOf(id), i, stripe: this.keys.stripeOf(id) }));
     await Promise.all(
       [...this.byShard(indexed, (k) => k.stripe).values()].map(async (group) => {
-        const flat = await this.scripts.dlvRead(group.length, ...group.map((g) => g.key), ...fields);
+        const keys = group.map((g) => g.key);
+        const flat = await this.scripts.dlvRead(1, keys[0], scriptArg({ keys, fields }));
         group.forEach((g, n) => (out[g.i] = fields.map((_, j) => Number(flat[n * fields.length + j] ?? 0))));
       }),
     );

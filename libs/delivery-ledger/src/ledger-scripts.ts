@@ -14,9 +14,9 @@ export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'decid
 
 /**
  * Scripts that run over several stripes of one shard in one call (the ledger groups their work per
- * shard): Redis (7.0+) lets a script touch several slots of its node only when it says so. Their
- * declared keys name every stripe they touch, so a call is refused before it runs, never half way,
- * when a stripe has moved to another shard.
+ * shard): Redis (7.0+) lets a script touch several slots of its node only when it says so, and takes
+ * one declared slot per call (it routes the call). They read a key of every stripe they touch before
+ * writing anything, so a stripe that moved to another shard fails the call before it changes anything.
  */
 const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['apply', 'read']);
 
@@ -91,8 +91,16 @@ export interface ApplyCallArg {
   recentQuarters: number;
   defaultCapTtlSeconds: number;
   limitWindowMs: number;
-  /** The prefix of each stripe the call touches, in KEYS order. */
+  /** The prefix of each stripe the call touches (an item's `s` is its position, from 1). */
   prefixes: string[];
+  /** Their restoring markers, in the same order. */
+  restoring: string[];
+}
+
+/** read.lua, ARGV[1]. */
+export interface ReadArg {
+  keys: string[];
+  fields: string[];
 }
 
 /** apply.lua, one per item (followed by the user id of a listener item, '' otherwise). */
@@ -115,6 +123,6 @@ export interface RestoreSinceArg {
 }
 
 /** The one place a script argument becomes text. */
-export function scriptArg<T extends LeaseArg | DecideArg | ApplyCallArg | ApplyItemArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
+export function scriptArg<T extends LeaseArg | DecideArg | ApplyCallArg | ApplyItemArg | ReadArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
   return JSON.stringify(arg);
 }

@@ -12,9 +12,11 @@
 -- state as event-by-event updates: every update is an increment, and a release takes
 -- min(reserved, sum of releases) either way.)
 --
--- KEYS the restoring marker of each stripe the call touches (all on this shard)
+-- KEYS[1] the first stripe's restoring marker (it routes the call to its shard)
 -- ARGV[1] JSON ApplyCallArg (ledger-scripts.ts): now, bucketMs, quarterMs, recentQuarters,
---         defaultCapTtlSeconds, limitWindowMs, prefixes (of those stripes, in KEYS order)
+--         defaultCapTtlSeconds, limitWindowMs, prefixes and restoring markers of the stripes the call
+--         touches (all on this shard; Redis takes one declared slot per call, the others are reached
+--         with allow-cross-slot-keys)
 -- then two per item: its JSON (ApplyItemArg: k, s (its stripe's position in KEYS), id | li, event,
 --         cost, release, occurred, issued, decision, ttl) and the user id of a listener item ('' otherwise; sent as is, so that its keys
 --         are byte for byte those the decisions used).
@@ -28,11 +30,10 @@ local quarterTtl = ((recent + 8) * quarterMs)
 -- While the ledger is rebuilt from a MySQL snapshot (see restore-since.lua), every increment is also
 -- recorded under 's:<field>' (and quarter hours in '<li>:qs'), so that the rebuild can add what was
 -- applied after it began to the snapshot's absolute values.
+-- Read first, before any write: a stripe that moved to another shard fails the call here, not half way.
 local restoringOf = {}
-local function restoring(s)
-  if restoringOf[s] == nil then restoringOf[s] = redis.call('EXISTS', KEYS[s]) == 1 end
-  return restoringOf[s]
-end
+for s, marker in ipairs(call.restoring) do restoringOf[s] = redis.call('EXISTS', marker) == 1 end
+local function restoring(s) return restoringOf[s] end
 local function incr(a, h, field, by)
   redis.call('HINCRBY', h, field, by)
   if restoring(a.s) then redis.call('HINCRBY', h, 's:' .. field, by) end

@@ -66,18 +66,19 @@ local function reserve(b, amount)
   res = res + amount
 end
 
--- Expired leases are held whole as reservations; this replica's live lease is found.
+-- Other replicas' expired leases are held whole as reservations. This replica's own lease counts as
+-- long as it is there, expired or not: the replica is reporting what it used of it.
 local leases = redis.call('HGETALL', l)
 local mine, found, others = 0, false, 0
 for i = 1, #leases, 2 do
   local amount, expiry = string.match(leases[i + 1], '^(%d+):(%d+)$')
   amount, expiry = tonumber(amount), tonumber(expiry)
-  if expiry <= now then
+  if leases[i] == a.replica then
+    mine, found = amount, true
+  elseif expiry <= now then
     reserve(nowB, amount)
     leased = leased - amount
     redis.call('HDEL', l, leases[i])
-  elseif leases[i] == a.replica then
-    mine, found = amount, true
   else
     others = others + 1
   end
