@@ -1,4 +1,4 @@
-import { RedisService } from '@app/platform';
+import { GroupCommitter, RedisService } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
@@ -48,7 +48,7 @@ export interface DeliveryLedgerOptions {
   limitWindowMs: number;
   /** Lifetime of a lease in Redis, ms: a dead replica's lease is reclaimed after it. */
   leaseTtlMs: number;
-  /** How often a replica reports its use and renews its leases, ms (0: only on demand; tests). */
+  /** How often a replica looks for leases to renew (halfway through their life) or return (idle), ms (0: only on demand; tests). */
   leaseReportMs: number;
   /** Share of a budget (or daily budget) the leases of all replicas may hold together. */
   leaseFraction: number;
@@ -62,8 +62,8 @@ export const DEFAULT_LEDGER_OPTIONS: DeliveryLedgerOptions = {
   capPendingMs: 300_000,
   tailFraction: 0.05,
   limitWindowMs: 600_000,
-  leaseTtlMs: 5_000,
-  leaseReportMs: 250,
+  leaseTtlMs: 10_000,
+  leaseReportMs: 1_000,
   leaseFraction: 0.01,
   leaseIdleMs: 2_000,
 };
@@ -88,6 +88,22 @@ const MAX_LEASE_WAITS = 200;
 
 /** ioredis command name of each ledger script. */
 const COMMANDS = { lease: 'dlvLease', decide: 'dlvDecide', apply: 'dlvApply', read: 'dlvRead', 'restore-phase': 'dlvRestorePhase', 'restore-since': 'dlvRestoreSince' } as const;
+
+/**
+ * Listener steps per call: up to 8 decisions each, 16 calls in flight per shard; a call leaves as soon
+ * as 8 wait, or at the end of the event-loop turn. Beyond 5,000 waiting, or after 1 s without a free
+ * call, a decision is refused (503) rather than queued without end.
+ */
+const LISTENER_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the listener step of decisions' };
+
+/** One decision's listener step (decide.lua). */
+interface ListenerStep {
+  stripe: number;
+  base: string;
+  listenerLimit: number;
+  ids: string[];
+  cands: Array<{ li: string; caps: Array<[number, number]> }>;
+}
 
 /** A candidate that fit its budgets and pacing, with what it holds of its leases. */
 interface Passing {
@@ -127,14 +143,16 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   private readonly options: DeliveryLedgerOptions;
   /**
    * A connection of its own (same options and fail-fast behaviour as RedisService.client). Without
-   * auto-pipelining: ioredis keeps one auto-pipeline in flight per connection, so every decision
-   * waited for the previous batch's round trip.
+   * auto-pipelining: the listener steps are batched per shard already (LISTENER_BATCH), and ioredis
+   * keeps one auto-pipeline in flight per connection, so every decision would wait for the previous
+   * batch's round trip.
    */
   private readonly client: Redis | Cluster;
   private readonly scripts: ScriptClient;
   /** This process, as lease holder. */
   private readonly replica = `${process.pid}:${randomUUID()}`;
   private readonly leases = new Map<string, Lease>();
+  private readonly deciders = new Map<string, GroupCommitter<ListenerStep, string[]>>();
   /** Per-IP counts of this replica in the current limit window. */
   private ipWindow = { window: -1, counts: new Map<string, number>() };
   private timer?: NodeJS.Timeout;
@@ -237,17 +255,15 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
 
       let chosen: Passing[];
       if (passing.length > 0 && (listenerLimit > 0 || passing.some((p) => p.caps.length > 0))) {
-        const now = this.clock.now();
         const stripe = this.keys.stripeOf(userId);
-        const arg: DecideArg = {
-          now,
-          pendingMs: this.options.capPendingMs,
-          limitWindowMs: this.options.limitWindowMs,
+        const request: ListenerStep = {
+          stripe,
+          base: this.keys.listener(userId),
           listenerLimit,
           ids: decisionIds.slice(0, slots),
           cands: passing.map((p) => ({ li: candidates[p.index].lineItemId, caps: p.caps })),
         };
-        const reply = await this.scripts.dlvDecide(2, this.keys.marker(stripe), this.keys.listener(userId), scriptArg(arg));
+        const [reply] = await this.deciderFor(stripe).submit([request]);
         if (reply[0] === 'not_restored') {
           for (const p of passing) this.giveBack(p);
           return { restored: false };
@@ -284,6 +300,30 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       for (const p of passing) if (verdicts[p.index] !== 'selected') this.giveBack(p);
       throw err;
     }
+  }
+
+  /** The listener steps of one shard: the decisions started in one event-loop turn share a call. */
+  private deciderFor(stripe: number): GroupCommitter<ListenerStep, string[]> {
+    const shard = this.shardOf(stripe);
+    let committer = this.deciders.get(shard);
+    if (!committer) {
+      committer = new GroupCommitter<ListenerStep, string[]>((steps) => this.decideBatch(steps), LISTENER_BATCH);
+      this.deciders.set(shard, committer);
+    }
+    return committer;
+  }
+
+  private async decideBatch(steps: ListenerStep[]): Promise<string[][]> {
+    const stripes = [...new Set(steps.map((s) => s.stripe))];
+    const position = new Map(stripes.map((s, i) => [s, i + 1]));
+    const arg: DecideArg = {
+      now: this.clock.now(),
+      pendingMs: this.options.capPendingMs,
+      limitWindowMs: this.options.limitWindowMs,
+      markers: stripes.map((s) => this.keys.marker(s)),
+      decisions: steps.map((s) => ({ m: position.get(s.stripe)!, listenerLimit: s.listenerLimit, ids: s.ids, cands: s.cands })),
+    };
+    return (await this.scripts.dlvDecide(1, this.keys.marker(stripes[0]), scriptArg(arg), ...steps.map((s) => s.base))) as unknown as string[][];
   }
 
   private giveBack(p: Passing): void {
@@ -435,8 +475,10 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       if (idle && lease.tentative === 0) {
         if (lease.lease > 0 || lease.unreportedTotal > 0) calls.push(this.exchange(lease, { want: 0, unit: 1, release: true }));
         else this.leases.delete(key);
-      } else if (lease.unreportedTotal > 0 || now >= lease.answeredAt + this.options.leaseTtlMs / 2) {
-        calls.push(this.exchange(lease, { want: lease.demand * 2, unit: lease.unit, release: false }));
+      } else if (now >= lease.answeredAt + this.options.leaseTtlMs / 2 || (lease.unreportedTotal > 0 && lease.available(now) < lease.lease / 4)) {
+        // Renewed halfway through its life, or early when mostly used: one call per lease every few
+        // seconds, whatever the decision rate (the reservations it reports reach Redis with it).
+        calls.push(this.exchange(lease, { want: Math.max(lease.demand * 2, 4 * lease.unit), unit: lease.unit, release: false }));
       }
     }
     await Promise.all(calls);
@@ -525,12 +567,16 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
    * cluster client's slot map; a stripe that moved is refused by Redis before the call runs (its
    * declared keys), and the caller's retry or rebuild takes over.
    */
-  private byShard<T>(items: readonly T[], stripeOf: (item: T) => number): Map<string, T[]> {
+  private shardOf(stripe: number): string {
     const slots = (this.client as Partial<Cluster>).slots;
+    return slots ? (slots[clusterSlot(this.keys.marker(stripe))]?.[0] ?? `stripe-${stripe}`) : 'single';
+  }
+
+  private byShard<T>(items: readonly T[], stripeOf: (item: T) => number): Map<string, T[]> {
     const groups = new Map<string, T[]>();
     for (const item of items) {
       const stripe = stripeOf(item);
-      const shard = slots ? (slots[clusterSlot(this.keys.marker(stripe))]?.[0] ?? `stripe-${stripe}`) : 'single';
+      const shard = this.shardOf(stripe);
       const group = groups.get(shard);
       if (group) group.push(item);
       else groups.set(shard, [item]);

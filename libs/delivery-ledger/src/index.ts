@@ -7,3 +7,4 @@ export * from './ledger-scripts';
 export * from './delivery-ledger.service';
 export * from './ledger-rebuild.service';
 export * from './delivery-ledger.module';
+export * from './stripes';

@@ -140,7 +140,7 @@ describe.each(ledgerTargets())('leases (real Redis: %s)', (_, target) => {
     // Before its lease expires, only what it leaves is served elsewhere.
     expect(await serve(b.ledger, c, 10)).toHaveLength(8 - held / PRICE);
     // Once expired, the dead lease is held whole (its decisions may still deliver) ...
-    clock.advance(6_000);
+    clock.advance(11_000);
     expect(await serve(b.ledger, c, 10)).toHaveLength(0);
     expect(Number(await b.redis.client.hget(key, 'leased'))).toBe(0);
     expect(await b.redis.client.hexists(`${key}:l`, 'x')).toBe(0);
@@ -164,7 +164,7 @@ describe.each(ledgerTargets())('leases (real Redis: %s)', (_, target) => {
     for (const key of [keys.marker(stripe), keys.lineItem(lost), `${keys.lineItem(lost)}:r`, `${keys.lineItem(lost)}:l`]) await redis.client.del(key);
     expect(await ledger.lostStripes()).toEqual([stripe]);
     // The lease in hand ends at its next renewal; once it must be renewed, nothing more is served there.
-    clock.advance(5_000);
+    clock.advance(10_000);
     const blocked = await ledger.reserve({ userId: 'u-x', decisionIds: ['x'], candidates: [candidate({ lineItemId: lost })] });
     expect(blocked).toEqual({ restored: false });
     expect(await serve(ledger, candidate({ lineItemId: kept }), 2)).toHaveLength(2);
@@ -189,7 +189,7 @@ describe.each(ledgerTargets())('leases (real Redis: %s)', (_, target) => {
       fc.record({ k: fc.constant('apply' as const), r: fc.nat(2), share: fc.double({ min: 0, max: 1, noNaN: true }) }),
       fc.record({ k: fc.constant('flush' as const), r: fc.nat(2) }),
       fc.record({ k: fc.constant('restart' as const), r: fc.nat(2) }),
-      fc.record({ k: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 8_000 }) }),
+      fc.record({ k: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 15_000 }) }),
       fc.record({ k: fc.constant('lose' as const) }),
     );
     let run = 0;

@@ -18,7 +18,7 @@ export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'decid
  * one declared slot per call (it routes the call). They read a key of every stripe they touch before
  * writing anything, so a stripe that moved to another shard fails the call before it changes anything.
  */
-const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['apply', 'read']);
+const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['decide', 'apply', 'read']);
 
 /** The directory holding the .lua files: beside this module (source, or dist with assets), else the source tree. */
 export function ledgerLuaDir(): string {
@@ -70,17 +70,26 @@ export interface LeaseArg {
   capTtl?: number;
 }
 
-/** decide.lua, ARGV[1]. */
-export interface DecideArg {
-  now: number;
-  pendingMs: number;
-  limitWindowMs: number;
+/** decide.lua: one decision's listener step. */
+export interface DecisionArg {
+  /** Its stripe's position in `markers`, from 1. */
+  m: number;
   /** 0: no limit. */
   listenerLimit: number;
   /** One decision id per slot. */
   ids: string[];
   /** The candidates that fit budgets and pacing, best first: line item id, caps as [max impressions, period ms]. */
   cands: Array<{ li: string; caps: Array<[number, number]> }>;
+}
+
+/** decide.lua, ARGV[1]. */
+export interface DecideArg {
+  now: number;
+  pendingMs: number;
+  limitWindowMs: number;
+  /** Restore marker of each stripe involved. */
+  markers: string[];
+  decisions: DecisionArg[];
 }
 
 /** apply.lua, ARGV[1]. */
