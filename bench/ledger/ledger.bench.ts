@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { LedgerTestRedis, clusterNodes, ledgerTargets } from '../../test/support/ledger-redis';
 import { redisCpuMs } from '../support/proc-stats';
+import { seededRandom as rng } from '../../test/support/seeded-random';
 
 
 const A_ROOT = process.env.A_ROOT ?? '/work/main';
@@ -42,16 +43,6 @@ interface Ledgerish {
   markRestored(): Promise<void>;
   whenReady(): Promise<void>;
   onApplicationShutdown(): unknown;
-}
-
-/** Deterministic PRNG (mulberry32): both sides get the same decisions. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function candidate(i: number): ReservationCandidate {

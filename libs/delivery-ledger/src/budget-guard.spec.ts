@@ -5,18 +5,9 @@ import type { CountableEvent, ReservationCandidate } from './ledger.types';
 import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 import { billedEventRateUpper } from '@app/delivery';
 import { eventPriceMilliMicros } from './pricing';
+import { seededRandom as rng } from '../../../test/support/seeded-random';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The budget guard under concurrency: several "API replicas" (own Redis connections, one prefix) race
