@@ -28,12 +28,8 @@ const common = {
   setupFiles: ['reflect-metadata'],
 };
 
-// The delivery counters' specs race real Redis connections but keep their *.spec.ts names while the
-// counters move into their own lib (issue 19): until they are renamed, their folder is integration.
-const COUNTERS_SPECS = '<rootDir>/libs/delivery/src/counters/**/*.spec.ts';
-
-const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/libs/delivery/src/counters/'] };
-const integration = { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts', COUNTERS_SPECS] };
+const unit = { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/'] };
+const integration = { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] };
 
 module.exports = {
   projects: [

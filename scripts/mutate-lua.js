@@ -11,7 +11,7 @@ const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 
 const root = resolve(__dirname, '..');
-const SUITES = ['libs/delivery/src/counters/'];
+const SUITES = ['libs/delivery-ledger/src/'];
 const only = process.argv.slice(2);
 const mutations = JSON.parse(readFileSync(join(root, 'test/mutations/ledger-lua.mutations.json'), 'utf8')).filter((m) => only.length === 0 || only.includes(m.id));
 
@@ -36,7 +36,7 @@ try {
     }
     writeFileSync(path, original.replace(m.from, m.to));
     const started = Date.now();
-    const run = spawnSync(process.execPath, [join(copy, 'node_modules/jest/bin/jest.js'), '--selectProjects', 'unit', '--testPathPatterns', ...SUITES], { cwd: copy, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(copy, 'node_modules/jest/bin/jest.js'), '--selectProjects', 'integration', '--testPathPatterns', ...SUITES], { cwd: copy, encoding: 'utf8' });
     writeFileSync(path, original);
     results.push({ id: m.id, verdict: run.status === 0 ? 'SURVIVED' : 'killed', seconds: Math.round((Date.now() - started) / 1000) });
     console.log(`${run.status === 0 ? 'SURVIVED' : 'killed  '} ${m.id}`);

@@ -3,6 +3,7 @@ import { createServingLineItem, expectStatus } from './support/campaign-fixtures
 import { http } from './support/http';
 import { waitFor } from './support/processes';
 import { validateVast } from './support/vast-schema';
+import { markLedgerRestored } from './support/ledger';
 
 /**
  * Decisions against line items created through the real campaigns API. The e2e database is shared
@@ -43,7 +44,7 @@ describe('delivery against the campaigns API (real API and worker)', () => {
   beforeAll(async () => {
     // Until measurement restores the counters (it does so whenever the marker is missing), declare them complete.
     redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    await redis.set(`${process.env.E2E_QUEUE_PREFIX}:dlv:restored`, new Date().toISOString(), 'NX');
+    await markLedgerRestored(redis, process.env.E2E_QUEUE_PREFIX!);
   });
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ import { waitFor } from './support/processes';
 import { RedisServer } from './support/redis-server';
 import { Stack, dropDatabase } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
+import { ledgerKeys, ledgerRestored } from './support/ledger';
 
 const range = () => ({ from: new Date(floorHour(Date.now()) - HOUR_MS).toISOString(), to: new Date(floorHour(Date.now()) + HOUR_MS).toISOString() });
 
@@ -49,12 +50,12 @@ describe('measurement through dependency outages (own stacks)', () => {
       const duringRebuild = streamListens(placement, 60, stored, options);
 
       redis = new Redis(redisServer.url);
-      const marker = `${prefix}:dlv:restored`;
+      const keys = ledgerKeys(prefix);
       // The worker notices the loss, rebuilds the counters from MySQL and sets the marker again; wait for it to hold.
       let stableSince = 0;
       await waitFor(
         async () => {
-          if (!(await redis!.exists(marker))) {
+          if (!(await ledgerRestored(redis!, prefix))) {
             stableSince = 0;
             return false;
           }
@@ -84,14 +85,14 @@ describe('measurement through dependency outages (own stacks)', () => {
       // (README, "Redis state and its rebuild"): errs high, on the side of the budget, and only by
       // impressions that arrived during the rebuild.
       const price = placement.rateMicros!;
-      const spent = Number(await redis.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'spent'));
+      const spent = Number(await redis.hget(keys.lineItem(placement.lineItemId), 'spent'));
       expect(spent).toBeGreaterThanOrEqual(460 * price);
       expect(spent).toBeLessThanOrEqual((460 + 60) * price);
       expect(spent % price).toBe(0);
-      const imps = Number(await redis.hget(`${prefix}:dlv:li:${placement.lineItemId}`, 'imps'));
+      const imps = Number(await redis.hget(keys.lineItem(placement.lineItemId), 'imps'));
       expect(imps).toBe(spent / price);
-      expect(Number(await redis.hget(`${prefix}:dlv:cp:${placement.campaignId}`, 'spent'))).toBe(spent);
-      const times = await redis.zrange(`${prefix}:dlv:fc:${placement.lineItemId}:stream-0`, 0, -1);
+      expect(Number(await redis.hget(keys.campaign(placement.campaignId), 'spent'))).toBe(spent);
+      const times = await redis.zrange(keys.impressions(placement.lineItemId, 'stream-0'), 0, -1);
       expect(times.length).toBe(stored.filter((e) => e.event === 'impression' && e.claims.userId === 'stream-0').length);
     } finally {
       redis?.disconnect();

@@ -4,6 +4,7 @@ import { http } from './support/http';
 import { BROWSER_UA, createPlacementVia, mysql, report, waitForAggregation } from './support/measurement-fixtures';
 import { sleep, waitFor } from './support/processes';
 import { Stack, dropDatabase, dropRedisPrefix } from './support/stack';
+import { ledgerKeys, ledgerRestored } from './support/ledger';
 
 /**
  * Billed spend never passes a budget, whatever the click rate or however late events arrive, and
@@ -117,7 +118,7 @@ describe('money safety (own stack)', () => {
     await dropRedisPrefix(stack.env.REDIS_URL!, `${stack.env.QUEUE_PREFIX}:dlv`);
     const redis = new Redis(stack.env.REDIS_URL!);
     try {
-      await waitFor(async () => (await redis.exists(`${stack.env.QUEUE_PREFIX}:dlv:restored`)) === 1, 20_000, 'the worker to rebuild the counters');
+      await waitFor(() => ledgerRestored(redis, stack.env.QUEUE_PREFIX!), 20_000, 'the worker to rebuild the counters');
     } finally {
       redis.disconnect();
     }
@@ -185,7 +186,7 @@ describe('money safety (own stack)', () => {
     // Delivery counted each completion once: 8 × 1,000 µ = 8,000,000 milli-micros, not 16.
     const redis = new Redis(stack.env.REDIS_URL!);
     try {
-      expect(await redis.hmget(`${stack.env.QUEUE_PREFIX}:dlv:li:${p.lineItemId}`, 'spent', 'completes', 'imps')).toEqual(['8000000', '8', '8']);
+      expect(await redis.hmget(ledgerKeys(stack.env.QUEUE_PREFIX!).lineItem(p.lineItemId), 'spent', 'completes', 'imps')).toEqual(['8000000', '8', '8']);
     } finally {
       redis.disconnect();
     }

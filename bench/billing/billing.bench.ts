@@ -20,7 +20,8 @@ import { WorkerConfig, loadConfig, monthRange, mysqlOptions } from '@app/platfor
 import { Logger } from '@nestjs/common';
 import { Connection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { BILLABLE, EVENT_SPEND_MMICROS, QUARTER_ROLLUP_UPSERT } from '../../libs/measurement/src/aggregation/aggregation.sql';
+import { BILLABLE, EVENT_SPEND_MMICROS } from '@app/delivery-ledger';
+import { QUARTER_ROLLUP_UPSERT } from '../../libs/measurement/src/aggregation/aggregation.sql';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { dropDatabase, dropRedisPrefix, migrateDatabase, stackEnv } from '../../test/support/stack';
 import { peakRssMb } from '../support/proc-stats';

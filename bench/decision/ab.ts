@@ -17,6 +17,7 @@ import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from '../../tes
 import { dropRedisPrefix, stackEnv } from '../../test/support/stack';
 import { decisionLoad } from '../support/decision-load';
 import { cpuMs, medianBy } from '../support/proc-stats';
+import { markLedgerRestored } from '../../test/support/ledger';
 
 const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
 
@@ -46,7 +47,7 @@ async function startApi(name: string, root: string, flags: string[], runId: stri
   const redis = new Redis(env.REDIS_URL!);
   const stale = await redis.keys(`${prefix}:dlv:*`);
   if (stale.length > 0) await redis.del(...stale);
-  await redis.set(`${prefix}:dlv:restored`, new Date().toISOString());
+  await markLedgerRestored(redis, prefix);
   redis.disconnect();
   return { proc, url: `${url}/v1/decisions`, redisUrl: env.REDIS_URL!, prefix };
 }

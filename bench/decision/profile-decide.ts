@@ -7,7 +7,8 @@
  */
 import { CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
 import { ApiConfig, MetricsService, RedisService } from '@app/platform';
-import { CatalogSource, DecisionService, DeliveryCountersService, EligibilityIndexService, SystemClock, TrackingTokenCodec } from '@app/delivery';
+import { CatalogSource, DecisionService, EligibilityIndexService, TrackingTokenCodec } from '@app/delivery';
+import { DeliveryLedger, SystemClock } from '@app/delivery-ledger';
 import { ObservedStateService } from '../../libs/delivery/src/eligibility/observed-state.service';
 
 let seed = 7;
@@ -40,7 +41,7 @@ async function main() {
   const redis = new RedisService(config);
   await new Promise((r) => redis.client.once('ready', r));
   const clock = new SystemClock();
-  const counters = new DeliveryCountersService(redis, clock);
+  const counters = new DeliveryLedger(redis, clock);
   await counters.whenReady();
   await counters.markRestored();
   const index = new EligibilityIndexService(new Mem(), redis, clock);

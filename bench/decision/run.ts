@@ -22,6 +22,7 @@ import { Stack } from '../../test/support/stack';
 import { Load, decisionLoad } from '../support/decision-load';
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import { cpuMs, currentRssMb, medianBy, peakRssMb, redisCpuMs } from '../support/proc-stats';
+import { markLedgerRestored } from '../../test/support/ledger';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
     const stale = await redis.keys(`${stack.env.QUEUE_PREFIX}:dlv:*`);
     if (stale.length > 0) await redis.del(...stale);
     // No measurement restore runs in this stack (no worker): declare the fresh counters complete.
-    await redis.set(`${stack.env.QUEUE_PREFIX}:dlv:restored`, new Date().toISOString());
+    await markLedgerRestored(redis, stack.env.QUEUE_PREFIX!);
     if (!reuse) await seedCatalog(stack.baseUrl);
     await new Promise((r) => setTimeout(r, 1500));
     const rssBeforeLoad = currentRssMb(stack.api.child.pid!);

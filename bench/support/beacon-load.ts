@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import type Redis from 'ioredis';
 import { Connection } from 'mysql2/promise';
 import { codec, decision, randomPlacement } from '../../test/support/measurement-fixtures';
+import { ledgerKeys } from '../../test/support/ledger';
 
 /** What benchmarks send as a player's User-Agent (a browser: not a bot). */
 export const UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
@@ -94,6 +95,6 @@ export async function beaconRun(url: string, pool: TokenPool, seconds: number, c
  */
 export async function primeCapPeriods(redis: Redis, queuePrefix: string, placements: readonly Placement[]): Promise<void> {
   const pipeline = redis.pipeline();
-  placements.forEach((p, i) => pipeline.hset(`${queuePrefix}:dlv:li:${p.lineItemId}`, 'capTtl', i % 2 === 0 ? 3600 : 0));
+  placements.forEach((p, i) => pipeline.hset(ledgerKeys(queuePrefix).lineItem(p.lineItemId), 'capTtl', i % 2 === 0 ? 3600 : 0));
   await pipeline.exec();
 }

@@ -1,7 +1,7 @@
 import { CampaignsModule, DeliveryCatalogService } from '@app/campaigns';
+import { DeliveryLedgerModule } from '@app/delivery-ledger';
 import { ApiConfig } from '@app/platform';
 import { Module } from '@nestjs/common';
-import { DeliveryCountersModule } from './delivery-counters.module';
 import { CatalogSource } from './eligibility/catalog-source';
 import { EligibilityIndexService } from './eligibility/eligibility-index.service';
 import { ObservedStateService } from './eligibility/observed-state.service';
@@ -9,14 +9,14 @@ import { DecisionRoutes } from './http/decision.routes';
 import { DecisionService } from './services/decision.service';
 import { TrackingTokenCodec } from './tracking/tracking-token';
 
-/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST, as player routes), counters. */
+/** Ad decisioning in the API process: eligibility index, decisions (JSON and VAST, as player routes); the ledger comes from DeliveryLedgerModule. */
 @Module({
-  imports: [CampaignsModule, DeliveryCountersModule],
+  imports: [CampaignsModule, DeliveryLedgerModule],
   providers: [
     { provide: CatalogSource, useExisting: DeliveryCatalogService },
     {
       provide: TrackingTokenCodec,
-      // ApiConfig exists in the API process only: workers import DeliveryCountersModule, not this module.
+      // ApiConfig exists in the API process only: workers import DeliveryLedgerModule, not this module.
       inject: [ApiConfig],
       useFactory: (config: ApiConfig) => new TrackingTokenCodec(config.TRACKING_SECRET, config.TRACKING_TOKEN_TTL),
     },
@@ -25,6 +25,6 @@ import { TrackingTokenCodec } from './tracking/tracking-token';
     DecisionService,
     DecisionRoutes,
   ],
-  exports: [DeliveryCountersModule, TrackingTokenCodec, EligibilityIndexService, DecisionService, DecisionRoutes],
+  exports: [DeliveryLedgerModule, TrackingTokenCodec, EligibilityIndexService, DecisionService, DecisionRoutes],
 })
 export class DeliveryModule {}

@@ -1,15 +1,10 @@
 export * from './delivery.module';
-export * from './delivery-counters.module';
 export * from './tracking/tracking-token';
-export * from './time/clock';
 export * from './time/local-time';
-export * from './counters/pricing';
-export * from './counters/counters.types';
-export * from './counters/counter-keys';
-export * from './counters/delivery-counters.service';
 export * from './eligibility/catalog-source';
 export * from './eligibility/eligibility-index.service';
 export * from './services/decision.types';
 export * from './services/decision.service';
 export * from './http/decision.routes';
 export * from './vast/vast-renderer';
+export { billedEventRateUpper } from './selection/ranking';

@@ -10,7 +10,6 @@ export * from './reports/rollup-reader.service';
 export { csvField } from './reports/report-csv';
 export * from './aggregation/aggregation.service';
 export * from './aggregation/aggregation-status.service';
-export * from './aggregation/counters-restore.service';
 export { userHashOf } from './ingest/ivt-classifier';
 export * from './jobs/measurement.schedules';
 export { capToBudgets, lineItemKey, campaignKey } from './aggregation/budget-cap';

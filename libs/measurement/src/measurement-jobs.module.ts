@@ -1,9 +1,8 @@
-import { DeliveryCountersModule } from '@app/delivery';
+import { DeliveryLedgerModule } from '@app/delivery-ledger';
 import { provideSchedules } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { AggregationStatusService } from './aggregation/aggregation-status.service';
 import { AggregationService } from './aggregation/aggregation.service';
-import { CountersRestoreService } from './aggregation/counters-restore.service';
 import { AggregateEventsJob } from './jobs/aggregate-events.job';
 import { MEASUREMENT_SCHEDULES } from './jobs/measurement.schedules';
 import { PartitionsJob, RetentionJob } from './jobs/day-partitions.jobs';
@@ -15,8 +14,8 @@ import { PartitionsRepository } from './retention/partitions.repository';
 
 /** Measurement's job handlers and schedules; imported by apps/worker only. */
 @Module({
-  imports: [DeliveryCountersModule],
-  providers: [AggregationService, AggregationStatusService, CountersRestoreService, AggregateEventsJob, RestoreCountersJob, PartitionsJob, RetentionJob, PartitionsRepository, PartitionMaintenance, DataRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
+  imports: [DeliveryLedgerModule],
+  providers: [AggregationService, AggregationStatusService, AggregateEventsJob, RestoreCountersJob, PartitionsJob, RetentionJob, PartitionsRepository, PartitionMaintenance, DataRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
   exports: [AggregationService, AggregationStatusService, RollupReader],
 })
 export class MeasurementJobsModule {}

@@ -1,7 +1,7 @@
 import { CATALOG_CHANGED_CHANNEL } from '@app/campaigns';
 import { RedisService } from '@app/platform';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Clock } from '../time/clock';
+import { Clock } from '@app/delivery-ledger';
 import { CatalogSource } from './catalog-source';
 import type { ObservedCounts } from '../selection/ranking';
 import { EligibilitySnapshot } from './indexed-line-item';

@@ -1,5 +1,5 @@
 import type { CatalogCreative, CatalogLineItem, CreativeFormat } from '@app/campaigns';
-import { MILLI_PER_MICRO, eventPriceMilliMicros } from '../counters/pricing';
+import { eventPriceMilliMicros, MILLI_PER_MICRO } from '@app/delivery-ledger';
 import { ObservedCounts, expectedValueMilliMicros } from '../selection/ranking';
 import { CompiledTargeting, compileTargeting } from '../selection/targeting';
 

@@ -1,9 +1,8 @@
 import type { CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
 import type { RedisService } from '@app/platform';
 import { Logger } from '@nestjs/common';
+import { DeliveryLedger, ManualClock } from '@app/delivery-ledger';
 import { testRedis } from '../../../../test/support/test-redis';
-import { DeliveryCountersService } from '../counters/delivery-counters.service';
-import { ManualClock } from '../time/clock';
 import { CatalogSource } from './catalog-source';
 import { EligibilityIndexService } from './eligibility-index.service';
 import { ObservedStateService } from './observed-state.service';
@@ -35,11 +34,11 @@ class FixedCatalog extends CatalogSource {
 
 describe('ObservedStateService (real Redis)', () => {
   let redis: RedisService & { cleanup(): Promise<void> };
-  let counters: DeliveryCountersService;
+  let counters: DeliveryLedger;
 
   beforeEach(async () => {
     redis = await testRedis();
-    counters = new DeliveryCountersService(redis, new ManualClock(T0));
+    counters = new DeliveryLedger(redis, new ManualClock(T0));
     await counters.whenReady();
   });
 

@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { AccountState, LineItemCounters } from '../counters/counters.types';
-import { DeliveryCountersService } from '../counters/delivery-counters.service';
+import { AccountState, DeliveryLedger, LineItemCounters } from '@app/delivery-ledger';
 import { EligibilityIndexService } from './eligibility-index.service';
 
 /** How often the observed counts and spend of every indexed line item are re-read from Redis. */
@@ -28,7 +27,7 @@ export class ObservedStateService implements OnModuleInit, OnApplicationShutdown
   private running = false;
 
   constructor(
-    private readonly counters: DeliveryCountersService,
+    private readonly counters: DeliveryLedger,
     private readonly index: EligibilityIndexService,
   ) {}
 

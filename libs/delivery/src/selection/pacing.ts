@@ -1,5 +1,5 @@
 import type { CatalogLineItem } from '@app/campaigns';
-import { MILLI_PER_MICRO, eventPriceMilliMicros } from '../counters/pricing';
+import { eventPriceMilliMicros, MILLI_PER_MICRO } from '@app/delivery-ledger';
 
 /** How far (share of the paced budget) spend may run ahead of the curve before serving stops. */
 export const PACING_ALLOWANCE_FRACTION = 0.02;

@@ -1,5 +1,5 @@
 import type { PricingModel } from '@app/campaigns';
-import { MILLI_PER_MICRO } from '../counters/pricing';
+import { MILLI_PER_MICRO } from '@app/delivery-ledger';
 
 /** Beta prior of the click rate: mean 1%, worth 200 impressions of evidence. */
 export const CLICK_RATE_PRIOR = { alpha: 2, beta: 198 };

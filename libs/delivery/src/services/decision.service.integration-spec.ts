@@ -1,13 +1,12 @@
 import { CATALOG_CHANGED_CHANNEL, CatalogLineItem, DeliveryCatalog } from '@app/campaigns';
 import { ApiConfig, MetricsService, RedisService } from '@app/platform';
 import { Logger } from '@nestjs/common';
+import { DeliveryLedger, ManualClock } from '@app/delivery-ledger';
 import { testRedis } from '../../../../test/support/test-redis';
-import { DeliveryCountersService } from '../counters/delivery-counters.service';
 import { CatalogSource } from '../eligibility/catalog-source';
 import { EligibilityIndexService } from '../eligibility/eligibility-index.service';
 import { ObservedStateService } from '../eligibility/observed-state.service';
 import type { DecisionContext } from '../selection/decision-context';
-import { ManualClock } from '../time/clock';
 import { TrackingTokenCodec } from '../tracking/tracking-token';
 import { DecisionService } from './decision.service';
 
@@ -71,7 +70,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
   let clock: ManualClock;
   let catalog: MemoryCatalog;
   let index: EligibilityIndexService;
-  let counters: DeliveryCountersService;
+  let counters: DeliveryLedger;
   let service: DecisionService;
   let observed: ObservedStateService;
   const codec = new TrackingTokenCodec('x'.repeat(32), 3600);
@@ -80,7 +79,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     redis = await testRedis();
     clock = new ManualClock(NOW);
     catalog = new MemoryCatalog();
-    counters = new DeliveryCountersService(redis, clock);
+    counters = new DeliveryLedger(redis, clock);
     await counters.whenReady();
     await counters.markRestored();
     index = new EligibilityIndexService(catalog, redis, clock);
@@ -218,7 +217,7 @@ describe('DecisionService (in-memory catalog, real Redis)', () => {
     const served = [];
     for (let i = 0; i < 5; i++) served.push(...(await decide({ userId: `u${i}` })).ads);
     expect(served).toHaveLength(3);
-    await redis.client.del(counters.keys.marker());
+    await counters.markLost();
     await load(lineItem({ id: 'fresh' }));
     const blocked = await decide({}, true);
     expect(blocked.ads).toEqual([]);

@@ -1,8 +1,7 @@
 import { ApiConfig, MetricsService, uuidv7 } from '@app/platform';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CandidateVerdict, Clock, DeliveryLedger, QUARTER_MS, ReservationCandidate } from '@app/delivery-ledger';
 import type { Counter, Histogram } from 'prom-client';
-import type { CandidateVerdict, ReservationCandidate } from '../counters/counters.types';
-import { DeliveryCountersService, QUARTER_MS } from '../counters/delivery-counters.service';
 import { EligibilityIndexService } from '../eligibility/eligibility-index.service';
 import { IndexedLineItem, creativesFor, weightFor } from '../eligibility/indexed-line-item';
 import { ObservedStateService } from '../eligibility/observed-state.service';
@@ -10,7 +9,6 @@ import type { DecisionContext } from '../selection/decision-context';
 import { pacingPlan } from '../selection/pacing';
 import { billedEventRateUpper, pickWeighted, rankedEligible } from '../selection/ranking';
 import { matchTargeting } from '../selection/targeting';
-import { Clock } from '../time/clock';
 import { LocalTimeCache } from '../time/local-time';
 import { TrackingTokenCodec } from '../tracking/tracking-token';
 import { TrackingUrls } from '../tracking/tracking-urls';
@@ -56,7 +54,7 @@ export class DecisionService {
   constructor(
     private readonly index: EligibilityIndexService,
     private readonly observed: ObservedStateService,
-    private readonly counters: DeliveryCountersService,
+    private readonly counters: DeliveryLedger,
     private readonly codec: TrackingTokenCodec,
     private readonly clock: Clock,
     metrics: MetricsService,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ROLLUP_WATERMARK } from './aggregation.service';
+import { ROLLUP_WATERMARK } from '@app/delivery-ledger';
 
 export interface AggregationStatus {
   /** Last raw event id rolled up. */

@@ -1,4 +1,4 @@
-import { MILLI_PER_MICRO } from '@app/delivery';
+import { MILLI_PER_MICRO, ROLLUP_WATERMARK } from '@app/delivery-ledger';
 import { WorkerConfig, sqlBigInt } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -7,7 +7,6 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { DAILY_ROLLUP_UPSERT, QUARTER_ROLLUP_UPSERT, RANGE_BILLABLE_EVENTS, RANGE_SPEND, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
 import { CapAccount, CapEvent, campaignKey, capToBudgets, fitsWhole, lineItemKey } from './budget-cap';
 
-export const ROLLUP_WATERMARK = 'rollups';
 /** How long one job keeps rolling batches before handing over to the next run, ms. */
 const RUN_BUDGET_MS = 10_000;
 /** Ids per UPDATE that marks events written off. */

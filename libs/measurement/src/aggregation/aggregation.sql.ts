@@ -1,3 +1,5 @@
+import { BILLABLE, EVENT_SPEND_MMICROS } from '@app/delivery-ledger';
+
 /**
  * Set-based SQL of the aggregation, run inside MySQL over one id range of raw_events
  * (`id > ? AND id <= ?`). Kept beside each other so the rollup and its benchmark baseline stay in step.
@@ -5,15 +7,6 @@
 
 /** The UTC hour of an event (DATETIME arithmetic only: no dependence on the session time zone). */
 export const EVENT_HOUR = 'DATE_ADD(DATE(occurred_at), INTERVAL HOUR(occurred_at) HOUR)';
-
-/** A valid event of the kind its pricing model bills (whether it is billed or written off is `written_off`). */
-export const BILLABLE = "status = 'valid' AND ((pricing_model = 'CPM' AND event_type = 'impression') OR (pricing_model = 'CPC' AND event_type = 'click') OR (pricing_model = 'CPCL' AND event_type = 'complete'))";
-
-/**
- * What one event delivered in milli-micros (a CPM impression costs rate/1000 micros = rate
- * milli-micros), billed or written off: the delivery counters count it either way.
- */
-export const EVENT_SPEND_MMICROS = `IF(${BILLABLE}, IF(pricing_model = 'CPM', rate_micros, rate_micros * 1000), 0)`;
 
 export const ROLLUP_COUNTERS = [
   'impressions',

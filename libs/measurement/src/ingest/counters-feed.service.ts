@@ -1,4 +1,4 @@
-import { CountableEvent, DeliveryCountersService } from '@app/delivery';
+import { CountableEvent, DeliveryLedger } from '@app/delivery-ledger';
 import { RedisService } from '@app/platform';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 
@@ -18,7 +18,7 @@ export class CountersFeed implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly counters: DeliveryCountersService,
+    private readonly counters: DeliveryLedger,
     private readonly redis: RedisService,
   ) {}
 
@@ -45,7 +45,7 @@ export class CountersFeed implements OnModuleInit, OnModuleDestroy {
     if (this.dirtySince === null || !this.redis.isReady()) return;
     const since = this.dirtySince;
     try {
-      await this.redis.client.del(this.counters.keys.marker());
+      await this.counters.markLost();
       this.logger.warn(`delivery counters marked for restore (updates missed since ${new Date(since).toISOString()})`);
       if (this.dirtySince === since) this.dirtySince = null;
     } catch (err) {

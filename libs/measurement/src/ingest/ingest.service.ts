@@ -1,4 +1,5 @@
-import { CountableEvent, TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
+import { CountableEvent } from '@app/delivery-ledger';
 import { ApiConfig, GroupCommitOverloadedError, GroupCommitter } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { EventOutcome, InvalidReason } from '../events/event-types';

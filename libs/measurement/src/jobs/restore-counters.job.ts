@@ -1,10 +1,10 @@
 import { JobHandler, JobName } from '@app/platform';
 import { Injectable } from '@nestjs/common';
-import { CountersRestoreService, RestoreRun } from '../aggregation/counters-restore.service';
+import { LedgerRebuildService, RestoreRun } from '@app/delivery-ledger';
 
 @Injectable()
 export class RestoreCountersJob {
-  constructor(private readonly restore: CountersRestoreService) {}
+  constructor(private readonly restore: LedgerRebuildService) {}
 
   /** Cheap when nothing was lost: one EXISTS on the restore marker. */
   @JobHandler(JobName.MeasurementRestoreCounters)

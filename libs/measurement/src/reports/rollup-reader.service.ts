@@ -2,8 +2,7 @@ import { PlatformConfig, isQuarterHour, sqlBigInt } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { BILLABLE, EVENT_SPEND_MMICROS } from '../aggregation/aggregation.sql';
-import { ROLLUP_WATERMARK } from '../aggregation/aggregation.service';
+import { BILLABLE, EVENT_SPEND_MMICROS, ROLLUP_WATERMARK } from '@app/delivery-ledger';
 import { DAY_MS } from '../retention/day-partitions';
 
 /** Measured billable activity of one line item over a range. */

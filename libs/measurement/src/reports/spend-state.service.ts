@@ -1,4 +1,4 @@
-import { DeliveryCountersService } from '@app/delivery';
+import { DeliveryLedger } from '@app/delivery-ledger';
 import { SpendState, SpendStateReader } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 export class SpendStateService implements SpendStateReader {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly counters: DeliveryCountersService,
+    private readonly counters: DeliveryLedger,
   ) {}
 
   async lineItems(ids: readonly string[]): Promise<Map<string, SpendState>> {

@@ -1,9 +1,9 @@
-import { CountersRestoreState, DeliveryCountersService, FrequencyRestoreRow, MAX_CAP_PERIOD_SECONDS, RatesRestoreRow, RestoreAccounts, SpendRestoreRow } from '@app/delivery';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
-import { EVENT_SPEND_MMICROS } from './aggregation.sql';
-import { ROLLUP_WATERMARK } from './aggregation.service';
+import { DeliveryLedger, MAX_CAP_PERIOD_SECONDS } from './delivery-ledger.service';
+import { EVENT_SPEND_MMICROS, ROLLUP_WATERMARK } from './ledger.sql';
+import { CountersRestoreState, FrequencyRestoreRow, RatesRestoreRow, RestoreAccounts, SpendRestoreRow } from './ledger.types';
 
 /** Recent spend handed to delivery (it needs ~26 h to recompute "today" in any timezone). */
 const RECENT_MS = 27 * 3600 * 1000;
@@ -20,7 +20,7 @@ export interface RestoreRun {
 }
 
 /**
- * Rebuilds delivery's Redis counters from MySQL after Redis lost them (the restore marker is gone):
+ * Rebuilds the delivery ledger's Redis state from MySQL (run by the worker's restore job) after Redis lost them (the restore marker is gone):
  * spend (lifetime and recent, per line item and hence campaign), observed counts (rates) and
  * listeners' recent impression times (frequency caps). Everything is read in ONE repeatable-read
  * snapshot: rollups up to the watermark plus the raw events above it, so no event is missed or
@@ -29,12 +29,12 @@ export interface RestoreRun {
  * since a campaign's total is the sum of its line items'.
  */
 @Injectable()
-export class CountersRestoreService {
-  private readonly logger = new Logger(CountersRestoreService.name);
+export class LedgerRebuildService {
+  private readonly logger = new Logger(LedgerRebuildService.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly counters: DeliveryCountersService,
+    private readonly counters: DeliveryLedger,
   ) {}
 
   async restoreIfNeeded(now: number = Date.now()): Promise<RestoreRun> {

@@ -1,9 +1,22 @@
-import type { TrackingClaims } from '../tracking/tracking-token';
-import type { CountableEventName } from './pricing';
+import type { CountableEventName, PricingModel } from './pricing';
 
-/** One newly stored, valid beacon event, as measurement hands it to the counters. */
+/** What the ledger needs of a served decision's tracking claims (delivery's TrackingClaims has them all). */
+export interface LedgerClaims {
+  decisionId: string;
+  campaignId: string;
+  lineItemId: string;
+  /** Listener id as sent in the decision request. */
+  userId: string;
+  pricingModel: PricingModel;
+  /** The line item's rate at decision time, in micros (per 1,000 impressions for CPM). */
+  rateMicros: number;
+  /** Issue time of the decision, Unix seconds. */
+  issuedAt: number;
+}
+
+/** One newly stored, valid beacon event, as measurement hands it to the ledger. */
 export interface CountableEvent {
-  claims: TrackingClaims;
+  claims: LedgerClaims;
   event: CountableEventName;
   /** When the event happened (player clock, validated by measurement), ms since epoch. */
   occurredAt: number;
@@ -31,7 +44,7 @@ export interface FrequencyRestoreRow {
   impressions: Array<{ decisionId: string; at: number }>;
 }
 
-/** The accounts a rebuild from MySQL covers (DeliveryCountersService.beginRestore / finishRestore). */
+/** The accounts a rebuild from MySQL covers (DeliveryLedger.beginRestore / finishRestore). */
 export interface RestoreAccounts {
   lineItemIds: string[];
   campaignIds: string[];

@@ -1,9 +1,7 @@
-import type { TrackingClaims } from '../tracking/tracking-token';
-
-/** The beacon events the counters understand (names as in tracking URLs). */
+/** The beacon events the ledger understands (names as in tracking URLs). */
 export type CountableEventName = 'impression' | 'start' | 'firstQuartile' | 'midpoint' | 'thirdQuartile' | 'complete' | 'click';
 
-export type PricingModel = TrackingClaims['pricingModel'];
+export type PricingModel = 'CPM' | 'CPC' | 'CPCL';
 
 /**
  * Spend is counted in milli-micros (1/1000 of a micro) so that a CPM impression, which costs

@@ -1,40 +1,29 @@
-import type { RedisService } from '@app/platform';
-import { testRedis } from '../../../../test/support/test-redis';
-import { ManualClock } from '../time/clock';
-import type { TrackingClaims } from '../tracking/tracking-token';
-import type { CountableEvent, ReservationCandidate } from './counters.types';
-import { DeliveryCountersService, QUARTER_MS } from './delivery-counters.service';
-import { billedEventRateUpper } from '../selection/ranking';
+import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
+import { ManualClock } from './clock';
+import type { TrackingClaims } from '@app/delivery';
+import type { CountableEvent, ReservationCandidate } from './ledger.types';
+import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
+import { billedEventRateUpper } from '@app/delivery';
 import { eventPriceMilliMicros } from './pricing';
+import { seededRandom as rng } from '../../../test/support/seeded-random';
 
-type TestRedis = RedisService & { cleanup(): Promise<void> };
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The budget guard under concurrency: several "API replicas" (own Redis connections, one prefix) race
  * decisions against one budget; then every served decision delivers. Measured spend must stay within
  * 1% of the budget.
  */
-describe('budget guard (real Redis, concurrent replicas)', () => {
-  const replicas: TestRedis[] = [];
+describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replicas)', (_, target) => {
+  const replicas: LedgerTestRedis[] = [];
   let clock: ManualClock;
-  let services: DeliveryCountersService[];
+  let services: DeliveryLedger[];
 
   beforeEach(async () => {
     clock = new ManualClock(T0);
-    replicas.push(await testRedis());
-    for (let i = 1; i < 4; i++) replicas.push(await testRedis(replicas[0].prefix));
-    services = replicas.map((r) => new DeliveryCountersService(r, clock));
+    replicas.push(await target.connect());
+    for (let i = 1; i < 4; i++) replicas.push(await target.connect(replicas[0].prefix));
+    services = replicas.map((r) => new DeliveryLedger(r, clock));
     await Promise.all(services.map((s) => s.whenReady()));
     await services[0].markRestored();
   });

@@ -1,0 +1,146 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * One API replica's leases (lua/lease.lua): per account (line item or campaign), the slice of its
+ * remaining budget this replica may reserve from without asking Redis, and what it reserved from it
+ * since its last report. Plain state and arithmetic; DeliveryLedger does the calls.
+ *
+ * available = lease (Redis' figure at the last answer) - reported in the call under way - confirmed
+ * reservations not reported yet - tentative holds (decisions whose listener step is under way). Only
+ * confirmed reservations are reported, so Redis never counts a hold that is later given back.
+ */
+export interface AccountSnapshot {
+  spent: number;
+  /** Reservations of all replicas' reported decisions. */
+  res: number;
+  today: number;
+  /** Unused leases of all replicas. */
+  leased: number;
+}
+
+export interface LeaseTerms {
+  budget: number;
+  daily?: number;
+  dayQ?: number;
+  /** Most the leases of all replicas together may hold. */
+  cap: number;
+  capTtl?: number;
+}
+
+export class Lease implements AccountSnapshot {
+  /** Redis' figure of this replica's unused lease at the last answer. */
+  lease = 0;
+  /** Confirmed use carried by the call under way. */
+  sending = 0;
+  /** Confirmed use not reported yet, per reservation bucket. */
+  unreported = new Map<number, number>();
+  unreportedTotal = 0;
+  tentative = 0;
+  /** Local end of the lease (earlier than Redis' expiry, so that it is never used once Redis reclaimed it). */
+  usableUntil = 0;
+  spent = 0;
+  res = 0;
+  today = 0;
+  leased = 0;
+  dayQ: number | undefined;
+  /** Within the last part of a budget: CPC/CPCL decisions reserve a whole event's price. */
+  tail = false;
+  /** Its stripe lost its data (until the rebuild): nothing is served from it. */
+  lost = false;
+  /** When the last answer came (clock ms); 0 before the first. */
+  answeredAt = 0;
+  /** When the stripe was found lost (performance.now()). */
+  lostAt = 0;
+  lastUse = 0;
+  /** Answers received, and what the last one granted. */
+  answers = 0;
+  lastGrant = 0;
+  /** Room left for further leases at the last answer (budgets less spend, reservations and all leases). */
+  roomLeft = 0;
+  /** Confirmed use since the last answer, to size the next lease. */
+  demand = 0;
+  terms: LeaseTerms | null = null;
+  /** The last decision amount asked for (periodic renewals are in multiples of it). */
+  unit = 1;
+  inflight: Promise<void> | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly stripe: number,
+  ) {}
+
+  available(now: number): number {
+    if (this.lost || now >= this.usableUntil) return 0;
+    return this.lease - this.sending - this.unreportedTotal - this.tentative;
+  }
+
+  hold(amount: number, now: number): void {
+    this.tentative += amount;
+    this.lastUse = now;
+  }
+
+  /** The hold becomes a reservation of `bucket` (reported with the next call). */
+  confirm(amount: number, bucket: number): void {
+    this.tentative -= amount;
+    this.unreported.set(bucket, (this.unreported.get(bucket) ?? 0) + amount);
+    this.unreportedTotal += amount;
+    this.demand += amount;
+  }
+
+  giveBack(amount: number): void {
+    this.tentative -= amount;
+  }
+
+  /** This replica's use not yet in `res`: spend + reservations as this replica sees them. */
+  ownPending(): number {
+    return this.sending + this.unreportedTotal + this.tentative;
+  }
+
+  /** Takes the unreported use for a call. */
+  takeReport(): Array<[number, number]> {
+    const used = [...this.unreported.entries()];
+    this.sending = this.unreportedTotal;
+    this.unreported = new Map();
+    this.unreportedTotal = 0;
+    return used;
+  }
+
+  /** The call failed: its use is reported again with the next one (counted twice at worst: the safe side). */
+  reportFailed(used: Array<[number, number]>): void {
+    for (const [bucket, amount] of used) {
+      this.unreported.set(bucket, (this.unreported.get(bucket) ?? 0) + amount);
+      this.unreportedTotal += amount;
+    }
+    this.sending = 0;
+  }
+
+  answered(reply: { lease: number; spent: number; res: number; today: number; leased: number; tail: boolean; granted: number; room: number }, sentAt: number, usableMs: number, dayQ: number | undefined): void {
+    this.answers++;
+    this.lastGrant = reply.granted;
+    this.roomLeft = reply.room;
+    this.lease = reply.lease;
+    this.sending = 0;
+    this.spent = reply.spent;
+    this.res = reply.res;
+    this.today = reply.today;
+    this.leased = reply.leased;
+    this.tail = reply.tail;
+    this.dayQ = dayQ;
+    this.lost = false;
+    this.usableUntil = reply.lease > 0 ? sentAt + usableMs : 0;
+    this.answeredAt = sentAt;
+    this.demand = 0;
+  }
+
+  markLost(now: number, dayQ: number | undefined): void {
+    this.lost = true;
+    this.dayQ = dayQ;
+    this.answers++;
+    this.lastGrant = 0;
+    this.lease = 0;
+    this.sending = 0;
+    this.usableUntil = 0;
+    this.answeredAt = now;
+    this.lostAt = performance.now();
+  }
+}
