@@ -2,22 +2,27 @@ import { join } from 'node:path';
 import { http } from './support/http';
 import { createPlacementVia } from './support/measurement-fixtures';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from './support/processes';
-import { Stack, dropDatabase, dropRedisPrefix } from './support/stack';
+import { ensureRedisCluster } from './support/redis-cluster';
+import { Stack } from './support/stack';
 
 const { nodeFlags } = require('../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
 
 /**
- * Two real API processes on one MySQL and one Redis (own stack): a listener's frequency cap holds
- * whichever replica answers, in turn or at once, and a budget is shared.
+ * Two real API processes on one MySQL, on one Redis and on a three-master Redis Cluster (own stacks): a
+ * listener's frequency cap holds whichever replica answers, in turn or at once, and a budget is shared
+ * (on a cluster through the ledger's leases and listener-keyed caps).
  */
-describe('two API replicas (own stack)', () => {
-  const runId = `${process.env.E2E_RUN_ID}x`;
+describe.each([
+  { redis: 'one Redis', suffix: 'x', cluster: false },
+  { redis: 'a Redis Cluster', suffix: 'xc', cluster: true },
+])('two API replicas on $redis (own stack)', ({ suffix, cluster }) => {
+  const runId = `${process.env.E2E_RUN_ID}${suffix}`;
   let stack: Stack;
   let second: ManagedProcess;
   let secondUrl: string;
 
   beforeAll(async () => {
-    stack = await Stack.start({ dbName: `adp_test_${runId}`, queuePrefix: `test-${runId}` });
+    stack = await Stack.start({ dbName: `adp_test_${runId}`, queuePrefix: `test-${runId}`, redisClusterNodes: cluster ? ensureRedisCluster() : undefined });
     const port = await freePort();
     secondUrl = `http://127.0.0.1:${port}`;
     second = startProcess(`test-${runId}-api-2`, process.execPath, [...nodeFlags('api'), join(ROOT, 'dist/apps/api/src/main.js')], { ...stack.env, PORT: String(port), PUBLIC_BASE_URL: secondUrl });
@@ -27,9 +32,8 @@ describe('two API replicas (own stack)', () => {
   afterAll(async () => {
     await second?.stop();
     await stack?.stop();
-    await dropDatabase(`adp_test_${runId}`);
-    await dropRedisPrefix(stack.env.REDIS_URL!, stack.env.QUEUE_PREFIX!);
-  });
+    await stack?.dropData();
+  }, 120_000);
 
   const decide = (baseUrl: string, userId: string) =>
     http('POST', '/v1/decisions', { key: null, baseUrl, body: { placement: 'replicas', user: { id: userId }, device: { platform: 'ios' }, geo: { country: 'US' } } });
