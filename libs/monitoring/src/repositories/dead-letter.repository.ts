@@ -21,14 +21,8 @@ export interface DeadLetter {
   doneAt: Date | null;
 }
 
-export interface NewDeadLetter {
-  queue: string;
-  jobName: string;
-  jobId: string | null;
-  payload: unknown;
-  error: string;
-  attempts: number;
-}
+/** What the worker records of a job that failed its last attempt. */
+export type NewDeadLetter = Pick<DeadLetter, 'queue' | 'jobName' | 'jobId' | 'payload' | 'error' | 'attempts'>;
 
 type Raw = Record<string, unknown>;
 
