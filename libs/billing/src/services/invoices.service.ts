@@ -15,7 +15,7 @@ export interface InvoiceWithLines extends InvoiceRow {
 }
 
 /** What an invoice of `period` takes from its advertiser as it is now: currency, zone, and the month's bounds in that zone. */
-export function accountTermsOf(advertiser: AdvertiserAccount, period: string): Pick<InvoiceRow, 'currency' | 'timezone' | 'periodStart' | 'periodEnd'> {
+function accountTermsOf(advertiser: AdvertiserAccount, period: string): Pick<InvoiceRow, 'currency' | 'timezone' | 'periodStart' | 'periodEnd'> {
   const range = monthRange(period, advertiser.timezone);
   return { currency: advertiser.currency, timezone: advertiser.timezone, periodStart: new Date(range.startMs), periodEnd: new Date(range.endMs) };
 }
