@@ -48,6 +48,12 @@ interface AdvertiserSeed {
 const DAY = 86_400;
 const M = 1_000_000;
 
+/** An audio spot: named `<title> <seconds>s`, served from `<title as a slug>-<seconds>.mp3`. */
+function spot(title: string, durationSeconds: number): CreativeSeed {
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return { name: `${title} ${durationSeconds}s`, durationSeconds, file: `${slug}-${durationSeconds}.mp3` };
+}
+
 export const DEMO: AdvertiserSeed[] = [
   {
     name: 'Demo · Nordlicht Kaffee',
@@ -56,8 +62,8 @@ export const DEMO: AdvertiserSeed[] = [
     site: 'nordlicht-kaffee.example',
     campaign: { name: 'Winter roast', budgetMicros: 20_000 * M },
     creatives: [
-      { name: 'Winter roast 30s', durationSeconds: 30, file: 'winter-roast-30.mp3' },
-      { name: 'Winter roast 15s', durationSeconds: 15, file: 'winter-roast-15.mp3' },
+      spot('Winter roast', 30),
+      spot('Winter roast', 15),
     ],
     lineItems: [
       {
@@ -89,7 +95,7 @@ export const DEMO: AdvertiserSeed[] = [
     timezone: 'America/Toronto',
     site: 'maple-audiobooks.example',
     campaign: { name: 'First book free', budgetMicros: 15_000 * M },
-    creatives: [{ name: 'First book free 20s', durationSeconds: 20, file: 'first-book-free-20.mp3' }],
+    creatives: [spot('First book free', 20)],
     lineItems: [
       {
         name: 'Commuters on mobile (CPC, even)',
@@ -119,7 +125,7 @@ export const DEMO: AdvertiserSeed[] = [
     timezone: 'Asia/Tokyo',
     site: 'sakura-running.example',
     campaign: { name: 'Spring marathon', budgetMicros: 3_000_000 * M },
-    creatives: [{ name: 'Spring marathon 30s', durationSeconds: 30, file: 'spring-marathon-30.mp3' }],
+    creatives: [spot('Spring marathon', 30)],
     lineItems: [
       {
         name: 'Workout playlists (CPM, even)',
@@ -140,8 +146,8 @@ export const DEMO: AdvertiserSeed[] = [
     site: 'acme-insurance.example',
     campaign: { name: 'Always on', budgetMicros: 50_000 * M },
     creatives: [
-      { name: 'Peace of mind 30s', durationSeconds: 30, file: 'peace-of-mind-30.mp3' },
-      { name: 'Peace of mind 60s', durationSeconds: 60, file: 'peace-of-mind-60.mp3' },
+      spot('Peace of mind', 30),
+      spot('Peace of mind', 60),
     ],
     lineItems: [
       {
@@ -184,6 +190,19 @@ async function main(): Promise<void> {
     tally[created ? 'created' : 'found']++;
     process.stdout.write(`  ${created ? '+ created' : '= exists '} ${what}\n`);
   };
+  /**
+   * The record named `name` among `existing`, created when missing, then brought live: a creative
+   * pending review is approved, a draft or paused campaign or line item is activated.
+   */
+  const ensure = async (kind: 'creative' | 'campaign' | 'line item', existing: Json[], name: string, create: () => Promise<Json>): Promise<Json> => {
+    const found = existing.find((x) => x.name === name);
+    let record = found ?? (await create());
+    const path = `/v1/${kind === 'line item' ? 'line-items' : `${kind}s`}/${record.id}`;
+    if (kind === 'creative' && record.status === 'pending_review') record = await call('POST', `${path}/review`, { decision: 'approved', note: 'demo data' });
+    if (kind !== 'creative' && (record.status === 'draft' || record.status === 'paused')) record = await call('POST', `${path}/activate`);
+    note(!found, `${kind} ${name} (${record.status})`);
+    return record;
+  };
   const storedKeys: Record<string, string> = existsSync(KEYS_FILE) ? JSON.parse(readFileSync(KEYS_FILE, 'utf8')) : {};
   const now = Date.now();
   const advertisers = await listAll(baseUrl, adminKey, '/v1/advertisers');
@@ -198,43 +217,33 @@ async function main(): Promise<void> {
     const creatives = await listAll(baseUrl, adminKey, `/v1/creatives?advertiserId=${advertiser.id}`);
     const creativeIds: string[] = [];
     for (const c of seed.creatives) {
-      let creative = creatives.find((x) => x.name === c.name);
-      const created = !creative;
-      creative ??= await call('POST', '/v1/creatives', {
-        advertiserId: advertiser.id,
-        name: c.name,
-        format: 'audio',
-        mediaUrl: `https://cdn.${seed.site}/ads/${c.file}`,
-        mimeType: 'audio/mpeg',
-        durationSeconds: c.durationSeconds,
-        clickThroughUrl: `https://www.${seed.site}/?utm_source=audio-demo`,
-      });
-      if (creative!.status === 'pending_review') creative = await call('POST', `/v1/creatives/${creative!.id}/review`, { decision: 'approved', note: 'demo data' });
-      note(created, `creative ${c.name} (${creative!.status})`);
-      creativeIds.push(creative!.id);
+      const creative = await ensure('creative', creatives, c.name, () =>
+        call('POST', '/v1/creatives', {
+          advertiserId: advertiser.id,
+          name: c.name,
+          format: 'audio',
+          mediaUrl: `https://cdn.${seed.site}/ads/${c.file}`,
+          mimeType: 'audio/mpeg',
+          durationSeconds: c.durationSeconds,
+          clickThroughUrl: `https://www.${seed.site}/?utm_source=audio-demo`,
+        }),
+      );
+      creativeIds.push(creative.id);
     }
 
     const campaigns = await listAll(baseUrl, adminKey, `/v1/campaigns?advertiserId=${advertiser.id}`);
-    let campaign = campaigns.find((x) => x.name === seed.campaign.name);
-    const newCampaign = !campaign;
-    campaign ??= await call('POST', '/v1/campaigns', {
-      advertiserId: advertiser.id,
-      name: seed.campaign.name,
-      startAt: new Date(now - DAY * 1000).toISOString(),
-      endAt: new Date(now + 90 * DAY * 1000).toISOString(),
-      budgetMicros: seed.campaign.budgetMicros,
-    });
-    if (campaign!.status === 'draft' || campaign!.status === 'paused') campaign = await call('POST', `/v1/campaigns/${campaign!.id}/activate`);
-    note(newCampaign, `campaign ${seed.campaign.name} (${campaign!.status})`);
+    const campaign = await ensure('campaign', campaigns, seed.campaign.name, () =>
+      call('POST', '/v1/campaigns', {
+        advertiserId: advertiser.id,
+        name: seed.campaign.name,
+        startAt: new Date(now - DAY * 1000).toISOString(),
+        endAt: new Date(now + 90 * DAY * 1000).toISOString(),
+        budgetMicros: seed.campaign.budgetMicros,
+      }),
+    );
 
-    const lineItems = await listAll(baseUrl, adminKey, `/v1/line-items?campaignId=${campaign!.id}`);
-    for (const li of seed.lineItems) {
-      let lineItem = lineItems.find((x) => x.name === li.name);
-      const created = !lineItem;
-      lineItem ??= await call('POST', '/v1/line-items', { campaignId: campaign!.id, ...li, creativeIds });
-      if (lineItem!.status === 'draft' || lineItem!.status === 'paused') lineItem = await call('POST', `/v1/line-items/${lineItem!.id}/activate`);
-      note(created, `line item ${li.name} (${lineItem!.status})`);
-    }
+    const lineItems = await listAll(baseUrl, adminKey, `/v1/line-items?campaignId=${campaign.id}`);
+    for (const li of seed.lineItems) await ensure('line item', lineItems, li.name, () => call('POST', '/v1/line-items', { campaignId: campaign.id, ...li, creativeIds }));
 
     let key: string | undefined = storedKeys[advertiser.id];
     if (key && !(await apiCall(baseUrl, key, 'GET', `/v1/advertisers/${advertiser.id}`).then(() => true, (err) => (err instanceof ApiCallError ? false : Promise.reject(err))))) key = undefined;

@@ -1,4 +1,4 @@
-import { InvoiceRepository, ReconciliationService } from '@app/billing';
+import { InvoiceRepository, ReconciliationRepository, ReconciliationService } from '@app/billing';
 import { AdvertiserEntity, LineItemEntity } from '@app/campaigns';
 import { DAY_MS, DataRetention, PartitionMaintenance, PartitionsRepository, RollupReader, dayNumber, isoDay, partitionName } from '@app/measurement';
 import { WorkerConfig, mysqlOptions } from '@app/platform';
@@ -238,7 +238,7 @@ describe('day partitions and retention (an installation converted with its rows)
       expect(await rollups.rawEventsCompleteFrom()).toBe((TODAY - 37) * DAY_MS + 172_800_000);
       // The legacy raw events (advertiser 'adv', days TODAY-40..TODAY-37) were never rolled up: recomputed, they would disagree.
       await db.query("INSERT INTO advertisers (id, name, currency, timezone, created_at, updated_at, created_by, updated_by) VALUES ('adv', 'Legacy', 'USD', 'UTC', NOW(3), NOW(3), 'test', 'test')");
-      const reconciliation = new ReconciliationService(billing, rollups, new InvoiceRepository(billing));
+      const reconciliation = new ReconciliationService(rollups, new InvoiceRepository(billing), new ReconciliationRepository(billing));
       // Reconcile as if on the 20th of the month of TODAY-37: its month and the one before both start before the raw events kept.
       const month = new Date((TODAY - 37) * DAY_MS);
       const now = Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 20);

@@ -14,7 +14,7 @@
  * The month is last month (UTC); the services run as of 36 hours into this month.
  */
 import { AdvertiserEntity, LineItemEntity } from '@app/campaigns';
-import { InvoiceRepository, InvoicesService, MonthCloseService, ReconciliationService } from '@app/billing';
+import { InvoiceRepository, InvoicesService, MonthCloseService, ReconciliationRepository, ReconciliationService } from '@app/billing';
 import { RollupReader } from '@app/measurement';
 import { WorkerConfig, loadConfig, monthRange, mysqlOptions } from '@app/platform';
 import { Logger } from '@nestjs/common';
@@ -140,8 +140,8 @@ async function main(): Promise<void> {
     const rollups = new RollupReader(dataSource, config);
     const repo = new InvoiceRepository(dataSource);
     const invoices = new InvoicesService(repo, rollups, config);
-    const monthClose = new MonthCloseService(dataSource, invoices, repo, rollups);
-    const reconciliation = new ReconciliationService(dataSource, rollups, repo);
+    const monthClose = new MonthCloseService(invoices, repo, rollups);
+    const reconciliation = new ReconciliationService(rollups, repo, new ReconciliationRepository(dataSource));
 
     process.stdout.write(`month ${period}: ${ADVERTISERS} advertisers x ${LINE_ITEMS} line items, hourly rollups for ${DAYS} days...\n`);
     let t = Date.now();

@@ -3,7 +3,7 @@ import { DEFAULT_PAGE_SIZE, Page, PageQuery, RowLock, UUID_PATTERN } from '@app/
 import { ConflictException } from '@nestjs/common';
 import type { CampaignRepositories, CampaignsStore } from '../../libs/campaigns/src/repositories/campaigns.store';
 import type { ApprovedContent } from '../../libs/campaigns/src/repositories/creative.repository';
-import type { AssignedCreative, Assignment } from '../../libs/campaigns/src/repositories/line-item.repository';
+import type { AssignedCreative, Assignment, LineItemInFlight } from '../../libs/campaigns/src/repositories/line-item.repository';
 
 type Row = { id: string; version: number; updatedAt: Date; updatedBy: string };
 
@@ -83,6 +83,7 @@ export class InMemoryCampaignRepositories implements CampaignRepositories {
     this.advertisers = {
       ...t(this.advertiserTable as never),
       countCampaigns: async (advertiserId: string) => [...this.campaignTable.rows.values()].filter((c) => c.advertiserId === advertiserId).length,
+      accounts: async () => [...this.advertiserTable.rows.values()].map((a) => ({ id: a.id, currency: a.currency, timezone: a.timezone })).sort((a, b) => (a.id < b.id ? -1 : 1)),
     } as CampaignRepositories['advertisers'];
     this.campaigns = {
       ...t(this.campaignTable as never),
@@ -127,6 +128,15 @@ export class InMemoryCampaignRepositories implements CampaignRepositories {
           const creative = this.creativeTable.rows.get(a.creativeId);
           return creative?.status === 'approved' && creative.format === format;
         }).length,
+      inFlight: async (now: Date, advertiserId?: string): Promise<LineItemInFlight[]> =>
+        [...this.lineItemTable.rows.values()]
+          .map((li) => ({ li, campaign: this.campaignTable.rows.get(li.campaignId)! }))
+          .map(({ li, campaign }) => ({ li, campaign, startAt: li.startAt ?? campaign.startAt, endAt: li.endAt ?? campaign.endAt }))
+          .filter(({ li, campaign, startAt, endAt }) => li.status === 'active' && campaign.status === 'active' && startAt <= now && endAt > now && (!advertiserId || li.advertiserId === advertiserId))
+          .sort((a, b) => (a.li.id < b.li.id ? -1 : 1))
+          .map(({ li, startAt, endAt }) => ({ id: li.id, advertiserId: li.advertiserId, campaignId: li.campaignId, name: li.name, budgetMicros: li.budgetMicros, startAt, endAt })),
+      termsOf: async (ids: string[]) =>
+        new Map(ids.flatMap((id) => (this.lineItemTable.rows.has(id) ? [[id, { pricingModel: this.lineItemTable.rows.get(id)!.pricingModel, rateMicros: this.lineItemTable.rows.get(id)!.rateMicros }] as const] : []))),
     } as CampaignRepositories['lineItems'];
   }
 }

@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { InvoicesController } from './controllers/invoices.controller';
 import { InvoiceRepository } from './repositories/invoice.repository';
+import { ReconciliationRepository } from './repositories/reconciliation.repository';
 import { InvoicesService } from './services/invoices.service';
 import { ReconciliationService } from './services/reconciliation.service';
 
@@ -11,7 +12,7 @@ import { ReconciliationService } from './services/reconciliation.service';
 @Module({
   imports: [MeasurementModule, TypeOrmModule.forFeature([AdvertiserEntity, LineItemEntity])],
   controllers: [InvoicesController],
-  providers: [InvoiceRepository, InvoicesService, ReconciliationService],
+  providers: [InvoiceRepository, ReconciliationRepository, InvoicesService, ReconciliationService],
   exports: [InvoicesService],
 })
 export class BillingModule {}

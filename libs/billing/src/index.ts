@@ -5,4 +5,5 @@ export * from './services/invoices.service';
 export * from './services/month-close.service';
 export * from './services/reconciliation.service';
 export * from './repositories/invoice.repository';
+export * from './repositories/reconciliation.repository';
 export * from './jobs/billing.schedules';

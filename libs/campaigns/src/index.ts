@@ -13,6 +13,8 @@ export * from './status/status-machine';
 export * from './validation/country-codes';
 export * from './validation/targeting-values';
 export * from './validation/validators';
+export * from './repositories/advertiser.repository';
+export * from './repositories/line-item.repository';
 export * from './services/catalog-notifier.service';
 export * from './services/advertisers.service';
 export * from './services/campaigns.service';

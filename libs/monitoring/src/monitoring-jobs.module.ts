@@ -4,7 +4,9 @@ import { JobObserver, provideSchedules } from '@app/platform';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AlertService } from './alerts/alert.service';
-import { BreachesRepository } from './alerts/breaches.repository';
+import { BreachesRepository } from './repositories/breaches.repository';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
+import { QueueProbeRepository } from './repositories/queue-probe.repository';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { DeliveryHealthService } from './delivery-health/delivery-health.service';
 import { QueueProbeEntity } from './entities/queue-probe.entity';
@@ -19,6 +21,8 @@ import { SlaMonitorService } from './sla/sla-monitor.service';
 @Module({
   imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementJobsModule, BillingJobsModule],
   providers: [
+    QueueProbeRepository,
+    DeadLetterRepository,
     QueueProbeService,
     ProbeJob,
     SlaCatalog,

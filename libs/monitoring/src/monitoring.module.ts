@@ -2,7 +2,9 @@ import { MeasurementModule } from '@app/measurement';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AlertService } from './alerts/alert.service';
-import { BreachesRepository } from './alerts/breaches.repository';
+import { BreachesRepository } from './repositories/breaches.repository';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
+import { QueueProbeRepository } from './repositories/queue-probe.repository';
 import { WatchdogService } from './alerts/watchdog.service';
 import { OpsController } from './controllers/ops.controller';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
@@ -18,7 +20,7 @@ import { SlaOverviewService } from './sla/sla-overview.service';
 @Module({
   imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementModule],
   controllers: [OpsController],
-  providers: [QueueProbeService, QueueStatsService, QueueControlService, SlaCatalog, BreachesRepository, AlertService, SlaOverviewService, DeadLettersService, DeliveryHealthService, WatchdogService],
+  providers: [QueueProbeRepository, DeadLetterRepository, QueueProbeService, QueueStatsService, QueueControlService, SlaCatalog, BreachesRepository, AlertService, SlaOverviewService, DeadLettersService, DeliveryHealthService, WatchdogService],
   exports: [QueueProbeService, QueueStatsService, SlaCatalog],
 })
 export class MonitoringModule {}

@@ -1,9 +1,9 @@
-import { sqlBigInt } from '@app/platform';
+import { sqlBigInt, sqlWhere } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PricingModel } from '@app/campaigns';
-import { BilledUsage, DraftLine, DraftTotals } from '../services/invoice-lines';
+import { BilledUsage, DraftLine, DraftTotals, billedKey } from '../services/invoice-lines';
 
 export type InvoiceStatus = 'draft' | 'issued' | 'paid' | 'void';
 
@@ -45,6 +45,15 @@ export interface InvoiceLineRow {
   writtenOffMicros: bigint;
   originalInvoiceId: string | null;
   reason: string | null;
+}
+
+/** A new empty draft: who, which month, on what terms, measured up to which cutoff. */
+export type NewDraft = Pick<InvoiceRow, 'id' | 'advertiserId' | 'period' | 'currency' | 'timezone' | 'periodStart' | 'periodEnd' | 'cutoffAt' | 'cutoffEventId'>;
+
+/** What other invoices bill of one line item and month. */
+export interface BilledLineItem extends BilledUsage {
+  campaignId: string;
+  lineItemId: string;
 }
 
 export interface InvoiceFilter {
@@ -123,7 +132,7 @@ export class InvoiceRepository {
   }
 
   /** Inserts an empty draft unless the advertiser already has one for the period (the unique key decides, whoever races). */
-  async insertDraftIfAbsent(m: EntityManager, draft: Pick<InvoiceRow, 'id' | 'advertiserId' | 'period' | 'currency' | 'timezone' | 'periodStart' | 'periodEnd'> & { cutoffAt: Date; cutoffEventId: number }): Promise<void> {
+  async insertDraftIfAbsent(m: EntityManager, draft: NewDraft): Promise<void> {
     await m.query(
       `INSERT IGNORE INTO invoices (id, advertiser_id, period, currency, timezone, period_start, period_end, status, cutoff_at, cutoff_event_id, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, NOW(3), NOW(3))`,
@@ -132,7 +141,7 @@ export class InvoiceRepository {
   }
 
   /** What invoices other than `exceptId` bill of an advertiser's months, per month and line item (void ones excluded). */
-  async billedElsewhere(m: EntityManager, advertiserId: string, periods: string[], exceptId: string): Promise<Map<string, BilledUsage & { campaignId: string }>> {
+  async billedElsewhere(m: EntityManager, advertiserId: string, periods: string[], exceptId: string): Promise<Map<string, BilledLineItem>> {
     if (periods.length === 0) return new Map();
     const rows = (await m.query(
       `SELECT l.service_period, l.line_item_id, MIN(l.campaign_id) AS campaign_id, SUM(l.billable_units) AS units, SUM(l.spend_mmicros) AS spend,
@@ -144,9 +153,10 @@ export class InvoiceRepository {
     )) as Raw[];
     return new Map(
       rows.map((r) => [
-        `${r.service_period as string}|${r.line_item_id as string}`,
+        billedKey(r.service_period as string, r.line_item_id as string),
         {
           campaignId: r.campaign_id as string,
+          lineItemId: r.line_item_id as string,
           units: Number(r.units),
           spendMilli: big(r.spend),
           amountMicros: big(r.amount),
@@ -254,17 +264,13 @@ export class InvoiceRepository {
   }
 
   async list(m: EntityManager, f: InvoiceFilter): Promise<InvoiceRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]) => {
-      where.push(sql);
-      params.push(...values);
-    };
-    if (f.advertiserId) add('advertiser_id = ?', f.advertiserId);
-    if (f.period) add('period = ?', f.period);
-    if (f.status) add('status = ?', f.status);
-    if (f.before) add('(created_at < ? OR (created_at = ? AND id < ?))', f.before.createdAt, f.before.createdAt, f.before.id);
-    const rows = (await m.query(`SELECT * FROM invoices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, f.limit])) as Raw[];
+    const where = sqlWhere([
+      f.advertiserId && ['advertiser_id = ?', f.advertiserId],
+      f.period && ['period = ?', f.period],
+      f.status && ['status = ?', f.status],
+      f.before && ['(created_at < ? OR (created_at = ? AND id < ?))', f.before.createdAt, f.before.createdAt, f.before.id],
+    ]);
+    const rows = (await m.query(`SELECT * FROM invoices ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ?`, [...where.params, f.limit])) as Raw[];
     return rows.map(toInvoice);
   }
 

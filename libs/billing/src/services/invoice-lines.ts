@@ -1,4 +1,4 @@
-import type { PricingModel } from '@app/campaigns';
+import type { LineItemTerms, PricingModel } from '@app/campaigns';
 
 /** What measurement counts for one line item and one service month now. */
 export interface MeasuredUsage {
@@ -17,11 +17,6 @@ export interface BilledUsage {
   amountMicros: bigint;
   writtenOffMilli: bigint;
   writtenOffMicros: bigint;
-}
-
-export interface LineItemTerms {
-  pricingModel: PricingModel;
-  rateMicros: number;
 }
 
 export interface DraftLine {

@@ -1,10 +1,10 @@
-import { AdvertiserEntity, LineItemEntity } from '@app/campaigns';
+import { AdvertiserAccount, AdvertiserRepository, LineItemRepository } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
 import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { InvoiceFilter, InvoiceLineRow, InvoiceRepository, InvoiceRow, InvoiceStatus } from '../repositories/invoice.repository';
-import { LineItemTerms, MeasuredUsage, draftLines, totalsOf } from './invoice-lines';
+import { MeasuredUsage, draftLines, totalsOf } from './invoice-lines';
 
 /** Earlier months whose late usage a draft picks up as adjustments (events arrive at most 48 h late, aggregation may lag). */
 const ADJUSTMENT_LOOKBACK_MONTHS = 3;
@@ -12,6 +12,12 @@ const DAY_MS = 86_400_000;
 
 export interface InvoiceWithLines extends InvoiceRow {
   lines: InvoiceLineRow[];
+}
+
+/** What an invoice of `period` takes from its advertiser as it is now: currency, zone, and the month's bounds in that zone. */
+function accountTermsOf(advertiser: AdvertiserAccount, period: string): Pick<InvoiceRow, 'currency' | 'timezone' | 'periodStart' | 'periodEnd'> {
+  const range = monthRange(period, advertiser.timezone);
+  return { currency: advertiser.currency, timezone: advertiser.timezone, periodStart: new Date(range.startMs), periodEnd: new Date(range.endMs) };
 }
 
 /**
@@ -37,7 +43,7 @@ export class InvoicesService {
       if (!UUID_PATTERN.test(advertiserId) || !(await this.advertiser(this.repo.dataSource.manager, advertiserId))) throw new NotFoundException(`advertiser ${advertiserId} not found`);
       advertiserIds = [advertiserId];
     } else {
-      advertiserIds = (await this.repo.dataSource.getRepository(AdvertiserEntity).find({ select: { id: true }, order: { id: 'ASC' } })).map((a) => a.id);
+      advertiserIds = (await new AdvertiserRepository(this.repo.dataSource.manager).accounts()).map((a) => a.id);
     }
     const ids: string[] = [];
     for (const id of advertiserIds) {
@@ -69,20 +75,7 @@ export class InvoicesService {
       const advertiser = await this.advertiser(m, advertiserId);
       if (!advertiser) throw new NotFoundException(`advertiser ${advertiserId} not found`);
       if (await this.repo.findLive(m, advertiserId, period)) return null;
-      const range = monthRange(period, advertiser.timezone);
-      const cutoff = await this.rollups.cutoff(m);
-      await this.repo.insertDraftIfAbsent(m, {
-        id: uuidv7(),
-        advertiserId,
-        period,
-        currency: advertiser.currency,
-        timezone: advertiser.timezone,
-        periodStart: new Date(range.startMs),
-        periodEnd: new Date(range.endMs),
-        cutoffAt: cutoff.at,
-        cutoffEventId: cutoff.eventId,
-      });
-      const draft = await this.repo.findDraft(m, advertiserId, period, true);
+      const draft = await this.lockedDraft(m, uuidv7(), advertiser, period);
       // Issued by someone else between our check and our lock: nothing to draft.
       if (!draft || (await this.repo.findLive(m, advertiserId, period))) {
         if (draft) await this.repo.deleteDraft(m, draft.id);
@@ -102,9 +95,8 @@ export class InvoicesService {
    * month as usage, and late usage of earlier issued months as adjustments naming their invoices.
    * Returns the number of lines.
    */
-  private async refreshLocked(m: EntityManager, draft: InvoiceRow, advertiser: AdvertiserEntity): Promise<number> {
-    const range = monthRange(draft.period, advertiser.timezone);
-    const invoice: InvoiceRow = { ...draft, currency: advertiser.currency, timezone: advertiser.timezone, periodStart: new Date(range.startMs), periodEnd: new Date(range.endMs) };
+  private async refreshLocked(m: EntityManager, draft: InvoiceRow, advertiser: AdvertiserAccount): Promise<number> {
+    const invoice: InvoiceRow = { ...draft, ...accountTermsOf(advertiser, draft.period) };
     let lookbackStart = draft.period;
     for (let i = 0; i < ADJUSTMENT_LOOKBACK_MONTHS; i++) lookbackStart = previousPeriod(lookbackStart);
     const originals = await this.repo.liveBetween(m, draft.advertiserId, lookbackStart, draft.period);
@@ -112,19 +104,15 @@ export class InvoicesService {
 
     const measured: MeasuredUsage[] = [];
     // Each month over the bounds it was invoiced with (an advertiser's zone may have changed since).
-    for (const month of [{ period: draft.period, fromMs: range.startMs, toMs: range.endMs }, ...originals.map((o) => ({ period: o.period, fromMs: o.periodStart.getTime(), toMs: o.periodEnd.getTime() }))]) {
+    for (const month of [invoice, ...originals].map((o) => ({ period: o.period, fromMs: o.periodStart.getTime(), toMs: o.periodEnd.getTime() }))) {
       for (const s of await this.rollups.spendByLineItem([{ advertiserId: draft.advertiserId, fromMs: month.fromMs, toMs: month.toMs }], m)) {
         measured.push({ servicePeriod: month.period, campaignId: s.campaignId, lineItemId: s.lineItemId, units: s.billableEvents, spendMilli: s.spendMilliMicros, writtenOffMilli: s.writtenOffMilliMicros });
       }
     }
     const periods = [draft.period, ...originals.map((o) => o.period)];
     const billedElsewhere = await this.repo.billedElsewhere(m, draft.advertiserId, periods, draft.id);
-    const lineItemIds = [...new Set([...measured.map((u) => u.lineItemId), ...[...billedElsewhere.keys()].map((k) => k.split('|')[1])])];
-    const terms = new Map<string, LineItemTerms>();
-    if (lineItemIds.length > 0) {
-      const rows = await m.getRepository(LineItemEntity).find({ select: { id: true, pricingModel: true, rateMicros: true }, where: { id: In(lineItemIds) } });
-      for (const r of rows) terms.set(r.id, { pricingModel: r.pricingModel, rateMicros: r.rateMicros });
-    }
+    const lineItemIds = [...new Set([...measured.map((u) => u.lineItemId), ...[...billedElsewhere.values()].map((b) => b.lineItemId)])];
+    const terms = await new LineItemRepository(m).termsOf(lineItemIds);
     const lines = draftLines({ period: draft.period, measured, billedElsewhere, originals: new Map(originals.map((o) => [o.period, o.id])), terms });
     await this.repo.replaceDraft(m, invoice, lines, totalsOf(lines), cutoff);
     return lines.length;
@@ -168,20 +156,7 @@ export class InvoicesService {
       if (!advertiser) throw new NotFoundException(`advertiser ${invoice.advertiserId} not found`);
       const replacementId = uuidv7();
       await this.repo.markVoid(m, id, new Date(), reason, replacementId);
-      const cutoff = await this.rollups.cutoff(m);
-      const range = monthRange(invoice.period, advertiser.timezone);
-      await this.repo.insertDraftIfAbsent(m, {
-        id: replacementId,
-        advertiserId: invoice.advertiserId,
-        period: invoice.period,
-        currency: advertiser.currency,
-        timezone: advertiser.timezone,
-        periodStart: new Date(range.startMs),
-        periodEnd: new Date(range.endMs),
-        cutoffAt: cutoff.at,
-        cutoffEventId: cutoff.eventId,
-      });
-      const draft = await this.repo.findDraft(m, invoice.advertiserId, invoice.period, true);
+      const draft = await this.lockedDraft(m, replacementId, advertiser, invoice.period);
       if (draft) await this.refreshLocked(m, draft, advertiser);
     });
     return this.get(id, undefined);
@@ -216,8 +191,18 @@ export class InvoicesService {
     return invoice;
   }
 
-  private advertiser(m: EntityManager, id: string): Promise<AdvertiserEntity | null> {
-    return m.getRepository(AdvertiserEntity).findOne({ where: { id } });
+  private advertiser(m: EntityManager, id: string): Promise<AdvertiserAccount | null> {
+    return new AdvertiserRepository(m).findOwned(id, undefined);
+  }
+
+  /**
+   * The advertiser's open draft of the month, made empty under `id` (at the current cutoff) unless one
+   * exists, and locked until the transaction ends; null when none is open (issued by someone else).
+   */
+  private async lockedDraft(m: EntityManager, id: string, advertiser: AdvertiserAccount, period: string): Promise<InvoiceRow | null> {
+    const cutoff = await this.rollups.cutoff(m);
+    await this.repo.insertDraftIfAbsent(m, { id, advertiserId: advertiser.id, period, ...accountTermsOf(advertiser, period), cutoffAt: cutoff.at, cutoffEventId: cutoff.eventId });
+    return this.repo.findDraft(m, advertiser.id, period, true);
   }
 
   private async withLines(m: EntityManager, ids: string[]): Promise<InvoiceWithLines[]> {

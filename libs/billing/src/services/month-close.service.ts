@@ -1,9 +1,7 @@
-import { AdvertiserEntity } from '@app/campaigns';
+import { AdvertiserRepository } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
 import { instantOfWall, monthRange, periodOf, previousPeriod } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InvoiceRepository } from '../repositories/invoice.repository';
 import { InvoicesService } from './invoices.service';
 
@@ -17,7 +15,6 @@ export class MonthCloseService {
   private readonly logger = new Logger(MonthCloseService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly invoices: InvoicesService,
     private readonly repo: InvoiceRepository,
     private readonly rollups: RollupReader,
@@ -45,9 +42,10 @@ export class MonthCloseService {
 
   /** Advertisers whose previous month (in their zone) has something to bill and no invoice yet. */
   private async undrafted(now: number): Promise<{ due: UndraftedMonth[]; advertisers: number }> {
-    const advertisers = await this.dataSource.getRepository(AdvertiserEntity).find({ select: { id: true, timezone: true }, order: { id: 'ASC' } });
+    const m = this.repo.dataSource.manager;
+    const advertisers = await new AdvertiserRepository(m).accounts();
     const periods = advertisers.map((a) => ({ id: a.id, period: previousPeriod(periodOf(now, a.timezone)), timezone: a.timezone }));
-    const invoiced = await this.repo.invoicedPairs(this.dataSource.manager, [...new Set(periods.map((d) => d.period))]);
+    const invoiced = await this.repo.invoicedPairs(m, [...new Set(periods.map((d) => d.period))]);
     const due = periods.filter((d) => !invoiced.has(`${d.id}|${d.period}`));
     // Only advertisers with something to bill: usage in the month, or issued months that may have late usage.
     const ranges = due.map((d) => {
@@ -56,7 +54,7 @@ export class MonthCloseService {
     });
     // A probe that stops at the first billable quarter: each draft then reads its month once, itself.
     const billable = await this.rollups.advertisersWithUsage(ranges);
-    for (const id of await this.repo.advertisersWithLiveInvoicesSince(this.dataSource.manager, previousPeriod(previousPeriod(previousPeriod(periods[0]?.period ?? '2000-01'))))) billable.add(id);
+    for (const id of await this.repo.advertisersWithLiveInvoicesSince(m, previousPeriod(previousPeriod(previousPeriod(periods[0]?.period ?? '2000-01'))))) billable.add(id);
     return { due: due.filter((d) => billable.has(d.id)), advertisers: advertisers.length };
   }
 }

@@ -3,6 +3,9 @@ import { AdvertiserEntity } from '../entities/advertiser.entity';
 import { CampaignEntity } from '../entities/campaign.entity';
 import { AuditedRepository } from './audited.repository';
 
+/** What billing needs of an advertiser: its money and its clock. */
+export type AdvertiserAccount = Pick<AdvertiserEntity, 'id' | 'currency' | 'timezone'>;
+
 export class AdvertiserRepository extends AuditedRepository<AdvertiserEntity> {
   constructor(manager: EntityManager) {
     // An advertiser key's scope is its advertiser's own id.
@@ -11,5 +14,10 @@ export class AdvertiserRepository extends AuditedRepository<AdvertiserEntity> {
 
   async countCampaigns(advertiserId: string): Promise<number> {
     return this.manager.getRepository(CampaignEntity).count({ where: { advertiserId } });
+  }
+
+  /** Every advertiser's currency and timezone, ordered by id. */
+  accounts(): Promise<AdvertiserAccount[]> {
+    return this.orm.find({ select: { id: true, currency: true, timezone: true }, order: { id: 'ASC' } });
   }
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { CreativeFormat, CreativeStatus } from '../domain/enums';
+import { In } from 'typeorm';
+import type { CreativeFormat, CreativeStatus, PricingModel } from '../domain/enums';
 import { CreativeEntity } from '../entities/creative.entity';
 import { LineItemCreativeEntity } from '../entities/line-item-creative.entity';
 import { LineItemEntity } from '../entities/line-item.entity';
@@ -13,6 +14,23 @@ export interface Assignment {
 export interface AssignedCreative extends Assignment {
   lineItemId: string;
   status: CreativeStatus;
+}
+
+/** A line item being delivered now, with its effective flight (its own, or its campaign's). */
+export interface LineItemInFlight {
+  id: string;
+  advertiserId: string;
+  campaignId: string;
+  name: string;
+  budgetMicros: number;
+  startAt: Date;
+  endAt: Date;
+}
+
+/** What a line item's usage is billed at. */
+export interface LineItemTerms {
+  pricingModel: PricingModel;
+  rateMicros: number;
 }
 
 type Audit = Pick<LineItemCreativeEntity, 'version' | 'createdAt' | 'updatedAt' | 'createdBy' | 'updatedBy'>;
@@ -59,5 +77,26 @@ export class LineItemRepository extends AuditedRepository<LineItemEntity> {
       [lineItemId, format],
     );
     return Number(row.n);
+  }
+
+  /** Active line items of active campaigns whose effective flight holds `now` (one advertiser's, or all), ordered by id. */
+  async inFlight(now: Date, advertiserId?: string): Promise<LineItemInFlight[]> {
+    const rows = await this.manager.query<Array<{ id: string; advertiser_id: string; campaign_id: string; name: string; budget_micros: string; start_at: Date; end_at: Date }>>(
+      `SELECT li.id, li.advertiser_id, li.campaign_id, li.name, li.budget_micros,
+              COALESCE(li.start_at, c.start_at) AS start_at, COALESCE(li.end_at, c.end_at) AS end_at
+         FROM line_items li JOIN campaigns c ON c.id = li.campaign_id
+        WHERE li.status = 'active' AND c.status = 'active'
+          AND COALESCE(li.start_at, c.start_at) <= ? AND COALESCE(li.end_at, c.end_at) > ?${advertiserId ? ' AND li.advertiser_id = ?' : ''}
+        ORDER BY li.id`,
+      advertiserId ? [now, now, advertiserId] : [now, now],
+    );
+    return rows.map((r) => ({ id: r.id, advertiserId: r.advertiser_id, campaignId: r.campaign_id, name: r.name, budgetMicros: Number(r.budget_micros), startAt: r.start_at, endAt: r.end_at }));
+  }
+
+  /** The pricing terms of these line items, by id (ids of no line item are left out). */
+  async termsOf(ids: string[]): Promise<Map<string, LineItemTerms>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.orm.find({ select: { id: true, pricingModel: true, rateMicros: true }, where: { id: In(ids) } });
+    return new Map(rows.map((r) => [r.id, { pricingModel: r.pricingModel, rateMicros: r.rateMicros }]));
   }
 }

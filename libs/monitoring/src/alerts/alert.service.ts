@@ -1,6 +1,6 @@
 import { PlatformConfig } from '@app/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BreachRow, BreachesRepository } from './breaches.repository';
+import { BreachRow, BreachesRepository } from '../repositories/breaches.repository';
 
 /** The webhook body (DESIGN.md, Operations); fields after endedAt are additions. */
 export interface AlertBody {

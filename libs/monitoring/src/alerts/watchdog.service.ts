@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SlaCatalog } from '../sla/sla-catalog.service';
 import { WATCHDOG_SLA_ID } from '../sla/sla.definitions';
 import { AlertService } from './alert.service';
-import { BreachesRepository } from './breaches.repository';
+import { BreachesRepository } from '../repositories/breaches.repository';
 
 /**
  * Who watches the monitor: every API process checks the monitor's heartbeat (in MySQL) every few

@@ -13,7 +13,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { BreachesRepository } from '../alerts/breaches.repository';
+import { BreachesRepository } from '../repositories/breaches.repository';
 import { DeadLetter, DeadLettersService } from '../dead-letters/dead-letters.service';
 import { DeliveryHealthService } from '../delivery-health/delivery-health.service';
 import {

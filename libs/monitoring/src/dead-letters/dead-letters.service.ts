@@ -1,52 +1,26 @@
-import { ALL_JOBS, FinalFailure, JobName, JobObserver, JobQueue, Principal, actorOf, uuidv7 } from '@app/platform';
+import { ALL_JOBS, FinalFailure, JobName, JobObserver, JobQueue, Principal, actorOf } from '@app/platform';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bullmq';
-import { DataSource } from 'typeorm';
+import { DeadLetter, DeadLetterRepository, DeadLetterState } from '../repositories/dead-letter.repository';
 
-export interface DeadLetter {
-  id: string;
-  queue: string;
-  jobName: string;
-  jobId: string | null;
-  payload: unknown;
-  error: string;
-  attempts: number;
-  failedAt: Date;
-  state: 'dead' | 'retrying' | 'done';
-  retryJobId: string | null;
-  retriedAt: Date | null;
-  retriedBy: string | null;
-  doneAt: Date | null;
-}
-
-type Raw = Record<string, unknown>;
+export type { DeadLetter };
 
 /** Job ids of retried dead letters; the completion of such a job marks its dead letter done. */
 const RETRY_PREFIX = 'dead-letter-retry-';
 
-function toDeadLetter(r: Raw): DeadLetter {
-  let payload: unknown = r.payload;
-  try {
-    payload = JSON.parse(r.payload as string);
-  } catch {
-    // Kept as text when it was not JSON.
-  }
-  return {
-    id: r.id as string,
-    queue: r.queue as string,
-    jobName: r.job_name as string,
-    jobId: (r.job_id as string | null) ?? null,
-    payload,
-    error: r.error as string,
-    attempts: Number(r.attempts),
-    failedAt: r.failed_at as Date,
-    state: r.state as DeadLetter['state'],
-    retryJobId: (r.retry_job_id as string | null) ?? null,
-    retriedAt: (r.retried_at as Date | null) ?? null,
-    retriedBy: (r.retried_by as string | null) ?? null,
-    doneAt: (r.done_at as Date | null) ?? null,
-  };
+/** The job id of a dead letter's retry (one per attempt to retry it). */
+export function retryJobIdOf(deadLetterId: string, now: number): string {
+  return `${RETRY_PREFIX}${deadLetterId}-r${now}`;
+}
+
+/** The dead letter a job retries, or null when the job is not the retry of one. */
+export function deadLetterIdOfRetry(jobId: string | undefined): string | null {
+  return jobId?.startsWith(RETRY_PREFIX) ? jobId.slice(RETRY_PREFIX.length).split('-r')[0] : null;
+}
+
+/** What a dead letter says of the error: its message, named by its class unless that is plain Error, at most 60,000 characters. */
+export function deadLetterError(error: Error): string {
+  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`.slice(0, 60_000);
 }
 
 /**
@@ -57,7 +31,7 @@ function toDeadLetter(r: Raw): DeadLetter {
 @Injectable()
 export class DeadLettersService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repo: DeadLetterRepository,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -68,46 +42,24 @@ export class DeadLettersService {
   }
 
   async record({ queue, job, error, attempts }: FinalFailure): Promise<void> {
-    const message = `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`.slice(0, 60_000);
-    await this.dataSource.query(
-      `INSERT INTO dead_letters (id, queue, job_name, job_id, payload, error, attempts, failed_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3), 'dead')`,
-      [uuidv7(), queue, job.name, job.id ?? null, JSON.stringify(job.data ?? null), message, attempts],
-    );
-    if (job.id?.startsWith(RETRY_PREFIX)) {
-      // The retry of a dead letter failed in turn: that one is dead again (the new row has the new error).
-      await this.dataSource.query(`UPDATE dead_letters SET state = 'dead' WHERE id = ? AND state = 'retrying'`, [job.id.slice(RETRY_PREFIX.length).split('-r')[0]]);
-    }
+    await this.repo.insert({ queue, jobName: job.name, jobId: job.id ?? null, payload: job.data, error: deadLetterError(error), attempts });
+    const retried = deadLetterIdOfRetry(job.id);
+    // The retry of a dead letter failed in turn: that one is dead again (the new row has the new error).
+    if (retried) await this.repo.markDeadAgain(retried);
   }
 
   private async markDone(job: Job): Promise<void> {
-    if (!job.id?.startsWith(RETRY_PREFIX)) return;
-    await this.dataSource.query(`UPDATE dead_letters SET state = 'done', done_at = NOW(3) WHERE retry_job_id = ? AND state = 'retrying'`, [job.id]);
+    if (job.id && deadLetterIdOfRetry(job.id)) await this.repo.markDone(job.id);
   }
 
-  async list(filter: { state?: DeadLetter['state']; queue?: string; cursor?: string; limit: number }): Promise<DeadLetter[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.state) {
-      where.push('state = ?');
-      params.push(filter.state);
-    }
-    if (filter.queue) {
-      where.push('queue = ?');
-      params.push(filter.queue);
-    }
-    if (filter.cursor) {
-      where.push('id < ?');
-      params.push(filter.cursor);
-    }
-    params.push(filter.limit);
-    const rows = (await this.dataSource.query(`SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, params)) as Raw[];
-    return rows.map(toDeadLetter);
+  list(filter: { state?: DeadLetterState; queue?: string; cursor?: string; limit: number }): Promise<DeadLetter[]> {
+    return this.repo.list(filter);
   }
 
   async get(id: string): Promise<DeadLetter> {
-    const [row] = (await this.dataSource.query('SELECT * FROM dead_letters WHERE id = ?', [id])) as Raw[];
-    if (!row) throw new NotFoundException(`dead letter ${id} not found`);
-    return toDeadLetter(row);
+    const letter = await this.repo.find(id);
+    if (!letter) throw new NotFoundException(`dead letter ${id} not found`);
+    return letter;
   }
 
   /** Enqueues the job again with its payload; 409 when it is already being retried or done. */
@@ -115,25 +67,19 @@ export class DeadLettersService {
     const letter = await this.get(id);
     if (letter.state !== 'dead') throw new ConflictException(`dead letter ${id} is ${letter.state}, not dead: nothing to retry`);
     if (!(ALL_JOBS as readonly string[]).includes(letter.jobName)) throw new ConflictException(`job ${letter.jobName} no longer exists; it cannot be retried`);
-    const retryJobId = `${RETRY_PREFIX}${id}-r${Date.now()}`;
-    const claimed = (await this.dataSource.query(`UPDATE dead_letters SET state = 'retrying', retry_job_id = ?, retried_at = NOW(3), retried_by = ? WHERE id = ? AND state = 'dead'`, [
-      retryJobId,
-      actorOf(actor),
-      id,
-    ])) as { affectedRows: number };
-    if (claimed.affectedRows !== 1) throw new ConflictException(`dead letter ${id} is being retried already`);
+    const retryJobId = retryJobIdOf(id, Date.now());
+    if (!(await this.repo.claimForRetry(id, retryJobId, actorOf(actor)))) throw new ConflictException(`dead letter ${id} is being retried already`);
     const name = letter.jobName as JobName;
     try {
       await this.jobs.enqueue(name, letter.payload as never, { jobId: retryJobId });
     } catch (err) {
-      await this.dataSource.query(`UPDATE dead_letters SET state = 'dead', retry_job_id = NULL, retried_at = NULL, retried_by = NULL WHERE id = ?`, [id]);
+      await this.repo.releaseClaim(id);
       throw err;
     }
     return this.get(id);
   }
 
   async prune(retentionDays: number): Promise<{ deleted: number }> {
-    const result = (await this.dataSource.query('DELETE FROM dead_letters WHERE failed_at < NOW(3) - INTERVAL ? DAY LIMIT 10000', [retentionDays])) as { affectedRows: number };
-    return { deleted: result.affectedRows };
+    return { deleted: await this.repo.deleteOlderThan(retentionDays) };
   }
 }

@@ -4,7 +4,7 @@ import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, RedisService, Worke
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { BreachRow, BreachesRepository } from '../alerts/breaches.repository';
+import { BreachRow, BreachesRepository } from '../repositories/breaches.repository';
 import { DeliveryHealthService } from '../delivery-health/delivery-health.service';
 import { SlaCatalog } from './sla-catalog.service';
 import { SlaState, isClear, stateOf, worseOf } from './sla-rules';

@@ -1,7 +1,7 @@
 import { MetricsService, RedisService, withTimeout } from '@app/platform';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Metric } from 'prom-client';
-import { BreachRow, BreachesRepository } from '../alerts/breaches.repository';
+import { BreachRow, BreachesRepository } from '../repositories/breaches.repository';
 import { BreachDto, SlaDto, SlaOverviewDto } from '../dto/ops.dto';
 import { SlaCatalog } from './sla-catalog.service';
 import { SlaState } from './sla-rules';

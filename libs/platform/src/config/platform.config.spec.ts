@@ -53,4 +53,10 @@ describe('loadConfig', () => {
     expect(names).toEqual(['DB_PORT', 'QUEUE_PREFIX', 'REDIS_URL', 'TRACKING_SECRET']);
     expect(error!.message).not.toContain('tiny');
   });
+
+  it('checks the parsed settings by parsing them, and says what they should look like', () => {
+    expect(loadConfig(WorkerConfig, { REDIS_CLUSTER_NODES: '10.0.0.1:6379,10.0.0.2:6379' }).REDIS_CLUSTER_NODES).toBe('10.0.0.1:6379,10.0.0.2:6379');
+    expect(() => loadConfig(WorkerConfig, { REDIS_CLUSTER_NODES: '10.0.0.1:99999' })).toThrow(/REDIS_CLUSTER_NODES must be a comma-separated list of host:port/);
+    expect(() => loadConfig(ApiConfig, { SLA_OVERRIDES: '[1]' })).toThrow(/SLA_OVERRIDES must be a JSON object like/);
+  });
 });

@@ -3,20 +3,21 @@ import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, 
 import { parseRedisClusterNodes } from '../redis/redis-client';
 
 /**
- * Settings every process needs: MySQL, Redis and the key prefix. Each app extends this with its own
- * class, validated once before Nest boots (see loadConfig), so a wrong variable stops the process with
- * its name instead of failing on first use.
+ * A setting validated by parsing it: valid when `parse` makes something of it (null: it could not),
+ * so what validates it and what reads it cannot disagree.
  */
-/** SLA_OVERRIDES must be empty or a JSON object of {target?, warn?, windowSeconds?} numbers. */
-@ValidatorConstraint({ name: 'slaOverrides' })
-export class SlaOverridesShape implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return parseSlaOverrides(value) !== null;
-  }
+function parsedBy(name: string, parse: (value: unknown) => unknown, message: string): new () => ValidatorConstraintInterface {
+  @ValidatorConstraint({ name })
+  class ParsedShape implements ValidatorConstraintInterface {
+    validate(value: unknown): boolean {
+      return parse(value) !== null;
+    }
 
-  defaultMessage(): string {
-    return 'SLA_OVERRIDES must be a JSON object like {"aggregation.freshness":{"target":30,"warn":10,"windowSeconds":300}} with non-negative numbers';
+    defaultMessage(): string {
+      return message;
+    }
   }
+  return ParsedShape;
 }
 
 export interface SlaOverride {
@@ -45,18 +46,6 @@ export function parseSlaOverrides(value: unknown): Record<string, SlaOverride> |
   return parsed as Record<string, SlaOverride>;
 }
 
-/** REDIS_CLUSTER_NODES must be empty or a comma-separated list of host:port. */
-@ValidatorConstraint({ name: 'redisClusterNodes' })
-export class RedisClusterNodesShape implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return parseRedisClusterNodes(value) !== null;
-  }
-
-  defaultMessage(): string {
-    return 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379';
-  }
-}
-
 /** RAW_EVENTS_RETENTION_DAYS must exceed TRACKING_TOKEN_TTL by two days (ingestion's day floor, clock skew). */
 @ValidatorConstraint({ name: 'retentionOutlivesTokens' })
 export class RetentionOutlivesTokens implements ValidatorConstraintInterface {
@@ -70,6 +59,11 @@ export class RetentionOutlivesTokens implements ValidatorConstraintInterface {
   }
 }
 
+/**
+ * Settings every process needs: MySQL, Redis and the key prefix. Each app extends this with its own
+ * class, validated once before Nest boots (see loadConfig), so a wrong variable stops the process with
+ * its name instead of failing on first use.
+ */
 export class PlatformConfig {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -107,7 +101,7 @@ export class PlatformConfig {
    * Redis Cluster instead of one Redis: comma-separated host:port of some of its masters (the rest are
    * discovered). Username, password and TLS still come from REDIS_URL; its host, port and db are unused.
    */
-  @Validate(RedisClusterNodesShape)
+  @Validate(parsedBy('redisClusterNodes', parseRedisClusterNodes, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (ports 1-65535), like 10.0.0.1:6379,10.0.0.2:6379'))
   REDIS_CLUSTER_NODES = '';
 
   /** Prefixes every Redis key this deployment writes (queues, counters, caches). */
@@ -163,7 +157,7 @@ export class PlatformConfig {
    * Per-SLA overrides, JSON: {"<sla id>": {"target": n, "warn": n, "windowSeconds": n}}; ids are checked
    * against the declared SLAs at start (GET /v1/ops/sla lists them). Empty: the defaults.
    */
-  @Validate(SlaOverridesShape)
+  @Validate(parsedBy('slaOverrides', parseSlaOverrides, 'SLA_OVERRIDES must be a JSON object like {"aggregation.freshness":{"target":30,"warn":10,"windowSeconds":300}} with non-negative numbers'))
   SLA_OVERRIDES = '';
 
   /** The API raises its own alert when no SLA evaluation has happened for this long, s. */

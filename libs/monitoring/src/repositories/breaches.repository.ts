@@ -1,4 +1,4 @@
-import { uuidv7 } from '@app/platform';
+import { sqlWhere, uuidv7 } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -141,30 +141,14 @@ export class BreachesRepository {
   }
 
   async list(filter: { slaId?: string; state?: 'open' | 'resolved'; from?: Date; to?: Date; cursor?: string; limit: number }): Promise<BreachRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.slaId) {
-      where.push('sla_id = ?');
-      params.push(filter.slaId);
-    }
-    if (filter.state) {
-      where.push('state = ?');
-      params.push(filter.state);
-    }
-    if (filter.from) {
-      where.push('(ended_at IS NULL OR ended_at >= ?)');
-      params.push(filter.from);
-    }
-    if (filter.to) {
-      where.push('started_at < ?');
-      params.push(filter.to);
-    }
-    if (filter.cursor) {
-      where.push('id < ?');
-      params.push(filter.cursor);
-    }
-    params.push(filter.limit);
-    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM sla_breaches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, params)) as Raw[];
+    const where = sqlWhere([
+      filter.slaId && ['sla_id = ?', filter.slaId],
+      filter.state && ['state = ?', filter.state],
+      filter.from && ['(ended_at IS NULL OR ended_at >= ?)', filter.from],
+      filter.to && ['started_at < ?', filter.to],
+      filter.cursor && ['id < ?', filter.cursor],
+    ]);
+    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM sla_breaches ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, filter.limit])) as Raw[];
     return rows.map(toRow);
   }
 
