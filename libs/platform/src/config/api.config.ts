@@ -14,10 +14,6 @@ export class ApiConfig extends PlatformConfig {
   @IsString() @MinLength(32, { message: 'TRACKING_SECRET must be at least 32 characters' })
   TRACKING_SECRET = 'dev-tracking-secret-change-me-0123456789';
 
-  /** Lifetime of a tracking token in seconds (48 h: offline listening reports late). */
-  @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
-  TRACKING_TOKEN_TTL = 172800;
-
   /** Origin written into tracking URLs; empty means http://localhost:<PORT> (see withDefaults). */
   @ValidateIf((config: ApiConfig) => config.PUBLIC_BASE_URL !== '')
   @Matches(/^https?:\/\/[^\s/]+(:\d+)?$/, { message: 'PUBLIC_BASE_URL must be an http(s) origin without a path, e.g. http://localhost:3000' })

@@ -82,6 +82,13 @@ export class PlatformConfig {
   QUEUE_PREFIX = 'adp';
 
   /**
+   * Lifetime of a tracking token in seconds (48 h: offline listening reports late). The API signs and
+   * checks tokens with it; the worker's export treats a UTC day as closed once its last token has expired.
+   */
+  @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
+  TRACKING_TOKEN_TTL = 172800;
+
+  /**
    * How long a served decision's expected cost is held against budgets if its event never arrives, s.
    * Events later than this (offline listening) still count; what they deliver past a budget is written off.
    */
