@@ -84,14 +84,15 @@ export class DayExporter {
   async exportDay(day: string, now = new Date()): Promise<TableExportResult[]> {
     const partial = isOpen(day, now.getTime(), this.config.TRACKING_TOKEN_TTL);
     const connection = await ExportConnection.open(this.config);
+    const lock = exportLockName(this.config.DB_NAME, day);
     try {
-      if (!(await connection.tryLock(exportLockName(this.config.DB_NAME, day)))) throw new ExportBusyError(day);
+      if (!(await connection.tryLock(lock))) throw new ExportBusyError(day);
       const results: TableExportResult[] = [];
       for (const table of EXPORT_TABLES) results.push(await this.exportTable(connection, table, day, partial));
       return results;
     } finally {
-      // Ending the connection releases the lock.
-      connection.end();
+      // Were the connection lost instead, MySQL would release the lock with it.
+      await connection.close(lock).catch(() => undefined);
     }
   }
 

@@ -68,7 +68,13 @@ export class ExportConnection {
     });
   }
 
-  end(): void {
-    this.connection.destroy();
+  /** Releases the lock (so that the next request for the day is not refused meanwhile) and closes the connection. */
+  async close(lockName: string): Promise<void> {
+    try {
+      await this.query('SELECT RELEASE_LOCK(?)', [lockName]);
+      await new Promise<void>((resolve) => this.connection.end(() => resolve()));
+    } finally {
+      this.connection.destroy();
+    }
   }
 }

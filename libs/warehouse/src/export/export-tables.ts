@@ -41,6 +41,7 @@ export const RAW_EVENTS_EXPORT: ExportTable = {
     valid_events: countWhere("status = 'valid'"),
     invalid_events: countWhere("status = 'invalid'"),
     ...Object.fromEntries(EVENT_TYPES.map((t) => [`${t}_events`, countWhere(`event_type = '${t}'`)])),
+    written_off_events: countWhere('written_off = 1'),
     rate_micros: 'SUM(rate_micros)',
     // Sums of the hashes change when any listener, address or agent of a row changes: a cheap content check.
     user_hash: 'SUM(user_hash)',
