@@ -22,7 +22,7 @@ import { http } from '../../test/support/http';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { waitFor } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
-import { peakRssMb } from '../support/proc-stats';
+import { currentRssMb, peakRssMb } from '../support/proc-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     process.stdout.write(`  done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
 
     const worker = await stack.startWorker();
+    await new Promise((r) => setTimeout(r, 3000));
+    const rssIdle = currentRssMb(worker.child.pid!);
     const bare: Array<{ rows: number; ms: number }> = [];
     const exported: Array<{ rows: number; ms: number; files: number }> = [];
     let lastRun: string | null = null;
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${'bare streamed SELECT (mysql2, no writing)'.padEnd(46)} best ${fmt(best(bare))}; all: ${bare.map((r) => Math.round(rate(r))).join(', ')}\n`);
     process.stdout.write(`${'export raw_events -> Parquet (worker job)'.padEnd(46)} best ${fmt(best(exported))}, ${exported[0].files} part file(s); all: ${exported.map((r) => Math.round(rate(r))).join(', ')}\n`);
     process.stdout.write(`${'ratio export / bare (best of each)'.padEnd(46)} ${(rate(best(exported)) / rate(best(bare))).toFixed(2)}x (target >= 0.5x)\n`);
-    process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${rss.toFixed(0)} MB (target < 300 MB)\n`);
+    process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${rss.toFixed(0)} MB (target < 300 MB); ${rssIdle.toFixed(0)} MB before the export, booted and idle\n`);
   } finally {
     await db.end();
     await stack.stop();

@@ -78,6 +78,8 @@ export function readStagedSql(path: string, columns: readonly ExportColumn[]): s
     "nullstr = '\\N'",
     'allow_quoted_nulls = false',
     'auto_detect = false',
+    // 1 MB read buffers instead of 16 MB: with a row group being built, the default overran a 64 MB memory limit.
+    'buffer_size = 1048576',
     "new_line = '\\n'",
     `columns = {${types}}`,
   ];
