@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const day = dayOf(Date.now() - 10 * DAY_MS);
   try {
     process.stdout.write(`writing ${EVENTS} raw events on ${day}...\n`);
-    let t = Date.now();
+    const t = Date.now();
     await generate(db, day);
     // Nothing to aggregate: the worker only exports.
     await db.query("UPDATE aggregation_watermarks SET last_id = (SELECT MAX(id) FROM raw_events) WHERE name = 'rollups'");

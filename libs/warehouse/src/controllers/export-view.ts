@@ -1,4 +1,4 @@
-import type { ExportDayDto, ExportTableDto } from '../dto/export.dto';
+import type { ExportDayDto, ExportTableDto, VerificationDto } from '../dto/export.dto';
 import { EXPORT_TABLE_NAMES } from '../export/export-tables';
 import type { ExportRow } from '../state/export-state.repository';
 
@@ -14,7 +14,7 @@ export function toTableDto(r: ExportRow): ExportTableDto {
     sums: r.manifest?.sums ?? null,
     files: r.manifest?.files ?? [],
     error: r.error,
-    verification: r.verification,
+    verification: r.verification as unknown as VerificationDto | null,
     runId: r.runId,
     startedAt: r.startedAt.toISOString(),
     finishedAt: r.finishedAt?.toISOString() ?? null,

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, ValidationArguments } from 'class-validator';
 import { dayOf, dayStartMs } from '../export/export-days';
@@ -49,6 +49,35 @@ export class ExportFileDto {
   @ApiProperty({ description: 'Hex SHA-256 of the file', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }) sha256: string;
 }
 
+export class VerifiedRowsDto {
+  @ApiProperty({ description: 'Rows in the manifest (counted from the files)', example: 1250000 }) manifest: number;
+  @ApiProperty({ description: "Rows of the day in MySQL at the verification", example: 1250000 }) mysql: number;
+}
+
+export class VerifiedFileDto {
+  @ApiProperty({ example: 'part-0000.parquet' }) name: string;
+  @ApiProperty({ example: true }) ok: boolean;
+  @ApiPropertyOptional({ enum: ['missing', 'sha256 differs from the manifest'], example: 'missing' }) problem?: string;
+}
+
+export class VerificationDto {
+  @ApiProperty({ description: 'Rows, every measure and every file agree', example: true }) ok: boolean;
+  @ApiProperty({ example: '2026-11-23T01:06:12.000Z' }) checkedAt: string;
+  @ApiProperty({ description: 'The run whose manifest was checked', example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f' }) runId: string;
+  @ApiProperty({ type: VerifiedRowsDto }) rows: VerifiedRowsDto;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'object', properties: { manifest: { type: 'string' }, mysql: { type: 'string' } }, required: ['manifest', 'mysql'] },
+    description: 'The measures that differ, manifest against MySQL (empty when all agree)',
+    example: { valid_events: { manifest: '1240000', mysql: '1239999' } },
+  })
+  differences: Record<string, { manifest: string; mysql: string }>;
+
+  @ApiProperty({ type: VerifiedFileDto, isArray: true }) files: VerifiedFileDto[];
+}
+
+@ApiExtraModels(VerificationDto)
 export class ExportTableDto {
   @ApiProperty({ enum: ['raw_events', 'rollups_hourly'], example: 'raw_events' })
   table: string;
@@ -62,7 +91,13 @@ export class ExportTableDto {
   @ApiProperty({ type: Number, nullable: true, description: 'Rows exported (null while running or failed)', example: 1250000 })
   rows: number | null;
 
-  @ApiProperty({ type: Object, nullable: true, description: 'Every measure summed over the exported rows, decimal strings', example: { valid_events: '1240000', rate_micros: '3125000000000' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description: 'Every measure summed over the exported rows, decimal strings',
+    example: { valid_events: '1240000', rate_micros: '3125000000000' },
+  })
   sums: Record<string, string> | null;
 
   @ApiProperty({ type: ExportFileDto, isArray: true })
@@ -71,8 +106,8 @@ export class ExportTableDto {
   @ApiProperty({ type: String, nullable: true, description: 'Why the last run failed', example: null })
   error: string | null;
 
-  @ApiProperty({ type: Object, nullable: true, description: 'The last verification: rows and differing measures, manifest against MySQL, and each file against its SHA-256' })
-  verification: Record<string, unknown> | null;
+  @ApiProperty({ allOf: [{ $ref: getSchemaPath(VerificationDto) }], nullable: true, description: 'The last verification: rows and differing measures, manifest against MySQL, and each file against its SHA-256' })
+  verification: VerificationDto | null;
 
   @ApiProperty({ type: String, nullable: true, example: '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f' })
   runId: string | null;
