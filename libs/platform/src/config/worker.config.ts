@@ -47,9 +47,9 @@ export class WorkerConfig extends PlatformConfig {
   @IsString() @Matches(/^\S(.*\S)?$/, { message: 'EXPORT_DIR must be a folder path without surrounding spaces' })
   EXPORT_DIR = './data/export';
 
-  /** Most rows per Parquet part file of an exported day (a day of 10,000,000 events is five parts at the default). */
+  /** Most rows per Parquet part file of an exported day (a day of 10,000,000 events is 20 parts at the default; the worker's peak memory grows with it). */
   @Type(() => Number) @IsInt() @Min(1000) @Max(100_000_000)
-  EXPORT_PART_ROWS = 2_000_000;
+  EXPORT_PART_ROWS = 500_000;
 
   /** DuckDB's memory limit while it writes Parquet, MB (it spills to the day's temporary folder beyond it). */
   @Type(() => Number) @IsInt() @Min(16) @Max(65_536)

@@ -45,7 +45,7 @@ export class ExportListQueryDto {
 
 export class ExportFileDto {
   @ApiProperty({ example: 'part-0000.parquet' }) name: string;
-  @ApiProperty({ example: 2000000 }) rows: number;
+  @ApiProperty({ example: 500000 }) rows: number;
   @ApiProperty({ description: 'Hex SHA-256 of the file', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }) sha256: string;
 }
 
