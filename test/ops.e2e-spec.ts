@@ -3,6 +3,7 @@ import { CAMPAIGNS_SCHEDULES } from '@app/campaigns';
 import { MEASUREMENT_SCHEDULES } from '@app/measurement';
 import { MONITORING_SCHEDULES } from '@app/monitoring';
 import { PLATFORM_SCHEDULES, WorkerConfig } from '@app/platform';
+import { WAREHOUSE_SCHEDULES } from '@app/warehouse';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -63,7 +64,7 @@ class WebhookSink {
 
 const WORKER_SETTINGS = Object.assign(new WorkerConfig(), { SLA_EVALUATE_EVERY_MS: 1000, BILLING_MONTH_CLOSE_EVERY_MS: 3_600_000, BILLING_RECONCILE_EVERY_MS: 3_600_000 });
 /** Every schedule the libs declare (the worker's ScheduleRegistry keeps them registered). */
-const DECLARED = [...CAMPAIGNS_SCHEDULES, ...MEASUREMENT_SCHEDULES, ...MONITORING_SCHEDULES(WORKER_SETTINGS), ...BILLING_SCHEDULES(WORKER_SETTINGS), ...PLATFORM_SCHEDULES];
+const DECLARED = [...CAMPAIGNS_SCHEDULES, ...MEASUREMENT_SCHEDULES, ...MONITORING_SCHEDULES(WORKER_SETTINGS), ...BILLING_SCHEDULES(WORKER_SETTINGS), ...PLATFORM_SCHEDULES, ...WAREHOUSE_SCHEDULES];
 
 describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis, a local webhook sink)', () => {
   let redisServer: RedisServer;

@@ -3,6 +3,7 @@ import { CampaignsModule } from '@app/campaigns';
 import { DeliveryModule } from '@app/delivery';
 import { MeasurementModule } from '@app/measurement';
 import { MonitoringModule } from '@app/monitoring';
+import { WarehouseModule } from '@app/warehouse';
 import { ApiConfig, ApiKeyGuard, PlatformModule } from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -13,7 +14,7 @@ export class ApiModule {
   static forRoot(config: ApiConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forRoot({ config, http: true }), CampaignsModule, DeliveryModule, MeasurementModule, BillingModule, MonitoringModule],
+      imports: [PlatformModule.forRoot({ config, http: true }), CampaignsModule, DeliveryModule, MeasurementModule, WarehouseModule, BillingModule, MonitoringModule],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }, PlayerRouteTable],
     };
   }

@@ -1,6 +1,7 @@
 import { BillingJobsModule } from '@app/billing';
 import { MeasurementJobsModule } from '@app/measurement';
 import { JobObserver, provideSchedules } from '@app/platform';
+import { WarehouseJobsModule } from '@app/warehouse';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AlertService } from './alerts/alert.service';
@@ -19,7 +20,7 @@ import { SlaMonitorService } from './sla/sla-monitor.service';
 
 /** Monitoring's job handlers (probe, SLA monitor, alerts, dead-letter pruning), dead-letter recording and schedules; apps/worker only. */
 @Module({
-  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementJobsModule, BillingJobsModule],
+  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementJobsModule, WarehouseJobsModule, BillingJobsModule],
   providers: [
     QueueProbeRepository,
     DeadLetterRepository,

@@ -97,7 +97,7 @@ export class DeliveryHealthQueryDto {
 export class BreachDto {
   @ApiProperty({ example: EXAMPLE_ID }) id: string;
   @ApiProperty({ example: 'aggregation.freshness' }) slaId: string;
-  @ApiProperty({ enum: ['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation'], example: 'freshness' }) kind: string;
+  @ApiProperty({ enum: ['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation', 'verification'], example: 'freshness' }) kind: string;
   @ApiProperty({ example: 'measurement.aggregation' }) subject: string;
   @ApiProperty({ description: "Why: 'breached', or a delivery health state ('behind', 'critical', 'stalled', 'exhausting_early')", example: 'breached' }) cause: string;
   @ApiProperty({ enum: ['warning', 'critical'] }) severity: string;
@@ -130,10 +130,10 @@ export class SlaReadingDto {
 
 export class SlaDto {
   @ApiProperty({ example: 'aggregation.freshness' }) id: string;
-  @ApiProperty({ enum: ['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation'] }) kind: string;
+  @ApiProperty({ enum: ['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation', 'verification'] }) kind: string;
   @ApiProperty({ example: 'measurement.aggregation' }) subject: string;
   @ApiProperty({ example: 'Age of the oldest stored event not yet in the rollups' }) description: string;
-  @ApiProperty({ enum: ['s', 'ratio', 'points', 'hour', 'lines'] }) unit: string;
+  @ApiProperty({ enum: ['s', 'ratio', 'points', 'hour', 'lines', 'exports'] }) unit: string;
   @ApiProperty({ example: 60 }) target: number;
   @ApiPropertyOptional({ example: 15 }) warn?: number;
   @ApiProperty({ example: 0 }) windowSeconds: number;

@@ -1,5 +1,6 @@
 import { MonthCloseService, ReconciliationService } from '@app/billing';
 import { AggregationStatusService } from '@app/measurement';
+import { ExportStatus } from '@app/warehouse';
 import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, RedisService, WorkerConfig, quantileOf } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +55,7 @@ export class SlaMonitorService {
     private readonly deliveryHealth: DeliveryHealthService,
     private readonly monthClose: MonthCloseService,
     private readonly reconciliation: ReconciliationService,
+    private readonly exports: ExportStatus,
     private readonly jobs: JobQueue,
     private readonly redis: RedisService,
     private readonly config: WorkerConfig,
@@ -104,9 +106,10 @@ export class SlaMonitorService {
         out.push(judge(spec, spec.subject, await this.monthClose.hoursPastDraftDeadline(this.config.BILLING_DRAFT_DEADLINE_HOUR, now.getTime())));
       } else if (spec.kind === 'reconciliation') {
         out.push(judge(spec, spec.subject, await this.reconciliation.mismatchCount()));
-      } else if (spec.kind === 'deadline') {
-        // The daily export does not exist yet: nothing to judge until it reports.
-        out.push(judge(spec, spec.subject, null));
+      } else if (spec.id === 'deadline.export-daily') {
+        out.push(judge(spec, spec.subject, await this.exports.hoursPastDeadline(this.config.EXPORT_DEADLINE_HOURS, now.getTime())));
+      } else if (spec.kind === 'verification') {
+        out.push(judge(spec, spec.subject, await this.exports.mismatchCount()));
       }
     }
     out.push(...(await this.measureJobs(now)));

@@ -25,7 +25,7 @@ describe('SLA rules', () => {
 
   it('declares every SLA kind, with the defaults of the issue, overridable by id and validated', () => {
     const slas = declaredSlas(loadConfig(ApiConfig, {}));
-    expect(new Set(slas.map((s) => s.kind))).toEqual(new Set(['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation']));
+    expect(new Set(slas.map((s) => s.kind))).toEqual(new Set(['queue_wait', 'run_time', 'success_ratio', 'freshness', 'deadline', 'delivery_health', 'reconciliation', 'verification']));
     expect(slas.find((s) => s.id === 'aggregation.freshness')).toMatchObject({ target: 60, warn: 15 });
     expect(slas.find((s) => s.id === 'delivery_health')).toMatchObject({ target: 40, warn: 20, windowSeconds: 14400 });
     const overridden = declaredSlas(loadConfig(ApiConfig, { SLA_OVERRIDES: '{"delivery_health":{"warn":10},"queue_wait.measurement.aggregate":{"target":5}}' }));

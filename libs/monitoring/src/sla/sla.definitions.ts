@@ -1,6 +1,6 @@
 import { ALL_JOBS, JOBS, PlatformConfig, parseSlaOverrides } from '@app/platform';
 
-export type SlaKind = 'queue_wait' | 'run_time' | 'success_ratio' | 'freshness' | 'deadline' | 'delivery_health' | 'reconciliation';
+export type SlaKind = 'queue_wait' | 'run_time' | 'success_ratio' | 'freshness' | 'deadline' | 'delivery_health' | 'reconciliation' | 'verification';
 
 /** One service level: what is measured, over what, and the level past which it is breached. */
 export interface SlaSpec {
@@ -9,7 +9,7 @@ export interface SlaSpec {
   /** What it is about: a pipeline, a queue/job, or (delivery health) each active line item. */
   subject: string;
   description: string;
-  unit: 's' | 'ratio' | 'points' | 'hour' | 'lines';
+  unit: 's' | 'ratio' | 'points' | 'hour' | 'lines' | 'exports';
   /** Breached past this value (above it, or below it for `direction: 'below'`). */
   target: number;
   /** Warning level, on the good side of the target; also where a breach's value must come back to resolve it. */
@@ -74,9 +74,19 @@ export function declaredSlas(config: PlatformConfig): SlaSpec[] {
     {
       id: 'deadline.export-daily',
       kind: 'deadline',
-      subject: 'export.daily',
-      description: "Hours past 03:00 UTC with yesterday's export not done",
+      subject: 'warehouse.export',
+      description: 'Hours past the deadline (EXPORT_DEADLINE_HOURS after a UTC day closes, TRACKING_TOKEN_TTL and an hour after its end) of the oldest closed day not exported, final and verified',
       unit: 'hour',
+      target: 0,
+      windowSeconds: 0,
+      direction: 'above',
+    },
+    {
+      id: 'export.verification',
+      kind: 'verification',
+      subject: 'warehouse.export',
+      description: 'Exported days and tables (final, not partial) whose manifest disagrees with MySQL or with the files on disk at their latest verification',
+      unit: 'exports',
       target: 0,
       windowSeconds: 0,
       direction: 'above',

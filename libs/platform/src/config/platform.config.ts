@@ -166,7 +166,8 @@ export class PlatformConfig {
 
   /**
    * Lifetime of a tracking token in seconds (48 h: offline listening reports late). The API signs and
-   * verifies with it; the worker needs it to know how late a valid event can arrive (retention, billing).
+   * verifies with it; the worker needs it to know how late a valid event can arrive (retention, billing,
+   * and the export, which treats a UTC day as closed once its last token has expired).
    */
   @Type(() => Number) @IsInt() @Min(60) @Max(30 * 24 * 3600)
   TRACKING_TOKEN_TTL = 172800;

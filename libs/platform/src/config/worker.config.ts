@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { PlatformConfig } from './platform.config';
 
 /** Configuration of a worker process (apps/worker). */
@@ -42,6 +42,22 @@ export class WorkerConfig extends PlatformConfig {
   /** How often the month close looks for advertisers whose month ended in their zone (and drafts their invoice), ms. */
   @Type(() => Number) @IsInt() @Min(1000) @Max(24 * 3600_000)
   BILLING_MONTH_CLOSE_EVERY_MS = 3_600_000;
+
+  /** Folder of the warehouse export (Parquet, Hive-style: <table>/date=YYYY-MM-DD/part-NNNN.parquet and _manifest.json). */
+  @IsString() @Matches(/^\S(.*\S)?$/, { message: 'EXPORT_DIR must be a folder path without surrounding spaces' })
+  EXPORT_DIR = './data/export';
+
+  /** Most rows per Parquet part file of an exported day (a day of 10,000,000 events is 20 parts at the default; the worker's peak memory grows with it). */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(100_000_000)
+  EXPORT_PART_ROWS = 500_000;
+
+  /** DuckDB's memory limit while it writes Parquet, MB (it spills to the day's temporary folder beyond it). */
+  @Type(() => Number) @IsInt() @Min(16) @Max(65_536)
+  EXPORT_MEMORY_LIMIT_MB = 64;
+
+  /** The export's deadline SLA: a UTC day must be exported and verified this many hours after it closes (its last token expired). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 30)
+  EXPORT_DEADLINE_HOURS = 6;
 
   /** How often invoices, rollups and raw events are reconciled for the current and previous month, ms. */
   @Type(() => Number) @IsInt() @Min(1000) @Max(24 * 3600_000)

@@ -13,6 +13,8 @@ export enum QueueName {
   Aggregation = 'aggregation',
   /** SLA evaluation and alert delivery: apart, so that pausing or flooding another queue never silences them. */
   Monitoring = 'monitoring',
+  /** Warehouse exports: long, memory-bound runs, one at a time per worker (see QUEUE_WORKERS). */
+  Warehouse = 'warehouse',
 }
 
 export enum JobName {
@@ -40,6 +42,12 @@ export enum JobName {
   BillingReconcile = 'billing.reconcile',
   /** Deletes stored Idempotency-Key answers past their retention (hourly). */
   PlatformPruneIdempotencyKeys = 'platform.prune-idempotency-keys',
+  /** Enqueues the export of every closed UTC day not yet exported, and the verification of any left unverified (hourly). */
+  WarehousePlanExports = 'warehouse.plan-exports',
+  /** Exports one UTC day of raw events and hourly rollups to EXPORT_DIR as Parquet, then verifies it. */
+  WarehouseExportDay = 'warehouse.export-day',
+  /** Compares one exported day's manifests with MySQL and the files on disk; records verified or mismatch. */
+  WarehouseVerifyDay = 'warehouse.verify-day',
 }
 
 export interface JobPayloads {
@@ -83,6 +91,18 @@ export interface JobPayloads {
   [JobName.PlatformPruneIdempotencyKeys]: {
     trigger: 'schedule';
   };
+  [JobName.WarehousePlanExports]: {
+    trigger: 'schedule';
+  };
+  [JobName.WarehouseExportDay]: {
+    /** The UTC day, YYYY-MM-DD. */
+    date: string;
+    trigger: 'schedule' | 'request';
+  };
+  [JobName.WarehouseVerifyDay]: {
+    /** The UTC day, YYYY-MM-DD. */
+    date: string;
+  };
 }
 
 interface JobDefinition {
@@ -125,6 +145,26 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   [JobName.BillingCloseMonth]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
   [JobName.BillingReconcile]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
   [JobName.PlatformPruneIdempotencyKeys]: { queue: QueueName.Maintenance, options: retried(3, 5000) },
+  [JobName.WarehousePlanExports]: { queue: QueueName.Maintenance, options: retried(3, 10_000) },
+  // Ids are per day (export-day-YYYY-MM-DD): a finished run is removed so that the day can be asked for again.
+  [JobName.WarehouseExportDay]: { queue: QueueName.Warehouse, options: { ...retried(5, 30_000), removeOnComplete: true } },
+  [JobName.WarehouseVerifyDay]: { queue: QueueName.Warehouse, options: { ...retried(3, 30_000), removeOnComplete: true } },
+};
+
+/** Per-queue worker settings that differ from the defaults (WORKER_CONCURRENCY, 60 s locks). */
+export interface QueueWorkerSettings {
+  /** Jobs of the queue processed at once per worker process, whatever WORKER_CONCURRENCY says. */
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal, ms: a killed worker's job is taken over after about this plus stalledIntervalMs. */
+  lockDurationMs?: number;
+  /** How often the worker looks for jobs whose worker died, ms. */
+  stalledIntervalMs?: number;
+}
+
+export const QUEUE_WORKERS: { readonly [Q in QueueName]?: QueueWorkerSettings } = {
+  // One export per worker process keeps its memory bounded (DuckDB's memory_limit plus one stream); a killed
+  // worker's export is taken over within about half a minute.
+  [QueueName.Warehouse]: { concurrency: 1, lockDurationMs: 20_000, stalledIntervalMs: 10_000 },
 };
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);

@@ -3,7 +3,7 @@ import { Injectable, Type } from '@nestjs/common';
 import type { Job, MinimalJob } from 'bullmq';
 import { JobDispatcher } from './job-dispatcher.service';
 import { JobObserver } from './job-observer.service';
-import { CAPPED_BACKOFF, CAPPED_BACKOFF_MAX_MS, QueueName } from './jobs';
+import { CAPPED_BACKOFF, CAPPED_BACKOFF_MAX_MS, QUEUE_WORKERS, QueueName } from './jobs';
 
 /** BullMQ's custom backoff: exponential from the job's delay, capped (jobs that retry for days). */
 export function backoffStrategy(attemptsMade: number, type?: string, _err?: Error, job?: MinimalJob): number {
@@ -18,7 +18,14 @@ export function backoffStrategy(attemptsMade: number, type?: string, _err?: Erro
  * worker config. Each hands jobs to the dispatcher, through the observer that measures them.
  */
 export function createQueueProcessor(queue: QueueName, concurrency: number): Type<WorkerHost> {
-  @Processor(queue, { concurrency, lockDuration: 60000, maxStalledCount: 2, settings: { backoffStrategy } })
+  const own = QUEUE_WORKERS[queue] ?? {};
+  @Processor(queue, {
+    concurrency: own.concurrency ?? concurrency,
+    lockDuration: own.lockDurationMs ?? 60000,
+    ...(own.stalledIntervalMs ? { stalledInterval: own.stalledIntervalMs } : {}),
+    maxStalledCount: 2,
+    settings: { backoffStrategy },
+  })
   @Injectable()
   class QueueProcessor extends WorkerHost {
     constructor(

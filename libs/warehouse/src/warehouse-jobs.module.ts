@@ -1,0 +1,17 @@
+import { provideSchedules } from '@app/platform';
+import { Module } from '@nestjs/common';
+import { DayExporter } from './export/day-exporter.service';
+import { ExportPlanner } from './export/export-planner.service';
+import { ExportRequests } from './export/export-requests.service';
+import { ExportStatus } from './export/export-status.service';
+import { WarehouseJobs } from './jobs/warehouse.jobs';
+import { WAREHOUSE_SCHEDULES } from './jobs/warehouse.schedules';
+import { ExportStateRepository } from './state/export-state.repository';
+import { ExportVerifier } from './verification/export-verifier.service';
+
+/** The warehouse export's jobs (planner, export, verification), its schedule, and its status for the SLA monitor; apps/worker only. */
+@Module({
+  providers: [ExportStateRepository, ExportRequests, DayExporter, ExportVerifier, ExportPlanner, ExportStatus, WarehouseJobs, provideSchedules('warehouse', WAREHOUSE_SCHEDULES)],
+  exports: [ExportStatus],
+})
+export class WarehouseJobsModule {}

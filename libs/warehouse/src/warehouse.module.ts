@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ExportsController } from './controllers/exports.controller';
+import { ExportRequests } from './export/export-requests.service';
+import { ExportStateRepository } from './state/export-state.repository';
+
+/** The API side of the warehouse export: /v1/ops/exports. */
+@Module({
+  controllers: [ExportsController],
+  providers: [ExportStateRepository, ExportRequests],
+})
+export class WarehouseModule {}
