@@ -7,6 +7,7 @@ import { CreativeApprovedVersions1764530000000 } from './1764530000000-CreativeA
 import { Billing1764600000000 } from './1764600000000-Billing';
 import { Operations1764700000000 } from './1764700000000-Operations';
 import { DataExports1764800000000 } from './1764800000000-DataExports';
+import { ReachSketches1764900000000 } from './1764900000000-ReachSketches';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Billing1764600000000,
   Operations1764700000000,
   DataExports1764800000000,
+  ReachSketches1764900000000,
 ];

@@ -12,6 +12,7 @@ import { IngestService } from './ingest/ingest.service';
 import { MeasurementMetrics } from './ingest/measurement-metrics.service';
 import { LagGauge } from './ingest/lag-gauge.service';
 import { RateLimiterService } from './ingest/rate-limiter.service';
+import { ReachService } from './reports/reach.service';
 import { ReportService } from './reports/report.service';
 import { RollupReader } from './reports/rollup-reader.service';
 import { SpendStateService } from './reports/spend-state.service';
@@ -31,6 +32,7 @@ import { SPEND_STATE } from '@app/platform';
     IngestService,
     ClickThroughService,
     AggregationStatusService,
+    ReachService,
     ReportService,
     RollupReader,
     SpendStateService,
