@@ -76,7 +76,7 @@ describe('reach from sketches once the exact reach rows are gone', () => {
     }));
     await insertImpressions(db, placement, impressions);
     await waitForAggregation(db, 60_000);
-    const scopes = [{ campaignId: placement.campaignId }, { lineItemId: placement.lineItemId }, { advertiserId: placement.advertiserId }];
+    const scopes: Array<Record<string, string>> = [{ campaignId: placement.campaignId }, { lineItemId: placement.lineItemId }, { advertiserId: placement.advertiserId }];
     const wholeDay = { from: iso(day), to: iso(day + DAY_MS) };
     const total = truth(impressions, () => '');
 
@@ -144,7 +144,7 @@ describe('reach from sketches once the exact reach rows are gone', () => {
     expect(exact.body).toMatchObject({ reachMethod: 'exact', rows: [expect.objectContaining({ impressions: 32_000, reach: listeners })] });
 
     await db.query('DELETE FROM reach_hourly WHERE campaign_id = ?', [placement.campaignId]);
-    for (const query of [range, { ...range, granularity: 'hour' }, { ...range, breakdown: 'platform' }]) {
+    for (const query of [range, { ...range, granularity: 'hour' }, { ...range, breakdown: 'platform' }] as Array<Record<string, string>>) {
       const res = await report(query);
       expect(res.body.reachMethod).toBe('sketch');
       const rows = res.body.rows as Row[];

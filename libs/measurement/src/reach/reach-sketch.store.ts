@@ -19,12 +19,14 @@ export interface CellListener {
 
 interface SketchLevel {
   table: string;
-  /** Primary key, in order; the second column is the time (hour or day). */
+  /** Primary key, in order: campaign, time (hour or day), then the level's other columns. */
   columns: string[];
-  key(l: CellListener): unknown[];
+  time: 'hour' | 'day';
+  /** The key columns after campaign and time. */
+  rest(l: CellListener): string[];
 }
 
-const dayOf = (hour: Date) => hour.toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
 
 /**
  * The sketch tables, finest first: per rollup cell and hour (any range, any breakdown), per rollup cell
@@ -35,15 +37,17 @@ export const SKETCH_LEVELS = {
   hourly: {
     table: 'reach_sketches_hourly',
     columns: ['campaign_id', 'hour', 'line_item_id', 'creative_id', 'country', 'platform'],
-    key: (l) => [l.campaign_id, l.hour, l.line_item_id, l.creative_id, l.country, l.platform],
+    time: 'hour',
+    rest: (l) => [l.line_item_id, l.creative_id, l.country, l.platform],
   },
   daily: {
     table: 'reach_sketches_daily',
     columns: ['campaign_id', 'day', 'line_item_id', 'creative_id', 'country', 'platform'],
-    key: (l) => [l.campaign_id, dayOf(l.hour), l.line_item_id, l.creative_id, l.country, l.platform],
+    time: 'day',
+    rest: (l) => [l.line_item_id, l.creative_id, l.country, l.platform],
   },
-  lineItemDaily: { table: 'reach_sketches_line_item_daily', columns: ['campaign_id', 'day', 'line_item_id'], key: (l) => [l.campaign_id, dayOf(l.hour), l.line_item_id] },
-  campaignDaily: { table: 'reach_sketches_campaign_daily', columns: ['campaign_id', 'day'], key: (l) => [l.campaign_id, dayOf(l.hour)] },
+  lineItemDaily: { table: 'reach_sketches_line_item_daily', columns: ['campaign_id', 'day', 'line_item_id'], time: 'day', rest: (l) => [l.line_item_id] },
+  campaignDaily: { table: 'reach_sketches_campaign_daily', columns: ['campaign_id', 'day'], time: 'day', rest: () => [] },
 } satisfies Record<string, SketchLevel>;
 
 /** (campaign, time) pairs per lookup of existing sketches. */
@@ -51,15 +55,18 @@ const PAIRS_PER_READ = 500;
 /** Sketch bytes per upsert statement (hex-escaped, twice that in SQL; MySQL's packet default is 16 MB). */
 const BYTES_PER_WRITE = 3 * 1024 * 1024;
 
-/** A key's text form: times as ISO strings, whether they come from a listener or from a stored row. */
-function keyText(values: unknown[]): string {
-  return values.map((v) => (v instanceof Date ? v.toISOString() : String(v))).join('|');
+/** A listener parsed once for all levels: its hash, and its hour in ms since the epoch. */
+interface Parsed {
+  l: CellListener;
+  hash: bigint;
+  hourMs: number;
 }
 
-/** A stored row's time as the listener keys have it (DATETIME as a Date, DATE as 'YYYY-MM-DD'). */
-function storedKey(level: SketchLevel, row: Record<string, unknown>): string {
-  return keyText(level.columns.map((c) => (c === 'day' ? dayOf(row[c] as Date) : row[c])));
-}
+/** The time of a level's key as a number: the hour in ms, or the day's midnight in ms. */
+const timeOf = (level: SketchLevel, ms: number) => (level.time === 'hour' ? ms : ms - (ms % DAY_MS));
+const keyText = (campaignId: string, time: number, rest: string[]) => `${campaignId}|${time}|${rest.join('|')}`;
+/** A time key as the column takes it: DATETIME as a Date, DATE as 'YYYY-MM-DD'. */
+const timeParam = (level: SketchLevel, time: number) => (level.time === 'hour' ? new Date(time) : new Date(time).toISOString().slice(0, 10));
 
 /**
  * Adds listeners to every sketch level: reads the touched sketches, merges, writes back those that
@@ -70,42 +77,47 @@ function storedKey(level: SketchLevel, row: Record<string, unknown>): string {
  */
 export async function addToReachSketches(db: Queryable, listeners: CellListener[]): Promise<void> {
   if (listeners.length === 0) return;
-  for (const level of Object.values(SKETCH_LEVELS) as SketchLevel[]) await addToLevel(db, level, listeners);
+  const parsed = listeners.map((l): Parsed => ({ l, hash: BigInt(l.user_hash), hourMs: l.hour.getTime() }));
+  for (const level of Object.values(SKETCH_LEVELS) as SketchLevel[]) await addToLevel(db, level, parsed);
 }
 
-async function addToLevel(db: Queryable, level: SketchLevel, listeners: CellListener[]): Promise<void> {
-  const touched = new Map<string, { key: unknown[]; hashes: bigint[] }>();
-  for (const l of listeners) {
-    const key = level.key(l);
-    const text = keyText(key);
+async function addToLevel(db: Queryable, level: SketchLevel, listeners: Parsed[]): Promise<void> {
+  const touched = new Map<string, { campaignId: string; time: number; rest: string[]; hashes: bigint[] }>();
+  for (const { l, hash, hourMs } of listeners) {
+    const time = timeOf(level, hourMs);
+    const rest = level.rest(l);
+    const text = keyText(l.campaign_id, time, rest);
     let entry = touched.get(text);
-    if (!entry) touched.set(text, (entry = { key, hashes: [] }));
-    entry.hashes.push(BigInt(l.user_hash));
+    if (!entry) touched.set(text, (entry = { campaignId: l.campaign_id, time, rest, hashes: [] }));
+    entry.hashes.push(hash);
   }
-  const existing = await readExisting(db, level, [...touched.values()].map((t) => t.key));
+  const existing = await readExisting(db, level, touched.values());
   const rows: unknown[][] = [];
-  for (const [text, { key, hashes }] of touched) {
+  for (const [text, { campaignId, time, rest, hashes }] of touched) {
     const before = existing.get(text);
     const sketch = before ? ReachSketch.fromBytes(before) : new ReachSketch();
     for (const hash of hashes) sketch.add(hash);
     const after = sketch.toBytes();
-    if (!before || !after.equals(before)) rows.push([...key, after]);
+    if (!before || !after.equals(before)) rows.push([campaignId, timeParam(level, time), ...rest, after]);
   }
   await upsert(db, level, rows);
 }
 
-async function readExisting(db: Queryable, level: SketchLevel, keys: unknown[][]): Promise<Map<string, Buffer>> {
-  const pairs = new Map(keys.map((k) => [keyText(k.slice(0, 2)), k.slice(0, 2)]));
+async function readExisting(db: Queryable, level: SketchLevel, keys: Iterable<{ campaignId: string; time: number }>): Promise<Map<string, Buffer>> {
+  const pairs = new Map<string, [string, number]>();
+  for (const k of keys) pairs.set(`${k.campaignId}|${k.time}`, [k.campaignId, k.time]);
   const list = [...pairs.values()];
   const out = new Map<string, Buffer>();
-  const [campaign, time] = level.columns;
+  const [campaign, time, ...restColumns] = level.columns;
   for (let i = 0; i < list.length; i += PAIRS_PER_READ) {
     const chunk = list.slice(i, i + PAIRS_PER_READ);
     const rows = (await db.query(
       `SELECT ${level.columns.join(', ')}, sketch FROM ${level.table} WHERE (${campaign}, ${time}) IN (${chunk.map(() => '(?, ?)').join(', ')})`,
-      chunk.flat(),
+      chunk.flatMap(([c, t]) => [c, timeParam(level, t)]),
     )) as Array<Record<string, unknown> & { sketch: Buffer }>;
-    for (const row of rows) out.set(storedKey(level, row), row.sketch);
+    for (const row of rows) {
+      out.set(keyText(row[campaign] as string, timeOf(level, (row[time] as Date).getTime()), restColumns.map((c) => row[c] as string)), row.sketch);
+    }
   }
   return out;
 }
