@@ -23,6 +23,7 @@ import { backfillReachSketches } from '../../libs/measurement/src/reach/reach-sk
 import { http } from '../../test/support/http';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { Stack } from '../../test/support/stack';
+import { createSequence, dropSequence, percentile, seedCampaign } from '../support/rollup-data';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,12 +38,7 @@ const HOURS = 720;
 const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
 async function generate(db: Connection, campaignId: string, advertiserId: string, lineItems: string[], creatives: string[], start: Date): Promise<void> {
-  await db.query('CREATE TABLE bench_digits (d INT NOT NULL PRIMARY KEY)');
-  await db.query('INSERT INTO bench_digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)');
-  await db.query(`CREATE TABLE bench_seq (n INT NOT NULL PRIMARY KEY)
-    SELECT a.d + b.d * 10 + c.d * 100 + e.d * 1000 + f.d * 10000 + g.d * 100000 + h.d * 1000000 AS n
-    FROM bench_digits a, bench_digits b, bench_digits c, bench_digits e, bench_digits f, bench_digits g, bench_digits h
-    WHERE a.d + b.d * 10 + c.d * 100 + e.d * 1000 + f.d * 10000 + g.d * 100000 + h.d * 1000000 < ${IMPRESSIONS}`);
+  await createSequence(db, IMPRESSIONS);
   // One row per listener, cell and hour, as the aggregation writes them (impressions summed).
   await db.query(`INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)
     SELECT ?, hour, li, cr, co, pl, uh, COUNT(*) FROM (
@@ -52,28 +48,13 @@ async function generate(db: Connection, campaignId: string, advertiserId: string
         CAST(CONV(LEFT(SHA2(CONCAT('user:l', (n * 7919) MOD ${LISTENERS}), 256), 16), 16, 10) AS UNSIGNED) AS uh
       FROM bench_seq) i
     GROUP BY hour, li, cr, co, pl, uh`, [campaignId, start]);
-  await db.query('DROP TABLE bench_seq, bench_digits');
+  await dropSequence(db);
   await db.query(`INSERT INTO event_rollups_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, advertiser_id, impressions, starts, completes)
     SELECT campaign_id, hour, line_item_id, creative_id, country, platform, ?, SUM(impressions), SUM(impressions), SUM(impressions)
     FROM reach_hourly WHERE campaign_id = ? GROUP BY campaign_id, hour, line_item_id, creative_id, country, platform`, [advertiserId, campaignId]);
   await db.query(`INSERT INTO event_rollups_daily (campaign_id, day, line_item_id, creative_id, country, platform, advertiser_id, impressions, starts, completes)
     SELECT campaign_id, DATE(hour), line_item_id, creative_id, country, platform, advertiser_id, SUM(impressions), SUM(starts), SUM(completes)
     FROM event_rollups_hourly WHERE campaign_id = ? GROUP BY campaign_id, DATE(hour), line_item_id, creative_id, country, platform, advertiser_id`, [campaignId]);
-}
-
-async function seedCampaign(db: Connection, advertiserId: string, campaignId: string, start: Date): Promise<void> {
-  const now = new Date();
-  const audit = [1, now, now, 'bench', 'bench'];
-  await db.query('INSERT INTO advertisers (id, name, currency, timezone, version, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-    advertiserId, 'Bench advertiser', 'USD', 'UTC', ...audit,
-  ]);
-  await db.query('INSERT INTO campaigns (id, advertiser_id, name, start_at, end_at, budget_micros, status, version, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)', [
-    campaignId, advertiserId, 'Bench campaign', start, new Date(start.getTime() + 30 * DAY_MS), 'completed', ...audit,
-  ]);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
@@ -98,7 +79,7 @@ async function main(): Promise<void> {
     const start = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 31 * DAY_MS);
     const from = start.toISOString();
     const to = new Date(start.getTime() + 30 * DAY_MS).toISOString();
-    await seedCampaign(db, advertiserId, campaignId, start);
+    await seedCampaign(db, advertiserId, campaignId, start, 30);
 
     process.stdout.write(`writing ${IMPRESSIONS} impressions of ${LISTENERS} listeners (reach rows and rollups)...\n`);
     let t = Date.now();

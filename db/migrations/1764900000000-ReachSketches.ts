@@ -19,20 +19,15 @@ export class ReachSketches1764900000000 implements MigrationInterface {
   name = 'ReachSketches1764900000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE reach_sketches_hourly (
+    for (const [table, time] of [['reach_sketches_hourly', 'hour DATETIME'], ['reach_sketches_daily', 'day DATE']]) {
+      await q.query(`CREATE TABLE ${table} (
       campaign_id ${ID} NOT NULL,
-      hour DATETIME NOT NULL,
+      ${time} NOT NULL,
       ${CELL},
       sketch ${SKETCH},
-      PRIMARY KEY (campaign_id, hour, line_item_id, creative_id, country, platform)
+      PRIMARY KEY (campaign_id, ${time.split(' ')[0]}, line_item_id, creative_id, country, platform)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
-    await q.query(`CREATE TABLE reach_sketches_daily (
-      campaign_id ${ID} NOT NULL,
-      day DATE NOT NULL,
-      ${CELL},
-      sketch ${SKETCH},
-      PRIMARY KEY (campaign_id, day, line_item_id, creative_id, country, platform)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
+    }
     await q.query(`CREATE TABLE reach_sketches_line_item_daily (
       campaign_id ${ID} NOT NULL,
       day DATE NOT NULL,
