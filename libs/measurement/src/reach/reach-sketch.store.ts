@@ -52,8 +52,9 @@ export const SKETCH_LEVELS = {
 
 /** (campaign, time) pairs per lookup of existing sketches. */
 const PAIRS_PER_READ = 500;
-/** Sketch bytes per upsert statement (hex-escaped, twice that in SQL; MySQL's packet default is 16 MB). */
-const BYTES_PER_WRITE = 3 * 1024 * 1024;
+/** SQL bytes per upsert statement, well under MySQL's default 16 MB packet: sketches are hex-escaped (twice their size), keys ~150 bytes a row. */
+const SQL_BYTES_PER_WRITE = 6 * 1024 * 1024;
+const SQL_BYTES_PER_ROW = 160;
 
 /** A listener parsed once for all levels: its hash, and its hour in ms since the epoch. */
 interface Parsed {
@@ -132,8 +133,8 @@ async function upsert(db: Queryable, level: SketchLevel, rows: unknown[][]): Pro
     bytes = 0;
   };
   for (const row of rows) {
-    const size = (row[row.length - 1] as Buffer).length;
-    if (bytes + size > BYTES_PER_WRITE) await flush();
+    const size = 2 * (row[row.length - 1] as Buffer).length + SQL_BYTES_PER_ROW;
+    if (bytes + size > SQL_BYTES_PER_WRITE) await flush();
     chunk.push(row);
     bytes += size;
   }
