@@ -1,5 +1,5 @@
 /**
- * bench/aggregate: 1,000,000 raw events into hourly and daily rollups and exact reach (the worker's code),
+ * bench/aggregate: 1,000,000 raw events into hourly and daily rollups and reach, rows and sketches (the worker's code),
  * against a single bare INSERT ... SELECT ... GROUP BY of the same rollup over the same data, in the
  * same run; then a 30-day campaign report's latency, and the worker's peak RSS.
  *

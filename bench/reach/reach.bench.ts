@@ -101,7 +101,6 @@ async function main(): Promise<void> {
     });
     const [[imps]] = (await db.query('SELECT SUM(impressions) AS n FROM event_rollups_daily WHERE campaign_id = ?', [campaignId])) as unknown as [Array<{ n: string }>];
     if (Number(imps.n) !== IMPRESSIONS) throw new Error(`rollups hold ${imps.n} impressions, expected ${IMPRESSIONS}`);
-    if (process.argv.includes('--sketches-only')) return;
     if (Number(imps.n) <= EXACT_REACH_MAX_IMPRESSIONS) process.stdout.write('note: few enough impressions to be counted exactly; the report will not use sketches\n');
 
     process.stdout.write(`30-day reports x${REPORTS}, alternating with the bare rollup query...\n`);
