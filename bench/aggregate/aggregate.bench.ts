@@ -1,5 +1,5 @@
 /**
- * bench/aggregate: 1,000,000 raw events into hourly and daily rollups and exact reach (the worker's code),
+ * bench/aggregate: 1,000,000 raw events into hourly and daily rollups and reach, rows and sketches (the worker's code),
  * against a single bare INSERT ... SELECT ... GROUP BY of the same rollup over the same data, in the
  * same run; then a 30-day campaign report's latency, and the worker's peak RSS.
  *
@@ -20,6 +20,7 @@ import { http } from '../../test/support/http';
 import { sleep, waitFor } from '../../test/support/processes';
 import { DataSource } from 'typeorm';
 import { Stack } from '../../test/support/stack';
+import { createSequence, dropSequence, percentile, seedCampaign } from '../support/rollup-data';
 import { peakRssMb } from '../support/proc-stats';
 
 const arg = (name: string, fallback: number) => {
@@ -35,12 +36,7 @@ const DAY_SECONDS = 86_400;
 const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
 async function generate(db: Connection, campaigns: string[], lineItems: string[], creatives: string[], advertiserId: string, start: Date): Promise<void> {
-  await db.query('CREATE TABLE bench_digits (d INT NOT NULL PRIMARY KEY)');
-  await db.query('INSERT INTO bench_digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)');
-  await db.query(`CREATE TABLE bench_seq (n INT NOT NULL PRIMARY KEY)
-    SELECT a.d + b.d * 10 + c.d * 100 + e.d * 1000 + f.d * 10000 + g.d * 100000 + h.d * 1000000 AS n
-    FROM bench_digits a, bench_digits b, bench_digits c, bench_digits e, bench_digits f, bench_digits g, bench_digits h
-    WHERE a.d + b.d * 10 + c.d * 100 + e.d * 1000 + f.d * 10000 + g.d * 100000 + h.d * 1000000 < ${EVENTS}`);
+  await createSequence(db, EVENTS);
   // n -> decision d = n DIV 6, event k = n MOD 6 (impression .. complete); a decision's events are seconds apart,
   // and decisions spread evenly over the 30 days in id order, as events arrive in time order.
   const d = 'FLOOR(n / 6)';
@@ -55,27 +51,12 @@ async function generate(db: Connection, campaigns: string[], lineItems: string[]
       CONCAT('u', (${d} * 104729) MOD 60000), (${d} * 104729) MOD 60000,
       ELT((${d} MOD 5) + 1, 'US', 'DE', 'FR', 'GB', 'BR'), ELT((${d} MOD 4) + 1, 'ios', 'android', 'web', 'speaker'), 'CPM', 2500000, 0
     FROM bench_seq ORDER BY n`, [start, start, advertiserId]);
-  await db.query('DROP TABLE bench_seq, bench_digits');
-}
-
-async function seedCampaign(db: Connection, advertiserId: string, campaignId: string, start: Date): Promise<void> {
-  const now = new Date();
-  const audit = [1, now, now, 'bench', 'bench'];
-  await db.query('INSERT INTO advertisers (id, name, currency, timezone, version, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-    advertiserId, 'Bench advertiser', 'USD', 'UTC', ...audit,
-  ]);
-  await db.query('INSERT INTO campaigns (id, advertiser_id, name, start_at, end_at, budget_micros, status, version, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)', [
-    campaignId, advertiserId, 'Bench campaign', start, new Date(start.getTime() + 31 * DAY_SECONDS * 1000), 'completed', ...audit,
-  ]);
+  await dropSequence(db);
 }
 
 async function truncateRollups(db: Connection): Promise<void> {
   for (const table of ['event_rollups_hourly', 'event_rollups_daily', 'reach_hourly']) await db.query(`TRUNCATE ${table}`);
   await db.query("UPDATE aggregation_watermarks SET last_id = 0, batches = 0 WHERE name = 'rollups'");
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function bareRollup(db: Connection): Promise<number> {
@@ -102,7 +83,7 @@ async function main(): Promise<void> {
     const lineItems = Array.from({ length: 25 }, () => randomUUID());
     const creatives = Array.from({ length: 3 }, () => randomUUID());
     const start = new Date(Math.floor(Date.now() / (DAY_SECONDS * 1000)) * DAY_SECONDS * 1000 - 31 * DAY_SECONDS * 1000);
-    await seedCampaign(db, advertiserId, campaigns[0], start);
+    await seedCampaign(db, advertiserId, campaigns[0], start, 31);
 
     process.stdout.write(`writing ${EVENTS} raw events...\n`);
     let t = Date.now();

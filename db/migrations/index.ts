@@ -8,6 +8,7 @@ import { Billing1764600000000 } from './1764600000000-Billing';
 import { Operations1764700000000 } from './1764700000000-Operations';
 import { DataExports1764800000000 } from './1764800000000-DataExports';
 import { DayPartitions1764900000000 } from './1764900000000-DayPartitions';
+import { ReachSketches1765000000000 } from './1765000000000-ReachSketches';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Operations1764700000000,
   DataExports1764800000000,
   DayPartitions1764900000000,
+  ReachSketches1765000000000,
 ];

@@ -165,9 +165,9 @@ export function expectedRows(events: StoredEvent[], granularity: 'hour' | 'day' 
     });
 }
 
-/** Drops the fields a comparison with expectedRow does not cover. */
+/** Drops the fields a comparison with expectedRow does not cover (reachMethod is checked on its own). */
 export function comparable(rows: Array<Record<string, unknown>>) {
-  return rows.map(({ invalidByReason: _ignored, ...rest }) => rest);
+  return rows.map(({ invalidByReason: _ignored, reachMethod: _method, ...rest }) => rest);
 }
 
 export async function report(query: Record<string, string>, options: { key?: string | null; baseUrl?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {

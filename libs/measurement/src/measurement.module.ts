@@ -12,6 +12,7 @@ import { IngestService } from './ingest/ingest.service';
 import { MeasurementMetrics } from './ingest/measurement-metrics.service';
 import { LagGauge } from './ingest/lag-gauge.service';
 import { RateLimiterService } from './ingest/rate-limiter.service';
+import { ReachService } from './reports/reach.service';
 import { PartitionsRepository } from './retention/partitions.repository';
 import { RetentionGauge } from './retention/retention-gauge.service';
 import { ReportService } from './reports/report.service';
@@ -35,6 +36,7 @@ import { SPEND_STATE } from '@app/platform';
     IngestService,
     ClickThroughService,
     AggregationStatusService,
+    ReachService,
     ReportService,
     RollupReader,
     SpendStateService,

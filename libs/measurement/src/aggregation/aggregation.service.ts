@@ -4,7 +4,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hostname } from 'node:os';
 import { DataSource, QueryRunner } from 'typeorm';
-import { DAILY_ROLLUP_UPSERT, QUARTER_ROLLUP_UPSERT, RANGE_BILLABLE_EVENTS, RANGE_SPEND, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
+import { CellListener, addToReachSketches } from '../reach/reach-sketch.store';
+import { DAILY_ROLLUP_UPSERT, QUARTER_ROLLUP_UPSERT, RANGE_BILLABLE_EVENTS, RANGE_SPEND, REACH_SKETCH_LISTENERS, REACH_UPSERT, ROLLUP_UPSERT } from './aggregation.sql';
 import { CapAccount, CapEvent, campaignKey, capToBudgets, fitsWhole, lineItemKey } from './budget-cap';
 
 /** How long one job keeps rolling batches before handing over to the next run, ms. */
@@ -28,7 +29,7 @@ export interface AggregationRun {
  * Exactly-once aggregation of raw events into hourly (and daily) rollups and reach, by a watermark over
  * raw_events.id. Each batch is ONE transaction: lock the watermark row (FOR UPDATE NOWAIT: a second
  * worker backs off instead of double counting), upsert the rollups and reach of (watermark, upto] with
- * set-based SQL, advance the watermark, COMMIT. A worker killed mid-batch commits nothing, and the
+ * set-based SQL, merge the range's listeners into the reach sketches, advance the watermark, COMMIT. A worker killed mid-batch commits nothing, and the
  * next run redoes the same range.
  *
  * Auto-increment ids are handed out before their transactions commit, so a lower id can become
@@ -97,6 +98,7 @@ export class AggregationService {
       await qr.query(DAILY_ROLLUP_UPSERT, [watermark, upto]);
       await qr.query(QUARTER_ROLLUP_UPSERT, [watermark, upto]);
       await qr.query(REACH_UPSERT, [watermark, upto]);
+      await addToReachSketches(qr, (await qr.query(REACH_SKETCH_LISTENERS, [watermark, upto])) as CellListener[]);
       await qr.query('UPDATE aggregation_watermarks SET last_id = ?, batches = batches + 1, updated_at = ?, updated_by = ? WHERE name = ?', [
         upto,
         new Date(),

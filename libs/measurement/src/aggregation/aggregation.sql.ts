@@ -95,3 +95,7 @@ export const REACH_UPSERT = `INSERT INTO reach_hourly (campaign_id, hour, line_i
   SELECT campaign_id, ${EVENT_HOUR}, line_item_id, creative_id, country, platform, user_hash, 1
   FROM raw_events WHERE id > ? AND id <= ? AND event_type = 'impression' AND status = 'valid'
   ON DUPLICATE KEY UPDATE impressions = impressions + 1`;
+
+/** The same range's listeners per rollup cell and hour, for the reach sketches (see reach-sketch.store). */
+export const REACH_SKETCH_LISTENERS = `SELECT DISTINCT campaign_id, ${EVENT_HOUR} AS hour, line_item_id, creative_id, country, platform, CAST(user_hash AS CHAR) AS user_hash
+  FROM raw_events WHERE id > ? AND id <= ? AND event_type = 'impression' AND status = 'valid'`;

@@ -16,7 +16,7 @@ export class ReportsController {
   @Auth('admin', 'advertiser')
   @Get()
   @ApiOperation({
-    summary: 'Delivery report of an advertiser, campaign or line item: counts, rates, exact reach, spend, invalid traffic',
+    summary: 'Delivery report of an advertiser, campaign or line item: counts, rates, reach (exact, or from sketches: reachMethod), spend, invalid traffic',
     description: 'Exactly one of advertiserId, campaignId, lineItemId. from/to are whole UTC hours (to exclusive). JSON, or CSV with format=csv or Accept: text/csv.',
   })
   @ApiProduces('application/json', 'text/csv')

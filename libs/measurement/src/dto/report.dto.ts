@@ -5,6 +5,11 @@ import { IsIn, IsISO8601, IsOptional, Matches, ValidateIf, ValidationArguments, 
 export const GRANULARITIES = ['hour', 'day', 'total'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 export const BREAKDOWNS = ['country', 'platform', 'creative'] as const;
+export const REACH_METHODS = ['exact', 'sketch'] as const;
+/** exact: distinct listeners counted from the reach rows; sketch: merged distinct-count sketches (exact up to 16,384 listeners, 0.29% standard error beyond). */
+export type ReachMethod = (typeof REACH_METHODS)[number];
+const REACH_METHOD_DOC =
+  "How reach was counted: 'exact' (distinct listeners counted from the per-listener reach rows) or 'sketch' (merged distinct-count sketches, used when those rows are gone after RAW_EVENTS_RETENTION_DAYS or too many to count quickly: exact up to 16,384 listeners per row, otherwise an estimate with 0.29% standard error)";
 export type Breakdown = (typeof BREAKDOWNS)[number];
 
 /** What a report is about: exactly one of these ids. */
@@ -108,6 +113,7 @@ export class ReportRowDto {
   @ApiProperty({ example: 0.791667, description: 'completes / impressions' }) completionRate: number;
   @ApiProperty({ example: 800, description: 'Distinct listeners with a valid impression in this row' }) reach: number;
   @ApiProperty({ example: 1.5, description: 'impressions / reach' }) frequency: number;
+  @ApiProperty({ enum: REACH_METHODS, example: 'exact', description: REACH_METHOD_DOC }) reachMethod: ReachMethod;
   @ApiProperty({ example: 6000000, description: 'Billable spend in micros (CPM impressions, CPC clicks, CPCL completes), never past a budget, rounded down once per row' }) spendMicros: number;
   @ApiProperty({ example: 0, description: "Delivered past a line item's or campaign's budget (late events, clicks above the expected rate), in micros: written off, never billed" })
   writtenOffMicros: number;
@@ -134,8 +140,8 @@ export class ReportDto {
   @ApiProperty({ example: 'America/New_York', description: 'Zone of days and of date-only bounds' }) timezone: string;
   @ApiProperty({ type: String, example: 'USD', nullable: true, description: 'Currency of spendMicros (the advertiser\'s)' }) currency: string | null;
 
-  @ApiProperty({ enum: ['exact'], example: 'exact', description: 'Reach is counted exactly (distinct listeners), not estimated' })
-  reachMethod: 'exact';
+  @ApiProperty({ enum: REACH_METHODS, example: 'exact', description: `${REACH_METHOD_DOC}; the same for every row` })
+  reachMethod: ReachMethod;
 
   @ApiProperty({ type: String, nullable: true, example: '2026-11-25T21:30:00.120Z', description: 'Events received up to this time are in the numbers' })
   dataThrough: string | null;

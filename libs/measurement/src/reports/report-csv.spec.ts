@@ -13,6 +13,7 @@ const row = (over: Partial<ReportRowDto> = {}): ReportRowDto => ({
   completionRate: 0.5,
   reach: 4,
   frequency: 2.5,
+  reachMethod: 'exact',
   spendMicros: 12345,
   writtenOffMicros: 678,
   invalidImpressions: 2,
@@ -26,8 +27,8 @@ describe('report CSV', () => {
   it('writes a header and one line per row, metrics only for a total', () => {
     const csv = reportToCsv([row()], 'total', []);
     expect(csv).toBe(
-      'impressions,starts,firstQuartiles,midpoints,thirdQuartiles,completes,clicks,ctr,completionRate,reach,frequency,spendMicros,writtenOffMicros,invalidImpressions,invalidClicks,invalidEvents\r\n' +
-        '10,9,8,7,6,5,1,0.1,0.5,4,2.5,12345,678,2,0,3\r\n',
+      'impressions,starts,firstQuartiles,midpoints,thirdQuartiles,completes,clicks,ctr,completionRate,reach,frequency,spendMicros,writtenOffMicros,invalidImpressions,invalidClicks,invalidEvents,reachMethod\r\n' +
+        '10,9,8,7,6,5,1,0.1,0.5,4,2.5,12345,678,2,0,3,exact\r\n',
     );
   });
 

@@ -17,6 +17,7 @@ const METRICS = [
   'invalidImpressions',
   'invalidClicks',
   'invalidEvents',
+  'reachMethod',
 ] as const;
 
 const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creativeId'> = { country: 'country', platform: 'platform', creative: 'creativeId' };

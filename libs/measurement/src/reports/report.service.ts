@@ -4,7 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AggregationStatusService } from '../aggregation/aggregation-status.service';
 import { ROLLUP_COUNTERS } from '../aggregation/aggregation.sql';
-import { Breakdown, Granularity, REPORT_SCOPE_FIELDS, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
+import { Breakdown, Granularity, REPORT_SCOPE_FIELDS, ReachMethod, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
+import { ReachService } from './reach.service';
 
 const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -39,15 +40,16 @@ const COUNT_COLUMNS = ROLLUP_COUNTERS.map((c) => `SUM(${c}) AS ${c}`);
 const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
 
 /**
- * Delivery reports from the hourly rollups (counts, spend, invalid traffic) and the reach table
- * (exact distinct listeners), for an advertiser, a campaign or a line item, by hour, day or in total,
- * split by country, platform and creative. Two grouped queries, merged by row key.
+ * Delivery reports from the hourly rollups (counts, spend, invalid traffic) and reach (distinct
+ * listeners, exact or from sketches: ReachService), for an advertiser, a campaign or a line item, by
+ * hour, day or in total, split by country, platform and creative. Grouped queries, merged by row key.
  */
 @Injectable()
 export class ReportService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly status: AggregationStatusService,
+    private readonly reach: ReachService,
   ) {}
 
   /**
@@ -113,25 +115,29 @@ export class ReportService {
       `SELECT ${[...select(countPeriod), ...COUNT_COLUMNS].join(', ')} FROM ${table} WHERE ${scopeSql} AND ${time} >= ? AND ${time} < ? ${group}`,
       [...scopeParams, ...range],
     ) as Promise<Row[]>;
-    const reachQuery = (async () => {
-      const reachSelect = [...select(reachPeriod), 'COUNT(DISTINCT user_hash) AS reach'].join(', ');
-      if (scope.kind !== 'advertiser') {
-        return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE ${scopeSql} AND hour >= ? AND hour < ? ${group}`, [...scopeParams, reachFrom, reachTo])) as Row[];
-      }
-      const campaigns = ((await this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range])) as Array<{
-        campaign_id: string;
-      }>).map((r) => r.campaign_id);
-      if (campaigns.length === 0) return [];
-      return (await this.dataSource.query(`SELECT ${reachSelect} FROM reach_hourly WHERE campaign_id IN (?) AND hour >= ? AND hour < ? ${group}`, [campaigns, reachFrom, reachTo])) as Row[];
-    })();
-    const [counts, reachRows, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
-    const reach = new Map(reachRows.map((r) => [rowKey(r, granularity, dims), Number(r.reach)]));
+    const campaignsQuery =
+      scope.kind === 'advertiser'
+        ? (this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range]) as Promise<Array<{ campaign_id: string }>>).then(
+            (rows) => rows.map((r) => r.campaign_id),
+          )
+        : Promise.resolve([request.campaignId!]);
+    const impressions = countsQuery.then((rows) => rows.reduce((sum, r) => sum + Number(r.impressions ?? 0), 0));
+    // Handled where it is awaited (ReachService); this only keeps a failed count from being reported as unhandled meanwhile.
+    impressions.catch(() => undefined);
+    const reachQuery = campaignsQuery.then((campaignIds) =>
+      this.reach.reach(
+        { kind: scope.kind, campaignIds, lineItemId: scope.kind === 'lineItem' ? scope.id : undefined, from: reachFrom, to: reachTo, granularity, dims, hourPeriod: reachPeriod, utcDays },
+        impressions,
+      ),
+    );
+    const [counts, reach, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
+    const reachOf = new Map(reach.rows.map((r) => [rowKey(r.cells, granularity, dims), r.reach]));
 
     const rows = counts
       .filter((r) => r.impressions !== null)
-      .map((r) => toRow(r, granularity, dims, reach.get(rowKey(r, granularity, dims)) ?? 0))
+      .map((r) => toRow(r, granularity, dims, reachOf.get(rowKey(r, granularity, dims)) ?? 0, reach.method))
       .sort(compareRows);
-    if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, granularity, dims, 0));
+    if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, granularity, dims, 0, reach.method));
 
     return {
       scope: { [`${scope.kind}Id`]: scope.id },
@@ -141,7 +147,7 @@ export class ReportService {
       breakdown,
       timezone,
       currency: request.currency ?? null,
-      reachMethod: 'exact',
+      reachMethod: reach.method,
       dataThrough: status.oldestPendingReceivedAt ? new Date(status.oldestPendingReceivedAt.getTime() - 1).toISOString() : new Date().toISOString(),
       rows,
     };
@@ -229,7 +235,7 @@ function rowKey(r: Record<string, string | Date | null>, granularity: Granularit
   return [periodOf(r.period, granularity) ?? '', ...dims.map((d) => String(r[d]))].join('|');
 }
 
-function toRow(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[], reach: number): ReportRowDto {
+function toRow(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[], reach: number, reachMethod: ReachMethod): ReportRowDto {
   const n = (k: string) => Number(r[k] ?? 0);
   const impressions = n('impressions');
   const row: ReportRowDto = {
@@ -248,6 +254,7 @@ function toRow(r: Record<string, string | Date | null>, granularity: Granularity
     completionRate: ratio(n('completes'), impressions),
     reach,
     frequency: ratio(impressions, reach),
+    reachMethod,
     // Milli-micros are summed first and rounded down once: spend is never rounded up into a bill.
     spendMicros: Number(sqlBigInt(r.spend_mmicros) / 1000n),
     writtenOffMicros: Number(sqlBigInt(r.written_off_mmicros) / 1000n),
