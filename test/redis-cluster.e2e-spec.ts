@@ -1,4 +1,4 @@
-import { createRedisClient, masterNodes } from '@app/platform';
+import { ALL_QUEUES, createRedisClient, masterNodes } from '@app/platform';
 import { Connection } from 'mysql2/promise';
 import { join } from 'node:path';
 import { http } from './support/http';
@@ -56,7 +56,7 @@ describe('on a Redis Cluster: two API replicas and a worker (own stack)', () => 
       const queueKeys = (await Promise.all(masterNodes(cluster).map((node) => node.keys(`{${stack.env.QUEUE_PREFIX}:*`)))).flat();
       // Every queue's keys share its tag (BullMQ's scripts need them in one slot), one tag per queue.
       const tags = new Set(queueKeys.map((k) => k.slice(0, k.indexOf('}') + 1)));
-      expect([...tags].sort()).toEqual(['aggregation', 'maintenance', 'monitoring'].map((q) => `{${stack.env.QUEUE_PREFIX}:${q}}`));
+      expect([...tags].sort()).toEqual([...ALL_QUEUES].sort().map((q) => `{${stack.env.QUEUE_PREFIX}:${q}}`));
     } finally {
       cluster.disconnect();
     }

@@ -69,14 +69,15 @@ export class DeadLettersService {
     if (!(ALL_JOBS as readonly string[]).includes(letter.jobName)) throw new ConflictException(`job ${letter.jobName} no longer exists; it cannot be retried`);
     const retryJobId = retryJobIdOf(id, Date.now());
     if (!(await this.repo.claimForRetry(id, retryJobId, actorOf(actor)))) throw new ConflictException(`dead letter ${id} is being retried already`);
-    const name = letter.jobName as JobName;
+    // Read before enqueueing: the answer is the claim (202, retrying), however fast a worker then runs the job.
+    const claimed = await this.get(id);
     try {
-      await this.jobs.enqueue(name, letter.payload as never, { jobId: retryJobId });
+      await this.jobs.enqueue(letter.jobName as JobName, letter.payload as never, { jobId: retryJobId });
     } catch (err) {
       await this.repo.releaseClaim(id);
       throw err;
     }
-    return this.get(id);
+    return claimed;
   }
 
   async prune(retentionDays: number): Promise<{ deleted: number }> {
