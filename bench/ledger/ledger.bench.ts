@@ -14,7 +14,7 @@
  *   (cd /work/main && npm run build)   # or A_ROOT=<another built checkout>
  *   TEST_REDIS_CLUSTER_NODES=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 npm run bench:ledger
  *
- * Env: A_ROOT, DECISIONS (20000), CONCURRENCY (64), BENCH_REDIS_PORT, TEST_REDIS_CLUSTER_NODES.
+ * Env: A_ROOT, DECISIONS (20000), CONCURRENCY (64), LISTENER_LIMIT (30), BENCH_REDIS_PORT, TEST_REDIS_CLUSTER_NODES.
  */
 import { DeliveryLedger, LedgerKeys, STRIPES, SystemClock, clusterSlot } from '@app/delivery-ledger';
 import type { CountableEvent, ReservationCandidate, ReservationRequest, ReservationResult } from '@app/delivery-ledger';
@@ -24,13 +24,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { LedgerTestRedis, clusterNodes, ledgerTargets } from '../../test/support/ledger-redis';
-import { redisCpuMs } from '../support/proc-stats';
+import { redisCommandStats, redisCpuMs } from '../support/proc-stats';
 import { seededRandom as rng } from '../../test/support/seeded-random';
 
 
 const A_ROOT = process.env.A_ROOT ?? '/work/main';
 const DECISIONS = Number(process.env.DECISIONS ?? 20_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
+/** Outstanding decisions per listener (DECISION_LISTENER_LIMIT; 0: off). */
+const LISTENER_LIMIT = Number(process.env.LISTENER_LIMIT ?? 30);
 const PORT = Number(process.env.BENCH_REDIS_PORT ?? 7111);
 const LINE_ITEMS = 1000;
 const CAMPAIGNS = 100;
@@ -69,6 +71,32 @@ async function serversCpuMs(servers: Redis[]): Promise<number[]> {
   return Promise.all(servers.map((s) => redisCpuMs(s)));
 }
 
+type CommandStats = Map<string, { calls: number; usec: number }>;
+
+/** INFO commandstats summed over the side's servers. */
+async function serversCommandStats(servers: Redis[]): Promise<CommandStats> {
+  const sum: CommandStats = new Map();
+  for (const stats of await Promise.all(servers.map((s) => redisCommandStats(s)))) {
+    for (const [name, v] of stats) {
+      const acc = sum.get(name) ?? { calls: 0, usec: 0 };
+      sum.set(name, { calls: acc.calls + v.calls, usec: acc.usec + v.usec });
+    }
+  }
+  return sum;
+}
+
+/** Commands of a phase (after - before), per unit of work: calls and µs of Redis's own timing each. */
+function commandsPerUnit(label: string, before: CommandStats, after: CommandStats, units: number): string {
+  const rows: string[] = [];
+  for (const [name, v] of after) {
+    const b = before.get(name) ?? { calls: 0, usec: 0 };
+    const calls = v.calls - b.calls;
+    if (calls <= 0 || name === 'info') continue;
+    rows.push(`${name} ${(calls / units).toFixed(2)}× ${((v.usec - b.usec) / units).toFixed(1)}µs`);
+  }
+  return `  ${label} per unit: ${rows.join(', ')}`;
+}
+
 async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{ decisionUs: number; beaconUs: number; perServerDecision: number[]; served: number; decisionsPerS: number }> {
   await ledger.whenReady();
   await ledger.markRestored();
@@ -76,7 +104,7 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
   const requests: ReservationRequest[] = Array.from({ length: DECISIONS }, (_, i) => {
     const user = `listener-${Math.floor(random() * LISTENERS)}`;
     const picks = [0, 1, 2].map(() => CANDIDATES[Math.floor(random() * LINE_ITEMS)]);
-    return { userId: user, limits: { listener: 30, ip: 0 }, decisionIds: [`${name}-d${i}`], candidates: picks };
+    return { userId: user, limits: { listener: LISTENER_LIMIT, ip: 0 }, decisionIds: [`${name}-d${i}`], candidates: picks };
   });
   // Warm-up (scripts loaded, leases taken), not counted.
   await Promise.all(requests.slice(0, CONCURRENCY).map((r) => ledger.reserve({ ...r, decisionIds: [`${r.decisionIds[0]}-w`] })));
@@ -88,6 +116,7 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
   const idleTo = await serversCpuMs(servers);
   const idlePerMs = idleTo.map((v, k) => (v - idleFrom[k]) / (performance.now() - idleStarted));
   const before = await serversCpuMs(servers);
+  const statsBefore = await serversCommandStats(servers);
   const started = performance.now();
   for (let i = 0; i < requests.length; i += CONCURRENCY) {
     const wave = requests.slice(i, i + CONCURRENCY);
@@ -104,6 +133,7 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
   }
   const seconds = (performance.now() - started) / 1000;
   const afterDecisions = (await serversCpuMs(servers)).map((v, k) => v - idlePerMs[k] * seconds * 1000);
+  const statsDecisions = await serversCommandStats(servers);
   const applyStarted = performance.now();
   // Ingestion applies newly stored events in batches (one per insert batch), several in flight.
   const batches: CountableEvent[][] = [];
@@ -111,6 +141,9 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
   for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((b) => ledger.applyEvents(b)));
   const applyMs = performance.now() - applyStarted;
   const afterBeacons = (await serversCpuMs(servers)).map((v, k) => v - idlePerMs[k] * (seconds * 1000 + applyMs));
+  console.log(`${name}:`);
+  console.log(commandsPerUnit('decisions', statsBefore, statsDecisions, DECISIONS));
+  console.log(commandsPerUnit('beacon events', statsDecisions, await serversCommandStats(servers), served.length));
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const perServerDecision = afterDecisions.map((v, k) => v - before[k]);
   return {
@@ -161,7 +194,7 @@ async function main(): Promise<void> {
 
     const row = (label: string, r: Awaited<ReturnType<typeof run>>) =>
       `| ${label} | ${r.decisionUs.toFixed(1)} | ${r.beaconUs.toFixed(1)} | ${r.decisionsPerS.toFixed(0)} |`;
-    console.log(`\nRedis CPU per decision and per applied beacon event (${DECISIONS} decisions, 1,000 line items half capped, listener limit on; ${resultA.served} events)`);
+    console.log(`\nRedis CPU per decision and per applied beacon event (${DECISIONS} decisions, 1,000 line items half capped, listener limit ${LISTENER_LIMIT || 'off'}; ${resultA.served} events)`);
     console.log('| side | µs Redis CPU / decision | µs Redis CPU / beacon event | decisions/s (one client process) |');
     console.log('|---|---|---|---|');
     console.log(row("A: today's design (one script per call, one Redis)", resultA));

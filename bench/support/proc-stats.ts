@@ -47,3 +47,11 @@ export function mysqlCpuMs(): number {
   }
   return NaN;
 }
+
+/** Calls and microseconds per command so far (INFO commandstats; scripts' inner commands included). */
+export async function redisCommandStats(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
+  const info = await redis.info('commandstats');
+  const out = new Map<string, { calls: number; usec: number }>();
+  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) out.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+  return out;
+}
