@@ -37,7 +37,7 @@ class Mem extends CatalogSource {
 }
 
 async function main() {
-  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv' });
+  const config = Object.assign(new ApiConfig(), { QUEUE_PREFIX: 'prof_dlv', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) });
   const redis = new RedisService(config);
   await new Promise((r) => redis.client.once('ready', r));
   const clock = new SystemClock();
@@ -57,7 +57,7 @@ async function main() {
   await Promise.all(Array.from({ length: conc }, async () => {
     while (done < N) {
       const i = done++;
-      const out = await service.decide({ placement: 'p', slots: random() < 0.8 ? 1 : 3, userId: `u${i}`, platform: pick(PLATFORMS), country: pick(COUNTRIES), genre: pick(GENRES), keywords: some(KEYWORDS, 2), formats: ['audio'] }, { requestId: `r${i}` });
+      const out = await service.decide({ placement: 'p', slots: random() < 0.8 ? 1 : 3, userId: `u${process.env.USERS ? i % Number(process.env.USERS) : i}`, platform: pick(PLATFORMS), country: pick(COUNTRIES), genre: pick(GENRES), keywords: some(KEYWORDS, 2), formats: ['audio'] }, { requestId: `r${i}` });
       if (out.ads.length) filled++;
     }
   }));

@@ -1,10 +1,33 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import type Redis from 'ioredis';
 
-/** CPU time (user + system) a process has used so far, ms (Linux /proc; clock ticks of 10 ms). */
-export function cpuMs(pid: number): number {
+/** CPU time a process has used so far in user and in system (kernel) mode, ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return { user: (Number(fields[11]) * 1000) / 100, system: (Number(fields[12]) * 1000) / 100 };
+}
+
+/** CPU time (user + system) of a process's main thread and of all its other threads (GC helpers, libuv pool), ms. */
+export function threadsCpuMs(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (Number(tid) === pid) main += ms;
+      else others += ms;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { main, others };
+}
+
+/** CPU time (user + system) a process has used so far, ms. */
+export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
 }
 
 function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
