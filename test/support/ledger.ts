@@ -1,4 +1,5 @@
 import { LedgerKeys } from '@app/delivery-ledger';
+import type { ReservationCandidate } from '@app/delivery-ledger';
 import type { Redis } from 'ioredis';
 
 /** The delivery ledger's key layout under a deployment's QUEUE_PREFIX (for tests that look into Redis). */
@@ -16,4 +17,27 @@ export async function markLedgerRestored(redis: Redis, prefix: string): Promise<
 export async function ledgerRestored(redis: Redis, prefix: string): Promise<boolean> {
   const keys = ledgerKeys(prefix);
   return (await redis.exists(...keys.stripes().map((s) => keys.marker(s)))) === keys.stripes().length;
+}
+
+/** Start of the UTC day the ledger specs run on (2026-11-25), as a quarter-hour index. */
+export const TEST_DAY_QUARTER = Math.floor(Date.UTC(2026, 10, 25) / 900_000);
+
+/** A line item offered to the ledger: uncapped, unpaced, no daily or campaign budget, 2,000,000 milli-micros an event, unless overridden. */
+export function ledgerCandidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate {
+  return {
+    lineItemId: 'li-1',
+    campaignId: 'cp-1',
+    eventPriceMilliMicros: 2_000_000,
+    reserveMilliMicros: 2_000_000,
+    budgetMilliMicros: 1e15,
+    dailyBudgetMilliMicros: null,
+    campaignBudgetMilliMicros: null,
+    dayStartQuarter: TEST_DAY_QUARTER,
+    pacingBasis: 'none',
+    pacingTargetMilliMicros: 0,
+    pacingAllowanceMilliMicros: 1,
+    random: 0.5,
+    frequencyCaps: [],
+    ...o,
+  };
 }

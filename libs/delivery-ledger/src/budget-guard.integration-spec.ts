@@ -1,8 +1,9 @@
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
+import { ledgerCandidate } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
-import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
+import { DeliveryLedger } from './delivery-ledger.service';
 import { billedEventRateUpper } from '@app/delivery';
 import { eventPriceMilliMicros } from './pricing';
 import { seededRandom as rng } from '../../../test/support/seeded-random';
@@ -43,21 +44,15 @@ describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replica
     reserveMilli: number,
     campaign: { id?: string; budgetMicros?: number } = {},
   ): ReservationCandidate {
-    return {
+    return ledgerCandidate({
       lineItemId,
       campaignId: campaign.id ?? `cp-${lineItemId}`,
       eventPriceMilliMicros: eventPriceMilliMicros(model, rateMicros),
       reserveMilliMicros: reserveMilli,
       budgetMilliMicros: budgetMicros * 1000,
-      dailyBudgetMilliMicros: null,
       campaignBudgetMilliMicros: campaign.budgetMicros === undefined ? null : campaign.budgetMicros * 1000,
-      dayStartQuarter: Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS),
-      pacingBasis: 'none',
-      pacingTargetMilliMicros: 0,
-      pacingAllowanceMilliMicros: 1,
       random: 0,
-      frequencyCaps: [],
-    };
+    });
   }
 
   async function race(n: number, c: ReservationCandidate, model: TrackingClaims['pricingModel'], rateMicros: number, batch: number): Promise<TrackingClaims[]> {

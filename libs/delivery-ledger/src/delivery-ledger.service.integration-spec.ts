@@ -1,4 +1,5 @@
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
+import { TEST_DAY_QUARTER, ledgerCandidate } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -6,26 +7,9 @@ import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const DAY_Q = Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS);
+const DAY_Q = TEST_DAY_QUARTER;
 
-function candidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate {
-  return {
-    lineItemId: 'li-1',
-    campaignId: 'cp-1',
-    eventPriceMilliMicros: 2_000_000,
-    reserveMilliMicros: 2_000_000,
-    budgetMilliMicros: 1e15,
-    dailyBudgetMilliMicros: null,
-    campaignBudgetMilliMicros: null,
-    dayStartQuarter: DAY_Q,
-    pacingBasis: 'none',
-    pacingTargetMilliMicros: 0,
-    pacingAllowanceMilliMicros: 1,
-    random: 0.5,
-    frequencyCaps: [],
-    ...o,
-  };
-}
+const candidate = ledgerCandidate;
 
 function claims(o: Partial<TrackingClaims> = {}): TrackingClaims {
   return {
@@ -296,6 +280,29 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     }
   });
 
+  it('walks on past a capped candidate that is refused, and leaves no pending entry or outstanding count for what it did not serve', async () => {
+    const capped = (lineItemId: string) => candidate({ lineItemId, frequencyCaps: [{ maxImpressions: 1, periodSeconds: 3600 }] });
+    const limits = { listener: 5, ip: 0 };
+    const lu = `${counters.keys.listener('walker')}:lu:${Math.floor(T0 / 600_000)}`;
+    // The listener has had its one ad of line item A this hour.
+    const [seen] = await serve(1, capped('a'), 'walker');
+    await counters.applyEvents(impressions([seen]));
+    // A is refused, B (also capped) is checked next and served; C is never reached.
+    const r = await counters.reserve({ userId: 'walker', limits, decisionIds: ['only-slot'], candidates: [capped('a'), capped('b'), capped('c')] });
+    expect(r.restored && r.verdicts).toEqual(['frequency_capped', 'selected', 'not_reached']);
+    expect(r.restored && r.selected).toEqual([{ index: 1, decisionId: expect.any(String) }]);
+    const frequency = await counters.readFrequency(['a', 'b', 'c'], 'walker');
+    expect([frequency.get('a')!.pending, frequency.get('b')!.pending, frequency.get('c')!.pending]).toEqual([0, 1, 0]);
+    // The impression of B's decision takes its pending entry off.
+    await counters.applyEvents(impressions([claims({ decisionId: r.restored ? r.selected[0].decisionId : '', userId: 'walker', lineItemId: 'b', issuedAt: Math.floor(T0 / 1000) })]));
+    expect((await counters.readFrequency(['b'], 'walker')).get('b')).toEqual({ impressionTimes: [T0], pending: 0 });
+    // A pod of three slots that fills one counts one outstanding ad, not three.
+    const before = Number(await redis.client.get(lu));
+    const pod = await counters.reserve({ userId: 'walker', limits, decisionIds: ids(3), candidates: [capped('a'), capped('b'), capped('d')] });
+    expect(pod.restored && pod.verdicts).toEqual(['frequency_capped', 'frequency_capped', 'selected']);
+    await waitForValue(async () => Number(await redis.client.get(lu)), before + 1);
+  });
+
   it('bounds the ads one listener holds unplayed: past the limit no fill, and each impression frees a place', async () => {
     const limits = { listener: 3, ip: 0 };
     const reserveFor = (userId: string) => counters.reserve({ userId, limits, decisionIds: ids(1), candidates: [candidate()] });
@@ -487,3 +494,14 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect(await counters.needsRestore()).toBe(true);
   });
 });
+
+/** Polls until `read` gives `want` (clean-up commands are sent without waiting for them), or fails with the last value. */
+async function waitForValue(read: () => Promise<number>, want: number, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = await read();
+  while (last !== want && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    last = await read();
+  }
+  expect(last).toBe(want);
+}

@@ -1,6 +1,7 @@
 import type { TrackingClaims } from '@app/delivery';
 import fc from 'fast-check';
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
+import { ledgerCandidate } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -9,22 +10,7 @@ const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const PRICE = 2_000_000;
 
 function candidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate {
-  return {
-    lineItemId: 'li-1',
-    campaignId: 'cp-1',
-    eventPriceMilliMicros: PRICE,
-    reserveMilliMicros: PRICE,
-    budgetMilliMicros: 1000 * PRICE,
-    dailyBudgetMilliMicros: null,
-    campaignBudgetMilliMicros: null,
-    dayStartQuarter: Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS),
-    pacingBasis: 'none',
-    pacingTargetMilliMicros: 0,
-    pacingAllowanceMilliMicros: 1,
-    random: 0,
-    frequencyCaps: [],
-    ...o,
-  };
+  return ledgerCandidate({ eventPriceMilliMicros: PRICE, reserveMilliMicros: PRICE, budgetMilliMicros: 1000 * PRICE, random: 0, ...o });
 }
 
 function impression(c: ReservationCandidate, decisionId: string, userId: string, clock: ManualClock): CountableEvent {
@@ -84,13 +70,13 @@ describe.each(ledgerTargets())('leases (real Redis: %s)', (_, target) => {
     await ledger.markRestored();
     const c = candidate();
     expect(await serve(ledger, c, 1)).toHaveLength(1);
-    const client = (ledger as unknown as { client: { dlvLease: () => unknown; dlvDecide: () => unknown } }).client;
+    const client = (ledger as unknown as { client: { dlvLease: () => unknown } }).client;
     const lease = jest.spyOn(client, 'dlvLease');
-    const decide = jest.spyOn(client, 'dlvDecide');
+    const decide = jest.spyOn(ledger as unknown as { decideBatch: () => unknown }, 'decideBatch');
     expect(await serve(ledger, c, 3)).toHaveLength(3);
     expect(lease).not.toHaveBeenCalled();
     expect(decide).not.toHaveBeenCalled();
-    // A listener limit (or a capped candidate) takes one call on the listener's stripe.
+    // A listener limit (or a capped candidate) takes one round trip to the listener's stripe.
     await ledger.reserve({ userId: 'limited', limits: { listener: 5, ip: 0 }, decisionIds: ['x'], candidates: [c] });
     expect(decide).toHaveBeenCalledTimes(1);
   });

@@ -1,4 +1,5 @@
 import type { CreativeFormat, PricingModel } from '@app/campaigns';
+import type { CandidateVerdict } from '@app/delivery-ledger';
 
 export const TRACKING_EVENTS = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click'] as const;
 export type TrackingEvent = (typeof TRACKING_EVENTS)[number];
@@ -27,9 +28,8 @@ export interface ServedAd {
   token: string;
 }
 
-/** Why a considered line item was or was not served (explain mode). */
+/** Why a considered line item was or was not served (explain mode): the catalog's reasons, then the ledger's verdicts. */
 export type CandidateReason =
-  | 'selected'
   | 'flight_not_started'
   | 'flight_ended'
   | 'no_creative_for_format'
@@ -41,13 +41,7 @@ export type CandidateReason =
   | 'targeting_genres'
   | 'targeting_keywords'
   | 'targeting_dayparts'
-  | 'budget_exhausted'
-  | 'daily_budget_exhausted'
-  | 'campaign_budget_exhausted'
-  | 'frequency_capped'
-  | 'paced'
-  | 'listener_limit'
-  | 'ip_limit'
+  | Exclude<CandidateVerdict, 'not_reached'>
   | 'outranked'
   | 'counters_not_restored';
 
