@@ -14,7 +14,7 @@
  *   (cd /work/main && npm run build)   # or A_ROOT=<another built checkout>
  *   TEST_REDIS_CLUSTER_NODES=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 npm run bench:ledger
  *
- * Env: A_ROOT, DECISIONS (20000), CONCURRENCY (64), LISTENER_LIMIT (30), BENCH_REDIS_PORT, TEST_REDIS_CLUSTER_NODES.
+ * Env: A_ROOT, DECISIONS (20000), WARMUP (20000 decisions before measuring), CONCURRENCY (64), LISTENER_LIMIT (30), BENCH_REDIS_PORT, TEST_REDIS_CLUSTER_NODES.
  */
 import { DeliveryLedger, LedgerKeys, STRIPES, SystemClock, clusterSlot } from '@app/delivery-ledger';
 import type { CountableEvent, ReservationCandidate, ReservationRequest, ReservationResult } from '@app/delivery-ledger';
@@ -24,6 +24,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { LedgerTestRedis, clusterNodes, ledgerTargets } from '../../test/support/ledger-redis';
+import { ledgerCandidate } from '../../test/support/ledger';
 import { redisCommandStats, redisCpuMs } from '../support/proc-stats';
 import { seededRandom as rng } from '../../test/support/seeded-random';
 
@@ -31,6 +32,8 @@ import { seededRandom as rng } from '../../test/support/seeded-random';
 const A_ROOT = process.env.A_ROOT ?? '/work/main';
 const DECISIONS = Number(process.env.DECISIONS ?? 20_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
+/** Decisions run before the measured ones (leases taken and grown to the rate, as in a running system); 0: measure from a cold start. */
+const WARMUP = Number(process.env.WARMUP ?? 20_000);
 /** Outstanding decisions per listener (DECISION_LISTENER_LIMIT; 0: off). */
 const LISTENER_LIMIT = Number(process.env.LISTENER_LIMIT ?? 30);
 const PORT = Number(process.env.BENCH_REDIS_PORT ?? 7111);
@@ -48,7 +51,7 @@ interface Ledgerish {
 }
 
 function candidate(i: number): ReservationCandidate {
-  return {
+  return ledgerCandidate({
     lineItemId: `bench-li-${i}`,
     campaignId: `bench-cp-${i % CAMPAIGNS}`,
     eventPriceMilliMicros: CPM,
@@ -57,12 +60,8 @@ function candidate(i: number): ReservationCandidate {
     dailyBudgetMilliMicros: i % 4 === 0 ? 1e12 : null,
     campaignBudgetMilliMicros: 1e14,
     dayStartQuarter: Math.floor(Date.now() / 86_400_000) * 96,
-    pacingBasis: 'none',
-    pacingTargetMilliMicros: 0,
-    pacingAllowanceMilliMicros: 1,
-    random: 0.5,
     frequencyCaps: i % 2 === 0 ? [{ maxImpressions: 3, periodSeconds: 3600 }] : [],
-  };
+  });
 }
 
 const CANDIDATES = Array.from({ length: LINE_ITEMS }, (_, i) => candidate(i));
@@ -101,13 +100,15 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
   await ledger.whenReady();
   await ledger.markRestored();
   const random = rng(7);
-  const requests: ReservationRequest[] = Array.from({ length: DECISIONS }, (_, i) => {
+  const all: ReservationRequest[] = Array.from({ length: WARMUP + DECISIONS }, (_, i) => {
     const user = `listener-${Math.floor(random() * LISTENERS)}`;
     const picks = [0, 1, 2].map(() => CANDIDATES[Math.floor(random() * LINE_ITEMS)]);
     return { userId: user, limits: { listener: LISTENER_LIMIT, ip: 0 }, decisionIds: [`${name}-d${i}`], candidates: picks };
   });
-  // Warm-up (scripts loaded, leases taken), not counted.
-  await Promise.all(requests.slice(0, CONCURRENCY).map((r) => ledger.reserve({ ...r, decisionIds: [`${r.decisionIds[0]}-w`] })));
+  // Warm-up (scripts loaded, leases taken and grown), not counted: at least one wave.
+  const warmup = all.slice(0, Math.max(WARMUP, CONCURRENCY));
+  for (let i = 0; i < warmup.length; i += CONCURRENCY) await Promise.all(warmup.slice(i, i + CONCURRENCY).map((r) => ledger.reserve({ ...r, decisionIds: [`${r.decisionIds[0]}-w`] })));
+  const requests = all.slice(WARMUP);
   const served: CountableEvent[] = [];
   // What the servers spend idle (cron, cluster bus), per ms, subtracted from the figures below.
   const idleFrom = await serversCpuMs(servers);
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
 
     const row = (label: string, r: Awaited<ReturnType<typeof run>>) =>
       `| ${label} | ${r.decisionUs.toFixed(1)} | ${r.beaconUs.toFixed(1)} | ${r.decisionsPerS.toFixed(0)} |`;
-    console.log(`\nRedis CPU per decision and per applied beacon event (${DECISIONS} decisions, 1,000 line items half capped, listener limit ${LISTENER_LIMIT || 'off'}; ${resultA.served} events)`);
+    console.log(`\nRedis CPU per decision and per applied beacon event (${DECISIONS} decisions after ${WARMUP} not counted, 1,000 line items half capped, listener limit ${LISTENER_LIMIT || 'off'}; ${resultA.served} events)`);
     console.log('| side | µs Redis CPU / decision | µs Redis CPU / beacon event | decisions/s (one client process) |');
     console.log('|---|---|---|---|');
     console.log(row("A: today's design (one script per call, one Redis)", resultA));
