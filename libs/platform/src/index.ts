@@ -7,6 +7,7 @@ export * from './database/transformers';
 export * from './database/startup-errors';
 export * from './database/tenant.repository';
 export * from './database/sql-where';
+export * from './database/queryable';
 export * from './redis/redis.service';
 export * from './redis/redis-client';
 export * from './queue/jobs';
