@@ -26,6 +26,7 @@ export * from './auth/api-key.guard';
 export * from './auth/auth.decorators';
 export * from './auth/principal';
 export * from './http/error-body';
+export * from './http/api-controller.decorators';
 export * from './http/all-exceptions.filter';
 export * from './http/validation';
 export * from './telemetry/metrics.service';
