@@ -1,4 +1,5 @@
 import { ROLLUP_WATERMARK } from '@app/delivery-ledger';
+import { onOneConnection } from '@app/platform';
 import type { Queryable } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -31,15 +32,11 @@ export class AggregationWatermarkRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Runs `work` on one connection of the pool with a short lock wait, released whatever happens. */
-  async onConnection<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
-    const qr = this.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
+  onConnection<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    return onOneConnection(this.dataSource, async (qr) => {
       await qr.query(`SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
-      return await work(qr);
-    } finally {
-      await qr.release();
-    }
+      return work(qr);
+    });
   }
 
   /** Runs `work` in one READ COMMITTED transaction (an INSERT ... SELECT then reads raw_events without locking it). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { onOneConnection } from '@app/platform';
 import type { Queryable } from '@app/platform';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DayPartitionedTable, PARTITION_MAX, dayPartitionSql, isoDay, partitionDay, partitionName } from '../retention/day-partitions';
@@ -34,10 +35,8 @@ export class PartitionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Runs `work` on one connection while holding this database's partition lock. */
-  async locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
+  locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return onOneConnection(this.dataSource, async (runner) => {
       const [row] = (await runner.query('SELECT DATABASE() AS db')) as Array<{ db: string }>;
       const lock = `adp-partitions-${row.db}`.slice(0, 64);
       const [got] = (await runner.query('SELECT GET_LOCK(?, ?) AS ok', [lock, LOCK_WAIT_SECONDS])) as Array<{ ok: number | null }>;
@@ -47,9 +46,7 @@ export class PartitionsRepository {
       } finally {
         await runner.query('SELECT RELEASE_LOCK(?)', [lock]);
       }
-    } finally {
-      await runner.release();
-    }
+    });
   }
 
   async list(spec: DayPartitionedTable, runner: QueryRunner | DataSource = this.dataSource): Promise<PartitionInfo[]> {
