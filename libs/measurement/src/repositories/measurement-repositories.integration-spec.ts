@@ -1,8 +1,7 @@
-import { WorkerConfig, loadConfig, mysqlOptions, offsetSpans } from '@app/platform';
-import { createConnection } from 'mysql2/promise';
+import { offsetSpans } from '@app/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { MIGRATIONS } from '../../../../db/migrations';
+import { MigratedDatabase } from '../../../../test/support/migrated-database';
 import { AggregationWatermarkRepository } from './aggregation-watermark.repository';
 import { RollupRepository } from './rollup.repository';
 import { SpendLedgerRepository } from './spend-ledger.repository';
@@ -11,26 +10,14 @@ const isoDay = (value: unknown) => (value instanceof Date ? value.toISOString() 
 
 /** Measurement's repositories on a real MariaDB database of their own (migrated as `npm start` does). */
 describe('measurement repositories (real MySQL)', () => {
-  const dbName = `adp_int_measure_${process.pid}`;
-  const config = loadConfig(WorkerConfig, { ...process.env, DB_NAME: dbName });
-  const server = () => createConnection({ host: config.DB_HOST, port: config.DB_PORT, user: config.DB_USER, password: config.DB_PASSWORD });
+  const database = new MigratedDatabase(`adp_int_measure_${process.pid}`, 3);
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    const conn = await server();
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName}\``);
-    await conn.end();
-    dataSource = new DataSource({ ...mysqlOptions(config), poolSize: 3, extra: { connectionLimit: 3 }, migrations: [...MIGRATIONS] });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await database.open();
   }, 120_000);
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    const conn = await server();
-    await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
-    await conn.end();
-  });
+  afterAll(() => database.drop());
 
   describe('RollupRepository', () => {
     const advertiserId = randomUUID();
