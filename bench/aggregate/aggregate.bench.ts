@@ -10,7 +10,7 @@
  * set-based SQL.
  */
 import { AggregationService } from '@app/measurement';
-import { WorkerConfig, loadConfig, mysqlOptions } from '@app/platform';
+
 import { Logger } from '@nestjs/common';
 import { Connection } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
@@ -18,22 +18,17 @@ import { ROLLUP_COLUMNS, ROLLUP_GROUP_BY, ROLLUP_SELECT } from '../../libs/measu
 import { mysql } from '../../test/support/measurement-fixtures';
 import { http } from '../../test/support/http';
 import { sleep, waitFor } from '../../test/support/processes';
-import { DataSource } from 'typeorm';
+
 import { Stack } from '../../test/support/stack';
 import { createSequence, dropSequence, percentile, seedCampaign } from '../support/rollup-data';
 import { peakRssMb } from '../support/proc-stats';
+import { numberArg, sqlList, runBench, endStack, benchDataSource } from '../support/bench-run';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 1_000_000);
-const REPORTS = arg('reports', 50);
+const EVENTS = numberArg('events', 1_000_000);
+const REPORTS = numberArg('reports', 50);
 /** Bare and pipeline runs alternate this many times (the machine is shared: best and median are shown). */
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = numberArg('rounds', 3);
 const DAY_SECONDS = 86_400;
-
-const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
 async function generate(db: Connection, campaigns: string[], lineItems: string[], creatives: string[], advertiserId: string, start: Date): Promise<void> {
   await createSequence(db, EVENTS);
@@ -47,7 +42,7 @@ async function generate(db: Connection, campaigns: string[], lineItems: string[]
       IF(${d} MOD 50 = 0, 'invalid', 'valid'), IF(${d} MOD 50 = 0, 'bot', NULL),
       TIMESTAMPADD(SECOND, FLOOR(${d} * ${(30 * DAY_SECONDS * 6) / EVENTS}) + (n MOD 6) * 5, ?),
       TIMESTAMPADD(SECOND, FLOOR(${d} * ${(30 * DAY_SECONDS * 6) / EVENTS}) + (n MOD 6) * 5, ?),
-      ?, ELT(FLOOR((${d} MOD 25) / 5) + 1, ${list(campaigns)}), ELT((${d} MOD 25) + 1, ${list(lineItems)}), ELT((${d} MOD 3) + 1, ${list(creatives)}),
+      ?, ELT(FLOOR((${d} MOD 25) / 5) + 1, ${sqlList(campaigns)}), ELT((${d} MOD 25) + 1, ${sqlList(lineItems)}), ELT((${d} MOD 3) + 1, ${sqlList(creatives)}),
       CONCAT('u', (${d} * 104729) MOD 60000), (${d} * 104729) MOD 60000,
       ELT((${d} MOD 5) + 1, 'US', 'DE', 'FR', 'GB', 'BR'), ELT((${d} MOD 4) + 1, 'ios', 'android', 'web', 'speaker'), 'CPM', 2500000, 0
     FROM bench_seq ORDER BY n`, [start, start, advertiserId]);
@@ -74,9 +69,7 @@ async function main(): Promise<void> {
   const id = Date.now().toString(36);
   const stack = await Stack.start({ dbName: `adp_bench_${id}`, queuePrefix: `bench-${id}`, workers: 0 });
   const db = await mysql(stack.env.DB_NAME);
-  const config = loadConfig(WorkerConfig, { ...stack.env });
-  const dataSource = new DataSource({ ...mysqlOptions(config), poolSize: 4, extra: { connectionLimit: 4 } });
-  await dataSource.initialize();
+  const { config, dataSource } = await benchDataSource(stack, 4);
   try {
     const advertiserId = randomUUID();
     const campaigns = Array.from({ length: 5 }, () => randomUUID());
@@ -175,13 +168,8 @@ async function main(): Promise<void> {
   } finally {
     await dataSource.destroy();
     await db.end();
-    await stack.stop();
-    if (process.argv.includes('--keep')) process.stdout.write(`kept database ${stack.env.DB_NAME}\n`);
-    else await stack.dropData();
+    await endStack(stack);
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

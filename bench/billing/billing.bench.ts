@@ -25,16 +25,13 @@ import { QUARTER_ROLLUP_UPSERT } from '../../libs/measurement/src/aggregation/ag
 import { mysql } from '../../test/support/measurement-fixtures';
 import { dropDatabase, dropRedisPrefix, migrateDatabase, stackEnv } from '../../test/support/stack';
 import { peakRssMb } from '../support/proc-stats';
+import { numberArg, runBench } from '../support/bench-run';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ADVERTISERS = arg('advertisers', 1000);
+const ADVERTISERS = numberArg('advertisers', 1000);
 const LINE_ITEMS = 10;
-const EVENTS = arg('events', 5_000_000);
+const EVENTS = numberArg('events', 5_000_000);
 /** Bare and real runs alternate this many times (the machine is shared: best and median are shown). */
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = numberArg('rounds', 3);
 const DAYS = 30;
 const RATE_MICROS = 2_500_000;
 
@@ -268,7 +265,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -23,15 +23,10 @@ import { mysql } from '../../test/support/measurement-fixtures';
 import { waitFor } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
 import { currentRssMb, peakRssMb } from '../support/proc-stats';
+import { numberArg, sqlList, runBench, endStack } from '../support/bench-run';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 5_000_000);
-const ROUNDS = arg('rounds', 2);
-
-const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
+const EVENTS = numberArg('events', 5_000_000);
+const ROUNDS = numberArg('rounds', 2);
 
 /** One day of events written set-based: a sequence from a cross join of digits, then one INSERT ... SELECT. */
 async function generate(db: Connection, day: string): Promise<void> {
@@ -49,7 +44,7 @@ async function generate(db: Connection, day: string): Promise<void> {
      SELECT CONCAT(LPAD(HEX(${d}), 8, '0'), '-0000-7000-8000-', LPAD(HEX(${d}), 12, '0')), (n MOD 6) + 1,
        IF(${d} MOD 50 = 0, 'invalid', 'valid'), IF(${d} MOD 50 = 0, 'bot', NULL),
        TIMESTAMPADD(MICROSECOND, FLOOR(n * (86399000.0 / ${EVENTS})) * 1000, ?), TIMESTAMPADD(MICROSECOND, (FLOOR(n * (86399000.0 / ${EVENTS})) + 900) * 1000, ?),
-       ?, ELT(${d} MOD 5 + 1, ${list(campaigns)}), ELT(${d} MOD 25 + 1, ${list(lineItems)}), ELT(${d} MOD 3 + 1, ${list(creatives)}),
+       ?, ELT(${d} MOD 5 + 1, ${sqlList(campaigns)}), ELT(${d} MOD 25 + 1, ${sqlList(lineItems)}), ELT(${d} MOD 3 + 1, ${sqlList(creatives)}),
        CONCAT('listener-', (${d} * 104729) MOD 2000000), (${d} * 2654435761) MOD 18446744073709551557,
        ELT(${d} MOD 5 + 1, 'US', 'DE', 'FR', 'GB', 'BR'), ELT(${d} MOD 4 + 1, 'ios', 'android', 'web', 'speaker'), 'CPM', 2500000,
        (${d} * 40503) MOD 4294967291, (${d} MOD 977) * 7919, 1
@@ -129,14 +124,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${'worker peak RSS (VmHWM)'.padEnd(46)} ${rss.toFixed(0)} MB (target < 300 MB); ${rssIdle.toFixed(0)} MB before the export, booted and idle\n`);
   } finally {
     await db.end();
-    await stack.stop();
     rmSync(exportDir, { recursive: true, force: true });
-    if (process.argv.includes('--keep')) process.stdout.write(`kept database ${stack.env.DB_NAME}\n`);
-    else await stack.dropData();
+    await endStack(stack);
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -22,6 +22,7 @@ import { ROOT, sleep } from '../../test/support/processes';
 import { Stack } from '../../test/support/stack';
 import { TokenPool, beaconRun, catalog, primeCapPeriods, rowCount, tokens } from '../support/beacon-load';
 import { cpuMs, medianBy, mysqlCpuMs, redisCpuMs } from '../support/proc-stats';
+import { runBench } from '../support/bench-run';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -88,7 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -23,14 +23,11 @@ import { Run, TokenPool, UA, beaconRun, cannon, catalog, primeCapPeriods, rowCou
 import { PacedResult, pacedLoad } from '../support/paced-load';
 import Redis from 'ioredis';
 import { cpuMs, medianBy, mysqlCpuMs, redisCpuMs } from '../support/proc-stats';
+import { numberArg, runBench } from '../support/bench-run';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ROUNDS = arg('rounds', 3);
-const DURATION = arg('duration', 8);
-const CONNECTIONS = arg('connections', 256);
+const ROUNDS = numberArg('rounds', 3);
+const DURATION = numberArg('duration', 8);
+const CONNECTIONS = numberArg('connections', 256);
 
 /** Events written and group-commit transactions so far: the API's measurement_ingest_batch_size histogram. */
 async function batchTotals(baseUrl: string): Promise<{ events: number; batches: number }> {
@@ -184,8 +181,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);
 

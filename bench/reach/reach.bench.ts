@@ -13,29 +13,24 @@
  * that; the sketches are built from `reach_hourly` by `backfillReachSketches`, which merges with the
  * same function (`addToReachSketches`) the aggregation runs in each batch.
  */
-import { WorkerConfig, loadConfig, mysqlOptions } from '@app/platform';
+
 import { Logger } from '@nestjs/common';
 import { Connection } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+
 import { EXACT_REACH_MAX_IMPRESSIONS } from '../../libs/measurement/src/reports/reach.service';
 import { backfillReachSketches } from '../../libs/measurement/src/reach/reach-sketch.store';
 import { http } from '../../test/support/http';
 import { mysql } from '../../test/support/measurement-fixtures';
 import { Stack } from '../../test/support/stack';
 import { createSequence, dropSequence, percentile, seedCampaign } from '../support/rollup-data';
+import { numberArg, sqlList, runBench, endStack, benchDataSource } from '../support/bench-run';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const IMPRESSIONS = arg('impressions', 5_000_000);
-const LISTENERS = arg('listeners', 2_000_000);
-const REPORTS = arg('reports', 50);
+const IMPRESSIONS = numberArg('impressions', 5_000_000);
+const LISTENERS = numberArg('listeners', 2_000_000);
+const REPORTS = numberArg('reports', 50);
 const DAY_MS = 86_400_000;
 const HOURS = 720;
-
-const list = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 
 async function generate(db: Connection, campaignId: string, advertiserId: string, lineItems: string[], creatives: string[], start: Date): Promise<void> {
   await createSequence(db, IMPRESSIONS);
@@ -44,7 +39,7 @@ async function generate(db: Connection, campaignId: string, advertiserId: string
   if (IMPRESSIONS / HOURS > LISTENERS) throw new Error('more impressions per hour than listeners: the data would repeat listeners within an hour');
   await db.query(`INSERT INTO reach_hourly (campaign_id, hour, line_item_id, creative_id, country, platform, user_hash, impressions)
     SELECT ?, TIMESTAMPADD(HOUR, FLOOR(n * ${HOURS} / ${IMPRESSIONS}), ?),
-      ELT((n MOD 4) + 1, ${list(lineItems)}), ELT((FLOOR(n / 4) MOD 3) + 1, ${list(creatives)}),
+      ELT((n MOD 4) + 1, ${sqlList(lineItems)}), ELT((FLOOR(n / 4) MOD 3) + 1, ${sqlList(creatives)}),
       ELT((FLOOR(n / 12) MOD 5) + 1, 'US', 'DE', 'FR', 'GB', 'BR'), ELT((FLOOR(n / 60) MOD 3) + 1, 'ios', 'android', 'web'),
       CAST(CONV(LEFT(SHA2(CONCAT('user:l', (n * 7919) MOD ${LISTENERS}), 256), 16), 16, 10) AS UNSIGNED), 1
     FROM bench_seq`, [campaignId, start]);
@@ -69,9 +64,7 @@ async function main(): Promise<void> {
   // Its own name pattern: a database named like other benches' may be cleaned up with theirs.
   const stack = await Stack.start({ dbName: `adp_reach_${id}`, queuePrefix: `bench-${id}`, workers: 0 });
   const db = await mysql(stack.env.DB_NAME);
-  const config = loadConfig(WorkerConfig, { ...stack.env });
-  const dataSource = new DataSource({ ...mysqlOptions(config), poolSize: 2, extra: { connectionLimit: 2 } });
-  await dataSource.initialize();
+  const { dataSource } = await benchDataSource(stack, 2);
   try {
     const advertiserId = randomUUID();
     const campaignId = randomUUID();
@@ -164,13 +157,8 @@ async function main(): Promise<void> {
   } finally {
     await dataSource.destroy();
     await db.end();
-    await stack.stop();
-    if (process.argv.includes('--keep')) process.stdout.write(`kept database ${stack.env.DB_NAME}\n`);
-    else await stack.dropData();
+    await endStack(stack);
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -15,6 +15,6 @@ export * from './jobs/measurement.schedules';
 export { capToBudgets, lineItemKey, campaignKey } from './aggregation/budget-cap';
 export type { CapAccount, CapEvent } from './aggregation/budget-cap';
 export * from './retention/day-partitions';
-export * from './retention/partitions.repository';
+export * from './repositories/partitions.repository';
 export * from './retention/partition-maintenance.service';
 export * from './retention/data-retention.service';

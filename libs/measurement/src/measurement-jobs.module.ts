@@ -10,12 +10,12 @@ import { RestoreCountersJob } from './jobs/restore-counters.job';
 import { RollupReader } from './reports/rollup-reader.service';
 import { DataRetention } from './retention/data-retention.service';
 import { PartitionMaintenance } from './retention/partition-maintenance.service';
-import { PartitionsRepository } from './retention/partitions.repository';
+import { MEASUREMENT_REPOSITORIES } from './repositories/measurement-repositories';
 
 /** Measurement's job handlers and schedules; imported by apps/worker only. */
 @Module({
   imports: [DeliveryLedgerModule],
-  providers: [AggregationService, AggregationStatusService, AggregateEventsJob, RestoreCountersJob, PartitionsJob, RetentionJob, PartitionsRepository, PartitionMaintenance, DataRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
+  providers: [AggregationService, AggregationStatusService, AggregateEventsJob, RestoreCountersJob, PartitionsJob, RetentionJob, ...MEASUREMENT_REPOSITORIES, PartitionMaintenance, DataRetention, RollupReader, provideSchedules('measurement', MEASUREMENT_SCHEDULES)],
   exports: [AggregationService, AggregationStatusService, RollupReader],
 })
 export class MeasurementJobsModule {}

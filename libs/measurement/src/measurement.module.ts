@@ -13,7 +13,7 @@ import { MeasurementMetrics } from './ingest/measurement-metrics.service';
 import { LagGauge } from './ingest/lag-gauge.service';
 import { RateLimiterService } from './ingest/rate-limiter.service';
 import { ReachService } from './reports/reach.service';
-import { PartitionsRepository } from './retention/partitions.repository';
+import { MEASUREMENT_REPOSITORIES } from './repositories/measurement-repositories';
 import { RetentionGauge } from './retention/retention-gauge.service';
 import { ReportService } from './reports/report.service';
 import { RollupReader } from './reports/rollup-reader.service';
@@ -29,7 +29,7 @@ import { SPEND_STATE } from '@app/platform';
     RateLimiterService,
     MeasurementMetrics,
     LagGauge,
-    PartitionsRepository,
+    ...MEASUREMENT_REPOSITORIES,
     RetentionGauge,
     AggregationTrigger,
     CountersFeed,

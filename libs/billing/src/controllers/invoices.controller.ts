@@ -1,19 +1,24 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal, scopeOf } from '@app/platform';
-import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiForbiddenResponse, ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal, scopeOf } from '@app/platform';
+import { Body, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { GenerateInvoicesDto, GeneratedInvoicesDto, InvoiceDto, InvoiceFormatQueryDto, InvoiceListQueryDto, InvoicePageDto, ReconciliationDto, VoidInvoiceDto } from '../dto/invoice.dto';
+import {
+  GenerateInvoicesDto,
+  GeneratedInvoicesDto,
+  InvoiceDto,
+  InvoiceFormatQueryDto,
+  InvoiceListQueryDto,
+  InvoicePageDto,
+  ReconciliationDto,
+  VoidInvoiceDto,
+} from '../dto/invoice.dto';
 import { InvoicesService } from '../services/invoices.service';
 import { ReconciliationService } from '../services/reconciliation.service';
 import { invoicesToCsv, toInvoiceDto, toReconciliationDto } from './invoice-view';
 
 const wantsCsv = (format: string | undefined, accept: string | undefined) => format === 'csv' || (format === undefined && /\btext\/csv\b/i.test(accept ?? ''));
 
-@ApiTags('invoices')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
-@ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key on an admin-only endpoint (advertisers read their own invoices)' })
-@Controller('v1/invoices')
+@ApiController('v1/invoices', 'invoices', 'An advertiser key on an admin-only endpoint (advertisers read their own invoices)')
 export class InvoicesController {
   constructor(
     private readonly invoices: InvoicesService,

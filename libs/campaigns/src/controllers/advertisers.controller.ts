@@ -1,26 +1,15 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
-import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, ListEndpoint, Principal } from '@app/platform';
+import { Body, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOperation } from '@nestjs/swagger';
 import { AdvertiserDto, AdvertiserPageDto, CreateAdvertiserDto, UpdateAdvertiserDto } from '../dto/advertiser.dto';
 import { ListQueryDto } from '../dto/common.dto';
-import { ListEndpoint, ReadEndpoint, UpdateEndpoint } from '../http/endpoint.decorators';
+import { ReadEndpoint, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { AdvertisersService } from '../services/advertisers.service';
 
-@ApiTags('advertisers')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiController('v1/advertisers', 'advertisers')
 @Auth('admin', 'advertiser')
 @UseInterceptors(EtagInterceptor)
-@Controller('v1/advertisers')
 export class AdvertisersController {
   constructor(private readonly advertisers: AdvertisersService) {}
 

@@ -1,15 +1,12 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
-import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
+import { Body, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from '../dto/api-key.dto';
 import { ListQueryDto } from '../dto/common.dto';
 import { AdvertiserApiKeysService } from '../services/advertiser-api-keys.service';
 
-@ApiTags('api-keys')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiController('v1', 'api-keys')
 @Auth('admin', 'advertiser')
-@Controller('v1')
 export class ApiKeysController {
   constructor(private readonly keys: AdvertiserApiKeysService) {}
 

@@ -1,26 +1,15 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
-import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, ListEndpoint, Principal } from '@app/platform';
+import { Body, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation } from '@nestjs/swagger';
 import { CampaignDto, CampaignListQueryDto, CampaignPageDto, CreateCampaignDto, UpdateCampaignDto } from '../dto/campaign.dto';
 import { ActivationConflictDto } from '../dto/common.dto';
-import { ListEndpoint, ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
+import { ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { CampaignsService } from '../services/campaigns.service';
 
-@ApiTags('campaigns')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiController('v1/campaigns', 'campaigns')
 @Auth('admin', 'advertiser')
 @UseInterceptors(EtagInterceptor)
-@Controller('v1/campaigns')
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignsService) {}
 

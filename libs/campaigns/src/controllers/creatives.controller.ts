@@ -1,29 +1,15 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
-import { Body, Controller, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, ListEndpoint, Principal } from '@app/platform';
+import { Body, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CreateCreativeDto, CreativeDto, CreativeListQueryDto, CreativePageDto, ReviewCreativeDto, UpdateCreativeDto } from '../dto/creative.dto';
-import { ListEndpoint, ReadEndpoint, UpdateEndpoint } from '../http/endpoint.decorators';
+import { ReadEndpoint, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { CreativesService } from '../services/creatives.service';
 import { IF_MATCH_HEADER } from '../http/if-match';
 
-@ApiTags('creatives')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiController('v1/creatives', 'creatives')
 @Auth('admin', 'advertiser')
 @UseInterceptors(EtagInterceptor)
-@Controller('v1/creatives')
 export class CreativesController {
   constructor(private readonly creatives: CreativesService) {}
 

@@ -1,27 +1,15 @@
-import { Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal } from '@app/platform';
-import { Body, Controller, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, ListEndpoint, Principal } from '@app/platform';
+import { Body, Headers, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation } from '@nestjs/swagger';
 import { ActivationConflictDto } from '../dto/common.dto';
 import { CreateLineItemDto, LineItemDto, LineItemListQueryDto, LineItemPageDto, UpdateLineItemDto } from '../dto/line-item.dto';
-import { ListEndpoint, ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
+import { ReadEndpoint, StatusChange, UpdateEndpoint } from '../http/endpoint.decorators';
 import { EtagInterceptor } from '../http/etag.interceptor';
 import { LineItemsService } from '../services/line-items.service';
 
-@ApiTags('line-items')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
+@ApiController('v1/line-items', 'line-items')
 @Auth('admin', 'advertiser')
 @UseInterceptors(EtagInterceptor)
-@Controller('v1/line-items')
 export class LineItemsController {
   constructor(private readonly lineItems: LineItemsService) {}
 

@@ -11,11 +11,6 @@ import {
 } from '@nestjs/swagger';
 import { IF_MATCH_HEADER } from './if-match';
 
-/** `GET /`: a page of the resource, newest first; 400 for bad filters. */
-export function ListEndpoint(summary: string, page: Type): MethodDecorator {
-  return applyDecorators(Get(), ApiOperation({ summary }), ApiOkResponse({ type: page }), ApiBadRequestResponse({ type: ErrorBody }));
-}
-
 /** `GET /:id`: one resource; 404 when missing or another tenant's. */
 export function ReadEndpoint(resource: Type, summary?: string): MethodDecorator {
   return applyDecorators(Get(':id'), ...(summary ? [ApiOperation({ summary })] : []), ApiOkResponse({ type: resource }), ApiNotFoundResponse({ type: ErrorBody }));

@@ -1,23 +1,17 @@
-import type { CreativeFormat, PricingModel } from '@app/campaigns';
+import type { CatalogCreative, PricingModel } from '@app/campaigns';
 import type { CandidateVerdict } from '@app/delivery-ledger';
 
 export const TRACKING_EVENTS = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click'] as const;
 export type TrackingEvent = (typeof TRACKING_EVENTS)[number];
 
 /** One ad of a decision, with everything the JSON and VAST renderers need. */
-export interface ServedAd {
+export interface ServedAd extends Pick<CatalogCreative, 'format' | 'mediaUrl' | 'mimeType' | 'durationSeconds' | 'clickThroughUrl' | 'companionImageUrl'> {
   decisionId: string;
   advertiserId: string;
   campaignId: string;
   lineItemId: string;
   lineItemName: string;
   creativeId: string;
-  format: CreativeFormat;
-  mediaUrl: string;
-  mimeType: string;
-  durationSeconds: number;
-  clickThroughUrl: string;
-  companionImageUrl: string | null;
   pricingModel: PricingModel;
   rateMicros: number;
   currency: string;
@@ -28,8 +22,9 @@ export interface ServedAd {
   token: string;
 }
 
-/** Why a considered line item was or was not served (explain mode): the catalog's reasons, then the ledger's verdicts. */
+/** Why a considered line item was or was not served (explain mode): the ledger's verdict once it was reached. */
 export type CandidateReason =
+  | Exclude<CandidateVerdict, 'not_reached'>
   | 'flight_not_started'
   | 'flight_ended'
   | 'no_creative_for_format'
@@ -41,7 +36,6 @@ export type CandidateReason =
   | 'targeting_genres'
   | 'targeting_keywords'
   | 'targeting_dayparts'
-  | Exclude<CandidateVerdict, 'not_reached'>
   | 'outranked'
   | 'counters_not_restored';
 

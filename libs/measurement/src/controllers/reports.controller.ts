@@ -1,15 +1,12 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
-import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiController, Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
+import { Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RejectedQueryDto, RejectedSummaryDto, ReportDto, ReportQueryDto } from '../dto/report.dto';
 import { reportToCsv } from '../reports/report-csv';
 import { ReportService } from '../reports/report.service';
 
-@ApiTags('reports')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
-@Controller('v1/reports')
+@ApiController('v1/reports', 'reports')
 export class ReportsController {
   constructor(private readonly reports: ReportService) {}
 

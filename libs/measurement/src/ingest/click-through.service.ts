@@ -1,8 +1,7 @@
 import { CATALOG_CHANGED_CHANNEL } from '@app/campaigns';
 import { RedisService } from '@app/platform';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { ApprovedCreativeRepository } from '../repositories/approved-creative.repository';
 
 /** How long the latest approved URL (for tokens that carry no version) is trusted without asking MySQL again, ms. */
 const LATEST_TTL_MS = 60_000;
@@ -34,7 +33,7 @@ export class ClickThroughService implements OnModuleInit {
   private readonly loading = new Map<string, Promise<string | null>>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly approved: ApprovedCreativeRepository,
     private readonly redis: RedisService,
   ) {}
 
@@ -63,12 +62,9 @@ export class ClickThroughService implements OnModuleInit {
   }
 
   private async load(creativeId: string, version: number | undefined, key: string, cache: LruCache<{ url: string | null; expiresAt: number }>): Promise<string | null> {
-    let rows: Array<{ click_through_url: string }>;
+    let url: string | null;
     try {
-      rows =
-        version === undefined
-          ? await this.dataSource.query('SELECT click_through_url FROM creative_approved_versions WHERE creative_id = ? ORDER BY version DESC LIMIT 1', [creativeId])
-          : await this.dataSource.query('SELECT click_through_url FROM creative_approved_versions WHERE creative_id = ? AND version = ?', [creativeId, version]);
+      url = await this.approved.clickThroughUrl(creativeId, version);
     } catch (err) {
       this.logger.warn(`approved click-through URL of creative ${creativeId} unavailable: ${(err as Error).message}`);
       // A stale entry beats no redirect: it was approved.
@@ -76,7 +72,6 @@ export class ClickThroughService implements OnModuleInit {
       if (stale?.url) return stale.url;
       throw new ClickThroughUnavailableError((err as Error).message);
     }
-    const url = rows[0]?.click_through_url ?? null;
     const ttl = url === null ? MISSING_TTL_MS : version === undefined ? LATEST_TTL_MS : Number.POSITIVE_INFINITY;
     cache.set(key, { url, expiresAt: Date.now() + ttl });
     return url;

@@ -1,8 +1,9 @@
 import { ApiConfig, mysqlConnection } from '@app/platform';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import { createPool, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { EventType, InvalidReason } from '../events/event-types';
+import { createPool, Pool, PoolConnection } from 'mysql2/promise';
+import type { InvalidReason } from '../events/event-types';
+import { NewRawEvent, RawEventRepository } from '../repositories/raw-event.repository';
 import { eventDay, isoDay } from '../retention/day-partitions';
 import type { ClassifiedEvent } from './ivt-classifier';
 import { RejectedBeacon, rejectedRows } from './rejected-rows';
@@ -35,9 +36,6 @@ export interface BatchHooks {
   decisionsToLookUp(events: StorableEvent[]): string[];
 }
 
-const RAW_COLUMNS =
-  'decision_id, event_type, event_day, status, invalid_reason, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash, country, platform, pricing_model, rate_micros, ip_hash, ua_hash, ingest_tag';
-
 /**
  * The write side of ingestion: one mysql2 pool of its own (not the ORM's), so the beacon path has
  * short connect timeouts, no ORM layer, READ COMMITTED sessions and exact affected-row counts, and a
@@ -52,7 +50,10 @@ export class EventStore implements OnApplicationShutdown {
   /** `YYYY-MM-DD` per day number: a batch's events share one or two days, formatted once each. */
   private readonly dayText = new Map<number, string>();
 
-  constructor(config: ApiConfig) {
+  constructor(
+    config: ApiConfig,
+    private readonly rawEvents: RawEventRepository,
+  ) {
     this.samplesPerHour = config.REJECTED_SAMPLES_PER_HOUR;
     this.retentionDays = config.RAW_EVENTS_RETENTION_DAYS;
     this.pool = createPool({
@@ -146,21 +147,8 @@ export class EventStore implements OnApplicationShutdown {
     const lookup = hooks.decisionsToLookUp(events);
     // Each event's partition day, computed here (no read): a decision's events all carry its day.
     const days = events.map((e) => (e.claims ? this.eventDayText(e.claims.issuedAt, e.receivedAt) : ''));
-    // The fence share lock comes before any id is taken: it keeps the aggregator's fence out (see AggregationService).
-    let opening = 'START TRANSACTION; SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE';
-    const lookupParams: unknown[] = [];
-    if (lookup.length > 0) {
-      // The batch's days name the partitions to read: one or two of them, not every day kept.
-      opening += "; SELECT decision_id, event_type, status, occurred_at FROM raw_events WHERE event_day IN (?) AND decision_id IN (?) AND event_type IN ('impression', 'start')";
-      lookupParams.push([...new Set(days.filter((d) => d !== ''))], lookup);
-    }
-    const [opened] = await conn.query<RowDataPacket[][]>(opening, lookupParams);
-    const stored: StoredPrerequisites = new Map();
-    for (const r of lookup.length > 0 ? opened[2] : []) {
-      const entry = stored.get(r.decision_id as string) ?? {};
-      entry[r.event_type as 'impression' | 'start'] = { valid: r.status === 'valid', occurredAt: (r.occurred_at as Date).getTime() };
-      stored.set(r.decision_id as string, entry);
-    }
+    // The batch's days name the partitions to read: one or two of them, not every day kept.
+    const stored = await this.rawEvents.openBatch(conn, lookup.length > 0 ? [...new Set(days.filter((d) => d !== ''))] : [], lookup);
     await hooks.classify(events, stored);
 
     const outcomes: StoreOutcome[] = events.map(() => 'stored');
@@ -186,33 +174,12 @@ export class EventStore implements OnApplicationShutdown {
     // A consistent order across concurrent batches keeps their unique-key locks from deadlocking.
     rawIndexes.sort((a, b) => (identities[a] < identities[b] ? -1 : identities[a] > identities[b] ? 1 : 0));
 
-    const statements: string[] = [];
-    const params: unknown[] = [];
-    if (rawIndexes.length > 0) {
-      statements.push(`INSERT INTO raw_events (${RAW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE id = id`);
-      params.push(rawIndexes.map((i) => rawRow(events[i], days[i], tag)));
-    }
-    if (rejected.length > 0) {
-      const { counts, samples } = rejectedRows(rejected, this.samplesPerHour);
-      statements.push('INSERT INTO rejected_event_counts (hour, reason, event_type, events) VALUES ? ON DUPLICATE KEY UPDATE events = events + VALUES(events)');
-      params.push(counts);
-      if (samples.length > 0) {
-        // A taken slot keeps its row: the sample stays bounded.
-        statements.push(
-          'INSERT INTO rejected_events (event_type, reason, received_at, token_sha256, ip_hash, ua_hash, sample_hour, sample_slot) VALUES ? ON DUPLICATE KEY UPDATE id = id',
-        );
-        params.push(samples);
-      }
-    }
-    statements.push('COMMIT');
-    const [written] = await conn.query<ResultSetHeader[]>(statements.join('; '), params);
-    if (rawIndexes.length > 0 && written[0].affectedRows < rawIndexes.length) {
+    const raw: NewRawEvent[] = rawIndexes.map((i) => ({ event: events[i], day: days[i] }));
+    const inserted = await this.rawEvents.insertAndCommit(conn, raw, tag, rejected.length > 0 ? rejectedRows(rejected, this.samplesPerHour) : null);
+    if (inserted < raw.length) {
       // Some identities existed already: the rows carrying this batch's tag are the ones it inserted.
-      const [mine] = await conn.query<RowDataPacket[]>('SELECT decision_id, event_type, ingest_tag FROM raw_events WHERE (decision_id, event_type, event_day) IN (?)', [
-        rawIndexes.map((i) => [events[i].claims!.decisionId, events[i].event, days[i]]),
-      ]);
-      const inserted = new Set(mine.filter((r) => Number(r.ingest_tag) === tag).map((r) => `${r.decision_id}|${r.event_type}`));
-      for (const i of rawIndexes) if (!inserted.has(identities[i])) outcomes[i] = 'duplicate';
+      const mine = await this.rawEvents.identitiesTagged(conn, raw, tag);
+      for (const i of rawIndexes) if (!mine.has(identities[i])) outcomes[i] = 'duplicate';
     }
     return outcomes;
   }
@@ -230,31 +197,4 @@ export class EventStore implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end().catch(() => undefined);
   }
-}
-
-function rawRow(e: StorableEvent, day: string, tag: number): unknown[] {
-  const c = e.claims!;
-  const reason = e.finalReason ?? e.reason ?? null;
-  return [
-    c.decisionId,
-    e.event satisfies EventType,
-    day,
-    reason ? 'invalid' : 'valid',
-    reason,
-    new Date(e.occurredAt),
-    new Date(e.receivedAt),
-    c.advertiserId,
-    c.campaignId,
-    c.lineItemId,
-    c.creativeId,
-    c.userId,
-    e.userHash,
-    c.country,
-    c.platform,
-    c.pricingModel,
-    c.rateMicros,
-    e.ipHash,
-    e.uaHash,
-    tag,
-  ];
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { Granularity, ReachMethod } from '../dto/report.dto';
 import { ReachSketch } from '../reach/reach-sketch';
-import { SKETCH_LEVELS } from '../reach/reach-sketch.store';
+import { ReachCells, ReachRepository, ReachScope } from '../repositories/reach.repository';
+import { SKETCH_LEVELS, SketchLevel } from '../repositories/reach-sketch.repository';
+import type { ReportPeriod } from '../repositories/report-period.sql';
 
 const DAY_MS = 86_400_000;
 /**
@@ -25,15 +25,15 @@ export interface ReachRequest {
   granularity: Granularity;
   /** Breakdown columns (country, platform, creative_id). */
   dims: string[];
-  /** The row period as SQL over an `hour` column (null for granularity=total). */
-  hourPeriod: string | null;
+  /** How rows are cut in time over hours (null for granularity=total). */
+  hourPeriod: ReportPeriod;
   /** True when every local day of the report is a UTC day (whole-day sketches can serve it). */
   utcDays: boolean;
 }
 
 /** One report row's reach, with its period and breakdown values as the rollup rows have them. */
 export interface ReachRow {
-  cells: Record<string, string | Date | null>;
+  cells: ReachCells;
   reach: number;
 }
 
@@ -49,7 +49,7 @@ export interface ReachRow {
  */
 @Injectable()
 export class ReachService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: ReachRepository) {}
 
   /**
    * `impressions`: the range's valid impressions (from the rollups). The sketches are read meanwhile,
@@ -58,93 +58,49 @@ export class ReachService {
    */
   async reach(request: ReachRequest, impressions: Promise<number>): Promise<{ method: ReachMethod; rows: ReachRow[] }> {
     if (request.campaignIds.length === 0) return { method: 'exact', rows: [] };
-    const filter = scopeFilter(request);
-    const sketched = this.fromSketches(request, filter);
+    const scope = scopeOf(request);
+    const sketched = this.fromSketches(request, scope);
     sketched.catch(() => undefined);
-    if ((await impressions) <= EXACT_REACH_MAX_IMPRESSIONS && (await this.exactRowsPresent(request))) return { method: 'exact', rows: await this.exact(request, filter) };
+    if ((await impressions) <= EXACT_REACH_MAX_IMPRESSIONS && (await this.exactRowsPresent(request))) {
+      return { method: 'exact', rows: await this.repository.exact(scope, request.hourPeriod, request.dims, request.from, request.to) };
+    }
     return { method: 'sketch', rows: await sketched };
   }
 
-  /** Per campaign, the first hour in the range with a sketch and the first with reach rows: index seeks, stopping at the first row. */
+  /** True when, for every campaign, its first sketched hour in the range also has reach rows. */
   private async exactRowsPresent(request: ReachRequest): Promise<boolean> {
-    const lineItem = request.kind === 'lineItem' ? ' AND line_item_id = ?' : '';
-    const first = (table: string) => `(SELECT hour FROM ${table} WHERE campaign_id = ?${lineItem} AND hour >= ? AND hour < ? ORDER BY hour LIMIT 1)`;
     for (let i = 0; i < request.campaignIds.length; i += CAMPAIGNS_PER_CHECK) {
-      const campaigns = request.campaignIds.slice(i, i + CAMPAIGNS_PER_CHECK);
-      const params = campaigns.flatMap((c) => {
-        const one = [c, ...(lineItem ? [request.lineItemId] : []), request.from, request.to];
-        return [...one, ...one];
-      });
-      const rows = (await this.dataSource.query(
-        campaigns.map(() => `SELECT ${first(SKETCH_LEVELS.hourly.table)} AS sketched, ${first('reach_hourly')} AS exact`).join(' UNION ALL '),
-        params,
-      )) as Array<{ sketched: Date | null; exact: Date | null }>;
+      const campaignIds = request.campaignIds.slice(i, i + CAMPAIGNS_PER_CHECK);
+      const rows = await this.repository.firstHours({ ...scopeOf(request), campaignIds }, SKETCH_LEVELS.hourly.table, request.from, request.to);
       if (rows.some((r) => r.sketched !== null && r.sketched.getTime() !== r.exact?.getTime())) return false;
     }
     return true;
   }
 
-  private async exact(request: ReachRequest, filter: Filter): Promise<ReachRow[]> {
-    const { select, group } = shape(request.hourPeriod, request.dims);
-    const rows = (await this.dataSource.query(
-      `SELECT ${[...select, 'COUNT(DISTINCT user_hash) AS reach'].join(', ')} FROM reach_hourly WHERE ${filter.sql} AND hour >= ? AND hour < ? ${group}`,
-      [...filter.params, request.from, request.to],
-    )) as Array<Record<string, string | Date | null>>;
-    return rows.map((cells) => ({ cells, reach: Number(cells.reach) }));
-  }
-
   /** Reads the sketches of the coarsest level that can answer, and merges them per row. */
-  private async fromSketches(request: ReachRequest, filter: Filter): Promise<ReachRow[]> {
+  private async fromSketches(request: ReachRequest, scope: ReachScope): Promise<ReachRow[]> {
     const wholeDays = request.granularity !== 'hour' && request.utcDays && request.from.getTime() % DAY_MS === 0 && request.to.getTime() % DAY_MS === 0;
-    let table: string;
-    let sql = filter.sql;
-    let params = filter.params;
-    if (!wholeDays) table = SKETCH_LEVELS.hourly.table;
-    else if (request.dims.length > 0) table = SKETCH_LEVELS.daily.table;
-    else if (request.kind === 'lineItem') table = SKETCH_LEVELS.lineItemDaily.table;
-    else {
-      table = SKETCH_LEVELS.campaignDaily.table;
-      // Per campaign: the scope is the campaigns themselves.
-      sql = 'campaign_id IN (?)';
-      params = [request.campaignIds];
-    }
-    const time = wholeDays ? 'day' : 'hour';
-    const range = wholeDays ? [day(request.from), day(request.to)] : [request.from, request.to];
-    const period = request.granularity === 'total' ? null : wholeDays ? 'day' : request.hourPeriod;
-    const { select } = shape(period, request.dims);
-    const rows = (await this.dataSource.query(`SELECT ${[...select, 'sketch'].join(', ')} FROM ${table} WHERE ${sql} AND ${time} >= ? AND ${time} < ?`, [
-      ...params,
-      ...range,
-    ])) as Array<Record<string, string | Date | null> & { sketch: Buffer }>;
-    const merged = new Map<string, { row: Record<string, string | Date | null>; sketch: ReachSketch }>();
+    let level: SketchLevel;
+    if (!wholeDays) level = SKETCH_LEVELS.hourly;
+    else if (request.dims.length > 0) level = SKETCH_LEVELS.daily;
+    else if (request.kind === 'lineItem') level = SKETCH_LEVELS.lineItemDaily;
+    // Per campaign: the scope is the campaigns themselves.
+    else level = SKETCH_LEVELS.campaignDaily;
+    const period: ReportPeriod = request.granularity === 'total' ? null : wholeDays ? 'time' : request.hourPeriod;
+    const rows = await this.repository.sketches(level, scope, period, request.dims, request.from, request.to);
+    const merged = new Map<string, { row: ReachCells; sketch: ReachSketch }>();
     const keyColumns = [...(period ? ['period'] : []), ...request.dims];
-    for (const { sketch, ...row } of rows) {
-      const key = keyColumns.map((c) => (row[c] instanceof Date ? (row[c] as Date).toISOString() : String(row[c]))).join('|');
+    for (const { cells, sketch } of rows) {
+      const key = keyColumns.map((c) => (cells[c] instanceof Date ? (cells[c] as Date).toISOString() : String(cells[c]))).join('|');
       let entry = merged.get(key);
-      if (!entry) merged.set(key, (entry = { row, sketch: new ReachSketch() }));
+      if (!entry) merged.set(key, (entry = { row: cells, sketch: new ReachSketch() }));
       entry.sketch.mergeBytes(sketch);
     }
     return [...merged.values()].map(({ row, sketch }) => ({ cells: row, reach: sketch.count() }));
   }
 }
 
-interface Filter {
-  sql: string;
-  params: unknown[];
-}
-
-/** Every reach table is keyed campaign first: a scope is a campaign list, or one campaign's line item. */
-function scopeFilter(request: ReachRequest): Filter {
-  if (request.kind === 'lineItem') return { sql: 'campaign_id = ? AND line_item_id = ?', params: [request.campaignIds[0], request.lineItemId] };
-  return { sql: 'campaign_id IN (?)', params: [request.campaignIds] };
-}
-
-function shape(period: string | null, dims: string[]): { select: string[]; group: string } {
-  const select = [...(period ? [`${period} AS period`] : []), ...dims];
-  const groupBy = [...(period ? ['period'] : []), ...dims];
-  return { select, group: groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '' };
-}
-
-function day(date: Date): string {
-  return date.toISOString().slice(0, 10);
+/** A line item's report reads its campaign's rows of that line item; other scopes, their campaigns'. */
+function scopeOf(request: ReachRequest): ReachScope {
+  return request.kind === 'lineItem' ? { campaignIds: request.campaignIds, lineItemId: request.lineItemId } : { campaignIds: request.campaignIds };
 }

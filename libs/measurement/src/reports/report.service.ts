@@ -1,10 +1,11 @@
-import { UUID_PATTERN, invalidField, sqlBigInt, localDayStart, offsetMs, offsetSpans } from '@app/platform';
+import { UUID_PATTERN, invalidField, localDayStart, offsetMs, offsetSpans } from '@app/platform';
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AggregationStatusService } from '../aggregation/aggregation-status.service';
-import { ROLLUP_COUNTERS } from '../aggregation/aggregation.sql';
 import { Breakdown, Granularity, REPORT_SCOPE_FIELDS, ReachMethod, RejectedSummaryDto, ReportDto, ReportQueryDto, ReportRowDto } from '../dto/report.dto';
+import { RawEventRepository } from '../repositories/raw-event.repository';
+import { ReportPeriod } from '../repositories/report-period.sql';
+import { ReportScopeRepository, ScopeOwner } from '../repositories/report-scope.repository';
+import { RollupCells, RollupGrain, RollupRepository, RollupSums } from '../repositories/rollup.repository';
 import { ReachService } from './reach.service';
 
 const HOUR_MS = 3600_000;
@@ -32,10 +33,6 @@ export interface ReportRequest {
 const QUARTER_MS = 15 * 60_000;
 
 const DIMENSION_COLUMN: Record<Breakdown, 'country' | 'platform' | 'creative_id'> = { country: 'country', platform: 'platform', creative: 'creative_id' };
-const PERIOD_SQL: Record<Granularity, string | null> = { hour: 'hour', day: 'DATE(hour)', total: null };
-
-/** Every rollup counter summed (hourly, daily and quarter-hour rollups share them). */
-const COUNT_COLUMNS = ROLLUP_COUNTERS.map((c) => `SUM(${c}) AS ${c}`);
 
 const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e6) / 1e6 : 0);
 
@@ -47,7 +44,9 @@ const ratio = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 
 @Injectable()
 export class ReportService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rollups: RollupRepository,
+    private readonly rawEvents: RawEventRepository,
+    private readonly scopes: ReportScopeRepository,
     private readonly status: AggregationStatusService,
     private readonly reach: ReachService,
   ) {}
@@ -94,34 +93,18 @@ export class ReportService {
     const quarters = needsQuarters(from, to, granularity, timezone);
     // Whole UTC days by day or in total read the daily rollups (same counters, ~24x fewer rows).
     const daily = !quarters && utcDays && granularity !== 'hour' && from.getTime() % DAY_MS === 0 && to.getTime() % DAY_MS === 0;
-    const table = quarters ? 'event_rollups_quarter' : daily ? 'event_rollups_daily' : 'event_rollups_hourly';
-    const time = quarters ? 'quarter' : daily ? 'day' : 'hour';
-    const range: unknown[] = daily ? [dayOf(from), dayOf(to)] : [from, to];
-    const countPeriod = granularity === 'total' ? null : granularity === 'hour' ? 'hour' : daily ? 'day' : localDaySql(time, spans);
-    const reachPeriod = granularity === 'day' ? localDaySql('hour', spans) : PERIOD_SQL[granularity];
+    const grain: RollupGrain = quarters ? 'quarter' : daily ? 'day' : 'hour';
+    const localDays: ReportPeriod = { localDays: spans };
+    const countPeriod: ReportPeriod = granularity === 'total' ? null : granularity === 'hour' || daily ? 'time' : localDays;
+    const reachPeriod: ReportPeriod = granularity === 'total' ? null : granularity === 'day' ? localDays : 'time';
     // Reach is counted per hour: over a range that starts off the hour, the hours that overlap it.
     const reachFrom = new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS);
     const reachTo = new Date(Math.ceil(to.getTime() / HOUR_MS) * HOUR_MS);
-    const select = (period: string | null) => [...(period ? [`${period} AS period`] : []), ...dims];
-    const groupBy = [...(granularity !== 'total' ? ['period'] : []), ...dims];
-    const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
 
-    // Every table is keyed (campaign, time, ...): a campaign or line item is one range scan.
-    const scopeSql = scope.kind === 'advertiser' ? 'advertiser_id = ?' : scope.kind === 'campaign' ? 'campaign_id = ?' : 'campaign_id = ? AND line_item_id = ?';
-    const scopeParams = scope.kind === 'lineItem' ? [request.campaignId, scope.id] : [scope.id];
-
-    type Row = Record<string, string | Date | null>;
-    const countsQuery = this.dataSource.query(
-      `SELECT ${[...select(countPeriod), ...COUNT_COLUMNS].join(', ')} FROM ${table} WHERE ${scopeSql} AND ${time} >= ? AND ${time} < ? ${group}`,
-      [...scopeParams, ...range],
-    ) as Promise<Row[]>;
-    const campaignsQuery =
-      scope.kind === 'advertiser'
-        ? (this.dataSource.query(`SELECT DISTINCT campaign_id FROM ${table} WHERE advertiser_id = ? AND ${time} >= ? AND ${time} < ?`, [scope.id, ...range]) as Promise<Array<{ campaign_id: string }>>).then(
-            (rows) => rows.map((r) => r.campaign_id),
-          )
-        : Promise.resolve([request.campaignId!]);
-    const impressions = countsQuery.then((rows) => rows.reduce((sum, r) => sum + Number(r.impressions ?? 0), 0));
+    const rollupScope = scope.kind === 'advertiser' ? { advertiserId: scope.id } : scope.kind === 'campaign' ? { campaignId: scope.id } : { campaignId: request.campaignId, lineItemId: scope.id };
+    const countsQuery = this.rollups.sums(grain, rollupScope, countPeriod, dims, from, to);
+    const campaignsQuery = scope.kind === 'advertiser' ? this.rollups.campaignsOf(grain, scope.id, from, to) : Promise.resolve([request.campaignId!]);
+    const impressions = countsQuery.then((rows) => rows.reduce((sum, r) => sum + r.sums.impressions, 0));
     // Handled where it is awaited (ReachService); this only keeps a failed count from being reported as unhandled meanwhile.
     impressions.catch(() => undefined);
     const reachQuery = campaignsQuery.then((campaignIds) =>
@@ -133,11 +116,8 @@ export class ReportService {
     const [counts, reach, status] = await Promise.all([countsQuery, reachQuery, this.status.status()]);
     const reachOf = new Map(reach.rows.map((r) => [rowKey(r.cells, granularity, dims), r.reach]));
 
-    const rows = counts
-      .filter((r) => r.impressions !== null)
-      .map((r) => toRow(r, granularity, dims, reachOf.get(rowKey(r, granularity, dims)) ?? 0, reach.method))
-      .sort(compareRows);
-    if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, granularity, dims, 0, reach.method));
+    const rows = counts.map((r) => toRow(r.cells, r.sums, granularity, dims, reachOf.get(rowKey(r.cells, granularity, dims)) ?? 0, reach.method)).sort(compareRows);
+    if (granularity === 'total' && breakdown.length === 0 && rows.length === 0) rows.push(toRow({}, null, granularity, dims, 0, reach.method));
 
     return {
       scope: { [`${scope.kind}Id`]: scope.id },
@@ -158,37 +138,13 @@ export class ReportService {
     if (new Date(toIso) <= new Date(fromIso)) throw invalidField('to', 'must be after from');
     const from = toHour(fromIso, 'from', Math.floor);
     const to = toHour(toIso, 'to', Math.ceil);
-    const rows = (await this.dataSource.query(
-      'SELECT reason, event_type, SUM(events) AS n FROM rejected_event_counts WHERE hour >= ? AND hour < ? GROUP BY reason, event_type ORDER BY reason, event_type',
-      [from, to],
-    )) as Array<{ reason: string; event_type: string; n: string }>;
-    const samples = (await this.dataSource.query(
-      'SELECT reason, event_type, received_at, token_sha256 FROM rejected_events WHERE received_at >= ? AND received_at < ? ORDER BY received_at DESC LIMIT 100',
-      [from, to],
-    )) as Array<{ reason: string; event_type: string; received_at: Date; token_sha256: string }>;
-    return {
-      from: from.toISOString(),
-      to: to.toISOString(),
-      rows: rows.map((r) => ({ reason: r.reason, event: r.event_type, count: Number(r.n) })),
-      samples: samples.map((s) => ({ reason: s.reason, event: s.event_type, receivedAt: new Date(s.received_at).toISOString(), tokenSha256: s.token_sha256 })),
-    };
+    const { counts, samples } = await this.rawEvents.rejected(from, to);
+    return { from: from.toISOString(), to: to.toISOString(), rows: counts, samples: samples.map((s) => ({ ...s, receivedAt: s.receivedAt.toISOString() })) };
   }
 
-  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<{ advertiserId: string; campaignId?: string; currency: string | null; timezone: string } | null> {
-    if (!UUID_PATTERN.test(id)) return null;
-    const sql = {
-      advertiser: 'SELECT a.id AS advertiser_id, NULL AS campaign_id, a.currency, a.timezone FROM advertisers a WHERE a.id = ?',
-      campaign: 'SELECT c.advertiser_id, c.id AS campaign_id, a.currency, a.timezone FROM campaigns c JOIN advertisers a ON a.id = c.advertiser_id WHERE c.id = ?',
-      lineItem: 'SELECT l.advertiser_id, l.campaign_id, a.currency, a.timezone FROM line_items l JOIN advertisers a ON a.id = l.advertiser_id WHERE l.id = ?',
-    }[kind];
-    const [row] = (await this.dataSource.query(sql, [id])) as Array<{ advertiser_id: string; campaign_id: string | null; currency: string | null; timezone: string | null }>;
-    return row ? { advertiserId: row.advertiser_id, campaignId: row.campaign_id ?? undefined, currency: row.currency, timezone: row.timezone ?? 'UTC' } : null;
+  private async ownerOf(kind: ReportScope['kind'], id: string): Promise<ScopeOwner | null> {
+    return UUID_PATTERN.test(id) ? this.scopes.owner(kind, id) : null;
   }
-}
-
-/** A UTC midnight as a DATE literal. */
-function dayOf(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }
 
 /**
@@ -210,14 +166,6 @@ function needsQuarters(from: Date, to: Date, granularity: Granularity, timezone:
   return granularity === 'day' && offsetSpans(timezone, from.getTime(), to.getTime()).some((sp) => sp.offsetMs % HOUR_MS !== 0);
 }
 
-/** The local day of a UTC DATETIME column: one CASE branch per span of constant offset (DST changes). */
-function localDaySql(column: string, spans: Array<{ fromMs: number; toMs: number; offsetMs: number }>): string {
-  const shift = (offsetMs: number) => `DATE(DATE_ADD(${column}, INTERVAL ${Math.round(offsetMs / 60_000)} MINUTE))`;
-  if (spans.length === 1) return shift(spans[0].offsetMs);
-  const branches = spans.slice(0, -1).map((sp) => `WHEN ${column} < '${new Date(sp.toMs).toISOString().slice(0, 19).replace('T', ' ')}' THEN ${shift(sp.offsetMs)}`);
-  return `CASE ${branches.join(' ')} ELSE ${shift(spans[spans.length - 1].offsetMs)} END`;
-}
-
 /** A UTC instant rounded to whole UTC hours (the rejected-beacon counts are hourly). */
 function toHour(value: string, field: string, round: (hours: number) => number): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
@@ -231,12 +179,12 @@ function periodOf(value: string | Date | null | undefined, granularity: Granular
   return granularity === 'day' ? date.toISOString().slice(0, 10) : date.toISOString();
 }
 
-function rowKey(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[]): string {
+function rowKey(r: RollupCells, granularity: Granularity, dims: string[]): string {
   return [periodOf(r.period, granularity) ?? '', ...dims.map((d) => String(r[d]))].join('|');
 }
 
-function toRow(r: Record<string, string | Date | null>, granularity: Granularity, dims: string[], reach: number, reachMethod: ReachMethod): ReportRowDto {
-  const n = (k: string) => Number(r[k] ?? 0);
+function toRow(r: RollupCells, sums: RollupSums | null, granularity: Granularity, dims: string[], reach: number, reachMethod: ReachMethod): ReportRowDto {
+  const n = (k: Exclude<keyof RollupSums, 'spend_mmicros' | 'written_off_mmicros'>) => sums?.[k] ?? 0;
   const impressions = n('impressions');
   const row: ReportRowDto = {
     ...(granularity !== 'total' ? { period: periodOf(r.period, granularity) } : {}),
@@ -256,8 +204,8 @@ function toRow(r: Record<string, string | Date | null>, granularity: Granularity
     frequency: ratio(impressions, reach),
     reachMethod,
     // Milli-micros are summed first and rounded down once: spend is never rounded up into a bill.
-    spendMicros: Number(sqlBigInt(r.spend_mmicros) / 1000n),
-    writtenOffMicros: Number(sqlBigInt(r.written_off_mmicros) / 1000n),
+    spendMicros: Number((sums?.spend_mmicros ?? 0n) / 1000n),
+    writtenOffMicros: Number((sums?.written_off_mmicros ?? 0n) / 1000n),
     invalidImpressions: n('invalid_impressions'),
     invalidClicks: n('invalid_clicks'),
     invalidEvents: n('invalid_events'),

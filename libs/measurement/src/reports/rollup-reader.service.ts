@@ -1,8 +1,12 @@
-import { PlatformConfig, isQuarterHour, sqlBigInt } from '@app/platform';
+import { PlatformConfig, isQuarterHour } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { BILLABLE, EVENT_SPEND_MMICROS, ROLLUP_WATERMARK } from '@app/delivery-ledger';
+import { AggregationWatermarkRepository } from '../repositories/aggregation-watermark.repository';
+import { PartitionsRepository } from '../repositories/partitions.repository';
+import { RawEventRepository } from '../repositories/raw-event.repository';
+import { RollupRepository, SpendRow } from '../repositories/rollup.repository';
+import { SpendLedgerRepository } from '../repositories/spend-ledger.repository';
 import { DAY_MS } from '../retention/day-partitions';
 
 /** Measured billable activity of one line item over a range. */
@@ -48,12 +52,6 @@ export interface MeasurementCutoff {
 /** Ranges per query: the derived table of bounds stays small. */
 const RANGES_PER_QUERY = 500;
 
-const SUMS = `SUM(billable_events) AS units, SUM(spend_mmicros) AS spend, SUM(written_off_events) AS off_units, SUM(written_off_mmicros) AS off_spend`;
-const RAW_SUMS = `SUM(${BILLABLE} AND written_off = 0) AS units, SUM(IF(written_off = 0, ${EVENT_SPEND_MMICROS}, 0)) AS spend,
-  SUM(${BILLABLE} AND written_off = 1) AS off_units, SUM(IF(written_off = 1, ${EVENT_SPEND_MMICROS}, 0)) AS off_spend`;
-
-type SumRow = { advertiser_id: string; campaign_id: string; line_item_id: string; units: string | null; spend: string | null; off_units: string | null; off_spend: string | null };
-
 /**
  * Read side of the rollups for other libs (billing): measured spend by line item over any range of
  * quarter-hours (so months of any zone, DST and :15/:30/:45 offsets included), a recomputation of the
@@ -62,24 +60,35 @@ type SumRow = { advertiser_id: string; campaign_id: string; line_item_id: string
  */
 @Injectable()
 export class RollupReader {
+  private readonly rollups: RollupRepository;
+  private readonly rawEvents: RawEventRepository;
+  private readonly ledger: SpendLedgerRepository;
+  private readonly watermarks: AggregationWatermarkRepository;
+  private readonly partitions: PartitionsRepository;
+
+  // Repositories bound here rather than injected: other libs' tests and benchmarks build a reader from a DataSource.
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(PlatformConfig) private readonly config: PlatformConfig,
-  ) {}
+  ) {
+    this.rollups = new RollupRepository(dataSource);
+    this.rawEvents = new RawEventRepository(dataSource);
+    this.ledger = new SpendLedgerRepository(dataSource);
+    this.watermarks = new AggregationWatermarkRepository(dataSource);
+    this.partitions = new PartitionsRepository(dataSource);
+  }
 
   /**
    * Billed and written-off spend per line item of each advertiser over its own range, from the
    * quarter-hour rollups: each range is one range scan of the clustered key (advertiser, quarter, ...).
    */
   async spendByLineItem(ranges: AdvertiserRange[], manager: EntityManager = this.dataSource.manager): Promise<LineItemSpend[]> {
-    return this.perRanges(ranges, async (chunk) =>
-      (await manager.query(
-        chunk
-          .map(() => `(SELECT advertiser_id, campaign_id, line_item_id, ${SUMS} FROM event_rollups_quarter WHERE advertiser_id = ? AND quarter >= ? AND quarter < ? GROUP BY campaign_id, line_item_id)`)
-          .join(' UNION ALL '),
-        chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]),
-      )) as SumRow[],
-    );
+    checkRanges(ranges);
+    const out = new Map<string, LineItemSpend>();
+    for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
+      for (const row of await this.rollups.spendByLineItem(manager, ranges.slice(i, i + RANGES_PER_QUERY))) addRow(out, row);
+    }
+    return sorted([...out.values()]);
   }
 
   /**
@@ -91,17 +100,7 @@ export class RollupReader {
     checkRanges(ranges);
     const out = new Set<string>();
     for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
-      const chunk = ranges.slice(i, i + RANGES_PER_QUERY);
-      const rows = (await manager.query(
-        chunk
-          .map(
-            () =>
-              `(SELECT advertiser_id FROM event_rollups_quarter WHERE advertiser_id = ? AND quarter >= ? AND quarter < ? AND (billable_events > 0 OR written_off_events > 0) LIMIT 1)`,
-          )
-          .join(' UNION ALL '),
-        chunk.flatMap((r) => [r.advertiserId, new Date(r.fromMs), new Date(r.toMs)]),
-      )) as Array<{ advertiser_id: string }>;
-      for (const row of rows) out.add(row.advertiser_id);
+      for (const id of await this.rollups.advertisersWithUsage(manager, ranges.slice(i, i + RANGES_PER_QUERY))) out.add(id);
     }
     return out;
   }
@@ -116,27 +115,17 @@ export class RollupReader {
     for (const item of items) result.set(item.lineItemId, { billedMilliMicros: 0n, writtenOffMilliMicros: 0n, recentSpendMilliMicros: 0n, recentImpressions: 0 });
     const lineItemIds = items.map((i) => i.lineItemId);
     const campaignIds = [...new Set(items.map((i) => i.campaignId))];
-    const billed = (await this.dataSource.query(`SELECT account_id, billed_mmicros, written_off_mmicros FROM spend_ledger WHERE account_kind = 'line_item' AND account_id IN (?)`, [lineItemIds])) as Array<{
-      account_id: string;
-      billed_mmicros: string;
-      written_off_mmicros: string;
-    }>;
-    for (const row of billed) {
-      const entry = result.get(row.account_id)!;
-      entry.billedMilliMicros = BigInt(row.billed_mmicros);
-      entry.writtenOffMilliMicros = BigInt(row.written_off_mmicros);
+    for (const [id, totals] of await this.ledger.lineItemTotals(lineItemIds)) {
+      const entry = result.get(id)!;
+      entry.billedMilliMicros = totals.billedMilli;
+      entry.writtenOffMilliMicros = totals.writtenOffMilli;
     }
     const hour = new Date(Math.floor(since.getTime() / 3_600_000) * 3_600_000);
-    const recent = (await this.dataSource.query(
-      `SELECT line_item_id, SUM(spend_mmicros) AS spend, SUM(impressions) AS impressions FROM event_rollups_hourly
-        WHERE campaign_id IN (?) AND hour >= ? GROUP BY line_item_id`,
-      [campaignIds, hour],
-    )) as Array<{ line_item_id: string; spend: string; impressions: string }>;
-    for (const row of recent) {
-      const entry = result.get(row.line_item_id);
+    for (const [id, recent] of await this.rollups.recentByLineItem(campaignIds, hour)) {
+      const entry = result.get(id);
       if (!entry) continue;
-      entry.recentSpendMilliMicros = sqlBigInt(row.spend);
-      entry.recentImpressions = Number(row.impressions);
+      entry.recentSpendMilliMicros = recent.spendMilli;
+      entry.recentImpressions = recent.impressions;
     }
     return result;
   }
@@ -173,13 +162,7 @@ export class RollupReader {
       const to = Math.min(...set.map((r) => r.toMs));
       if (from < to && hulls.every((h, j) => j === i || !h || h.to <= from || h.from >= to)) interiors.push({ set: i, from, to });
     });
-    const bucket = `CASE ${interiors.map((_, k) => `WHEN occurred_at >= ? AND occurred_at < ? THEN ${-1 - k} `).join('')}ELSE FLOOR(TIMESTAMPDIFF(SECOND, ?, occurred_at) / 900) END`;
-    const rows = (await manager.query(
-      `SELECT advertiser_id, campaign_id, line_item_id, ${bucket} AS bucket, ${RAW_SUMS}
-       FROM raw_events WHERE occurred_at >= ? AND occurred_at < ? AND id <= ?
-       GROUP BY advertiser_id, campaign_id, line_item_id, bucket`,
-      [...interiors.flatMap((it) => [new Date(it.from), new Date(it.to)]), new Date(minFrom), new Date(minFrom), new Date(maxTo), uptoEventId],
-    )) as Array<SumRow & { bucket: string | number }>;
+    const rows = await this.rawEvents.spendByBucket(manager, minFrom, maxTo, uptoEventId, interiors);
     // Each advertiser's ranges, per set.
     const byAdvertiser = new Map<string, Array<{ set: number; range: AdvertiserRange }>>();
     sets.forEach((set, i) => {
@@ -190,10 +173,10 @@ export class RollupReader {
       }
     });
     for (const row of rows) {
-      const b = Number(row.bucket);
+      const b = row.bucket;
       const interior = b < 0 ? interiors[-1 - b] : undefined;
       const quarterMs = minFrom + b * QUARTER_MS;
-      for (const { set, range } of byAdvertiser.get(row.advertiser_id) ?? []) {
+      for (const { set, range } of byAdvertiser.get(row.advertiserId) ?? []) {
         if (interior ? interior.set !== set : quarterMs < range.fromMs || quarterMs >= range.toMs) continue;
         addRow(results[set], row);
       }
@@ -203,8 +186,8 @@ export class RollupReader {
 
   /** The last raw event id included in the rollups, and now: a stable "as of" for anything computed from them. */
   async cutoff(manager: EntityManager = this.dataSource.manager): Promise<MeasurementCutoff> {
-    const [row] = (await manager.query('SELECT last_id, NOW(3) AS now FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string; now: Date }>;
-    return { eventId: Number(row?.last_id ?? 0), at: row?.now ?? new Date() };
+    const { lastId, now } = await this.watermarks.cutoff(manager);
+    return { eventId: lastId, at: now ?? new Date() };
   }
 
   /**
@@ -216,25 +199,15 @@ export class RollupReader {
    * the transaction ends (the table's metadata lock, then a locking read of partition_drops).
    */
   async rawEventsCompleteFrom(manager: EntityManager = this.dataSource.manager): Promise<number> {
-    await manager.query('SELECT 1 FROM raw_events LIMIT 0');
-    const [row] = (await manager.query("SELECT DATE_FORMAT(MAX(day), '%Y-%m-%d') AS day FROM partition_drops WHERE table_name = 'raw_events' LOCK IN SHARE MODE")) as Array<{ day: string | null }>;
-    if (!row?.day) return 0;
-    const from = Date.parse(`${row.day}T00:00:00Z`) + DAY_MS + this.config.TRACKING_TOKEN_TTL * 1000;
+    const day = await this.partitions.newestRawEventsDropHeld(manager);
+    if (day === null) return 0;
+    const from = Date.parse(`${day}T00:00:00Z`) + DAY_MS + this.config.TRACKING_TOKEN_TTL * 1000;
     return Math.ceil(from / QUARTER_MS) * QUARTER_MS;
   }
 
   /** The last raw event id included in the rollups. */
   async watermark(manager: EntityManager = this.dataSource.manager): Promise<number> {
     return (await this.cutoff(manager)).eventId;
-  }
-
-  private async perRanges(ranges: AdvertiserRange[], run: (chunk: AdvertiserRange[]) => Promise<SumRow[]>): Promise<LineItemSpend[]> {
-    checkRanges(ranges);
-    const out = new Map<string, LineItemSpend>();
-    for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY) {
-      for (const row of await run(ranges.slice(i, i + RANGES_PER_QUERY))) addRow(out, row);
-    }
-    return sorted([...out.values()]);
   }
 }
 
@@ -247,17 +220,17 @@ function checkRanges(ranges: AdvertiserRange[]): void {
 }
 
 /** Adds one grouped row to its line item's figures (an advertiser's ranges may come in several rows). */
-function addRow(out: Map<string, LineItemSpend>, row: SumRow): void {
-  const key = `${row.advertiser_id}|${row.campaign_id}|${row.line_item_id}`;
+function addRow(out: Map<string, LineItemSpend>, row: SpendRow): void {
+  const key = `${row.advertiserId}|${row.campaignId}|${row.lineItemId}`;
   let s = out.get(key);
   if (!s) {
-    s = { advertiserId: row.advertiser_id, campaignId: row.campaign_id, lineItemId: row.line_item_id, billableEvents: 0, spendMilliMicros: 0n, writtenOffEvents: 0, writtenOffMilliMicros: 0n };
+    s = { advertiserId: row.advertiserId, campaignId: row.campaignId, lineItemId: row.lineItemId, billableEvents: 0, spendMilliMicros: 0n, writtenOffEvents: 0, writtenOffMilliMicros: 0n };
     out.set(key, s);
   }
-  s.billableEvents += Number(row.units ?? 0);
-  s.spendMilliMicros += toBigInt(row.spend);
-  s.writtenOffEvents += Number(row.off_units ?? 0);
-  s.writtenOffMilliMicros += toBigInt(row.off_spend);
+  s.billableEvents += row.units;
+  s.spendMilliMicros += row.spendMilli;
+  s.writtenOffEvents += row.writtenOffUnits;
+  s.writtenOffMilliMicros += row.writtenOffMilli;
 }
 
 function sorted(rows: LineItemSpend[]): LineItemSpend[] {
@@ -265,7 +238,3 @@ function sorted(rows: LineItemSpend[]): LineItemSpend[] {
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function toBigInt(value: string | number | null): bigint {
-  return sqlBigInt(value);
-}

@@ -2,7 +2,7 @@ import { WorkerConfig } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { DAY_MS, DayPartitionedTable, RAW_EVENTS, REACH_HOURLY, REJECTED_EVENTS, isoDay, lastExpiredDay } from './day-partitions';
-import { PartitionsRepository } from './partitions.repository';
+import { PartitionsRepository } from '../repositories/partitions.repository';
 
 /** Why a day past its retention is still there. */
 export type KeptReason =

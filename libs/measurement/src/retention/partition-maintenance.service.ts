@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DAY_PARTITIONED_TABLES, PARTITION_DAYS_AHEAD, PARTITION_MAX, dayNumber, isoDay } from './day-partitions';
-import { PartitionsRepository } from './partitions.repository';
+import { PartitionsRepository } from '../repositories/partitions.repository';
 
 export interface PartitionsAdded {
   table: string;

@@ -1,7 +1,7 @@
 import { MetricsService } from '@app/platform';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DAY_PARTITIONED_TABLES, dayNumber } from './day-partitions';
-import { PartitionsRepository } from './partitions.repository';
+import { PartitionsRepository } from '../repositories/partitions.repository';
 
 /** Retention as the API's /metrics shows it, read from MySQL when scraped (the worker that drops has no /metrics). */
 @Injectable()

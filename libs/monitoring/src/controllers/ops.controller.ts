@@ -1,18 +1,6 @@
-import { Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
-import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ADMIN_ONLY, ApiController, ListEndpoint, Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
+import { BadRequestException, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { BreachesRepository } from '../repositories/breaches.repository';
 import { DeadLetter, DeadLettersService } from '../dead-letters/dead-letters.service';
 import { DeliveryHealthService } from '../delivery-health/delivery-health.service';
@@ -47,11 +35,7 @@ function deadLetterDto(d: DeadLetter): DeadLetterDto {
 }
 
 /** Operations: SLAs and breaches, dead letters, queues, delivery health. Admin only, but delivery health. */
-@ApiTags('ops')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
-@ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key on an admin-only endpoint' })
-@Controller('v1/ops')
+@ApiController('v1/ops', 'ops', ADMIN_ONLY)
 export class OpsController {
   constructor(
     private readonly probes: QueueProbeService,
@@ -71,10 +55,7 @@ export class OpsController {
     return this.overview.overview();
   }
 
-  @Get('breaches')
-  @ApiOperation({ summary: 'Breaches, open or resolved, newest first; filter by SLA and time (admin)' })
-  @ApiOkResponse({ type: BreachPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint('Breaches, open or resolved, newest first; filter by SLA and time (admin)', BreachPageDto, 'breaches')
   async listBreaches(@Query() q: BreachQueryDto): Promise<BreachPageDto> {
     const limit = q.limit ?? 50;
     const rows = await this.breaches.list({ slaId: q.slaId, state: q.state, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, cursor: q.cursor, limit: limit + 1 });
@@ -82,10 +63,7 @@ export class OpsController {
     return { items, next: rows.length > limit ? items[items.length - 1].id : null };
   }
 
-  @Get('dead-letters')
-  @ApiOperation({ summary: 'Jobs that failed every attempt, newest first (admin)' })
-  @ApiOkResponse({ type: DeadLetterPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint('Jobs that failed every attempt, newest first (admin)', DeadLetterPageDto, 'dead-letters')
   async listDeadLetters(@Query() q: DeadLetterQueryDto): Promise<DeadLetterPageDto> {
     const limit = q.limit ?? 50;
     const rows = await this.deadLetters.list({ state: q.state, queue: q.queue, cursor: q.cursor, limit: limit + 1 });

@@ -1,16 +1,13 @@
-import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { MIGRATIONS } from '../../../../db/migrations';
-import { loadConfig } from '../config/platform.config';
-import { WorkerConfig } from '../config/worker.config';
+import { MigratedDatabase } from '../../../../test/support/migrated-database';
 import { mysqlOptions } from '../database/data-source-options';
 import { IDEMPOTENCY_STALE_MS, IdempotencyStore } from './idempotency.store';
 
 /** The Idempotency-Key store on a real MariaDB database of its own (migrated as `npm start` does). */
 describe('IdempotencyStore (real MySQL)', () => {
-  const dbName = `adp_unit_idem_${process.pid}`;
-  const config = loadConfig(WorkerConfig, { ...process.env, DB_NAME: dbName });
-  const server = () => createConnection({ host: config.DB_HOST, port: config.DB_PORT, user: config.DB_USER, password: config.DB_PASSWORD });
+  const database = new MigratedDatabase(`adp_unit_idem_${process.pid}`);
+  const { config } = database;
+  const server = () => database.server();
   let dataSource: DataSource;
   let store: IdempotencyStore;
   let wide: DataSource;
@@ -18,12 +15,7 @@ describe('IdempotencyStore (real MySQL)', () => {
   const key = () => `key-${++n}`;
 
   beforeAll(async () => {
-    const conn = await server();
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName}\``);
-    await conn.end();
-    dataSource = new DataSource({ ...mysqlOptions(config), poolSize: 2, extra: { connectionLimit: 2 }, migrations: [...MIGRATIONS] });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await database.open();
     store = new IdempotencyStore(dataSource, config);
     // Enough connections for concurrent claims to interleave on the server.
     wide = new DataSource({ ...mysqlOptions(config), poolSize: 10, extra: { connectionLimit: 10 } });
@@ -32,10 +24,7 @@ describe('IdempotencyStore (real MySQL)', () => {
 
   afterAll(async () => {
     await wide?.destroy();
-    await dataSource?.destroy();
-    const conn = await server();
-    await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
-    await conn.end();
+    await database.drop();
   });
 
   const age = (k: string, column: 'started_at' | 'expires_at', ms: number) =>
@@ -120,7 +109,7 @@ describe('IdempotencyStore (real MySQL)', () => {
     await age(k, 'started_at', IDEMPOTENCY_STALE_MS + 1000);
     // A transaction holds the row so that every claim queues at its INSERT, then all go at once.
     const holder = await server();
-    await holder.query(`USE \`${dbName}\``);
+    await holder.query(`USE \`${config.DB_NAME}\``);
     await holder.query('START TRANSACTION');
     await holder.query('SELECT * FROM idempotency_keys WHERE caller = ? AND idempotency_key = ? FOR UPDATE', ['caller-a', k]);
     const many = new IdempotencyStore(wide, config);

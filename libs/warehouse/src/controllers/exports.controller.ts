@@ -1,17 +1,6 @@
-import { ErrorBody, Idempotent, PlatformConfig } from '@app/platform';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ADMIN_ONLY, ApiController, ListEndpoint, ErrorBody, Idempotent, PlatformConfig } from '@app/platform';
+import { BadRequestException, Body, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { ExportListQueryDto, ExportPageDto, ExportRequestedDto, RequestExportDto } from '../dto/export.dto';
 import { isOpen } from '../export/export-days';
 import { ExportRequests } from '../export/export-requests.service';
@@ -19,11 +8,7 @@ import { ExportStateRepository } from '../state/export-state.repository';
 import { groupByDay, toDayDto } from './export-view';
 
 /** The warehouse export per UTC day: run one now, list days and their state (admin only). */
-@ApiTags('ops')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorBody })
-@ApiForbiddenResponse({ type: ErrorBody, description: 'An advertiser key on an admin-only endpoint' })
-@Controller('v1/ops/exports')
+@ApiController('v1/ops/exports', 'ops', ADMIN_ONLY)
 export class ExportsController {
   constructor(
     private readonly requests: ExportRequests,
@@ -48,10 +33,7 @@ export class ExportsController {
     return { ...day, jobId, willBePartial: isOpen(dto.date, Date.now(), this.config.TRACKING_TOKEN_TTL) };
   }
 
-  @Get()
-  @ApiOperation({ summary: 'Exported days, newest first, with each table\'s state, rows, sums, files and verification (admin); filter with from and to' })
-  @ApiOkResponse({ type: ExportPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
+  @ListEndpoint("Exported days, newest first, with each table's state, rows, sums, files and verification (admin); filter with from and to", ExportPageDto)
   async list(@Query() q: ExportListQueryDto): Promise<ExportPageDto> {
     if (q.from && q.to && q.from > q.to) throw new BadRequestException({ message: `from: must not be after to (${q.from} > ${q.to})`, details: [{ field: 'from', problems: ['must not be after to'] }] });
     const limit = q.limit ?? 31;

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { onOneConnection } from '@app/platform';
+import type { Queryable } from '@app/platform';
 import { DataSource, QueryRunner } from 'typeorm';
-import { DayPartitionedTable, PARTITION_MAX, dayPartitionSql, isoDay, partitionDay, partitionName } from './day-partitions';
+import { DayPartitionedTable, PARTITION_MAX, dayPartitionSql, isoDay, partitionDay, partitionName } from '../retention/day-partitions';
 
 /** One partition of a day-partitioned table, as information_schema lists it. */
 export interface PartitionInfo {
@@ -33,10 +35,8 @@ export class PartitionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Runs `work` on one connection while holding this database's partition lock. */
-  async locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
+  locked<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return onOneConnection(this.dataSource, async (runner) => {
       const [row] = (await runner.query('SELECT DATABASE() AS db')) as Array<{ db: string }>;
       const lock = `adp-partitions-${row.db}`.slice(0, 64);
       const [got] = (await runner.query('SELECT GET_LOCK(?, ?) AS ok', [lock, LOCK_WAIT_SECONDS])) as Array<{ ok: number | null }>;
@@ -46,9 +46,7 @@ export class PartitionsRepository {
       } finally {
         await runner.query('SELECT RELEASE_LOCK(?)', [lock]);
       }
-    } finally {
-      await runner.release();
-    }
+    });
   }
 
   async list(spec: DayPartitionedTable, runner: QueryRunner | DataSource = this.dataSource): Promise<PartitionInfo[]> {
@@ -118,6 +116,17 @@ export class PartitionsRepository {
   async deleteRejectedCounts(runner: QueryRunner, before: Date): Promise<number> {
     const result = (await runner.query('DELETE FROM rejected_event_counts WHERE hour < ?', [before])) as { affectedRows?: number };
     return result.affectedRows ?? 0;
+  }
+
+  /**
+   * The newest day dropped from raw_events (`YYYY-MM-DD`, null while none was). In a transaction, it
+   * holds off retention's next drop until the transaction ends: the table's metadata lock, then a
+   * locking read of partition_drops.
+   */
+  async newestRawEventsDropHeld(db: Queryable): Promise<string | null> {
+    await db.query('SELECT 1 FROM raw_events LIMIT 0');
+    const [row] = await db.query<Array<{ day: string | null }>>("SELECT DATE_FORMAT(MAX(day), '%Y-%m-%d') AS day FROM partition_drops WHERE table_name = 'raw_events' LOCK IN SHARE MODE");
+    return row?.day ?? null;
   }
 
   /** Rows and partitions dropped so far per table (partition_drops). */
