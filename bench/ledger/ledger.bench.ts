@@ -105,17 +105,18 @@ async function run(name: string, ledger: Ledgerish, servers: Redis[]): Promise<{
     const picks = [0, 1, 2].map(() => CANDIDATES[Math.floor(random() * LINE_ITEMS)]);
     return { userId: user, limits: { listener: LISTENER_LIMIT, ip: 0 }, decisionIds: [`${name}-d${i}`], candidates: picks };
   });
-  // Warm-up (scripts loaded, leases taken and grown), not counted: at least one wave.
-  const warmup = all.slice(0, Math.max(WARMUP, CONCURRENCY));
-  for (let i = 0; i < warmup.length; i += CONCURRENCY) await Promise.all(warmup.slice(i, i + CONCURRENCY).map((r) => ledger.reserve({ ...r, decisionIds: [`${r.decisionIds[0]}-w`] })));
-  const requests = all.slice(WARMUP);
-  const served: CountableEvent[] = [];
-  // What the servers spend idle (cron, cluster bus), per ms, subtracted from the figures below.
+  // What the servers spend idle (cron, cluster bus), per ms, subtracted from the figures below. Measured
+  // before the warm-up: a pause after it would let the leases go idle and be returned (2 s).
   const idleFrom = await serversCpuMs(servers);
   const idleStarted = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const idleTo = await serversCpuMs(servers);
   const idlePerMs = idleTo.map((v, k) => (v - idleFrom[k]) / (performance.now() - idleStarted));
+  // Warm-up (scripts loaded, leases taken and grown), not counted: at least one wave.
+  const warmup = all.slice(0, Math.max(WARMUP, CONCURRENCY));
+  for (let i = 0; i < warmup.length; i += CONCURRENCY) await Promise.all(warmup.slice(i, i + CONCURRENCY).map((r) => ledger.reserve({ ...r, decisionIds: [`${r.decisionIds[0]}-w`] })));
+  const requests = all.slice(WARMUP);
+  const served: CountableEvent[] = [];
   const before = await serversCpuMs(servers);
   const statsBefore = await serversCommandStats(servers);
   const started = performance.now();

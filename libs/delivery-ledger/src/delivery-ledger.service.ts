@@ -544,7 +544,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         // Room, but the leases' cap was reached until their holders report: let this turn's decisions confirm first.
         if (!stale && lease.answers > seen && lease.lastGrant < need) await new Promise((resolve) => setImmediate(resolve));
         if (lease.inflight) await lease.inflight;
-        else await this.exchange(lease, { want: Math.max(4 * need, lease.demand * 2), unit: need, release: false });
+        else await this.exchange(lease, { want: lease.wanted(this.clock.now(), this.options.leaseTtlMs, need), unit: need, release: false });
       }
     }
     return 'exhausted';
@@ -611,7 +611,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       } else if (now >= lease.answeredAt + this.options.leaseTtlMs / 2 || (lease.unreportedTotal > 0 && lease.available(now) < lease.lease / 4)) {
         // Renewed halfway through its life, or early when mostly used: one call per lease every few
         // seconds, whatever the decision rate (the reservations it reports reach Redis with it).
-        calls.push(this.exchange(lease, { want: Math.max(lease.demand * 2, 4 * lease.unit), unit: lease.unit, release: false }));
+        calls.push(this.exchange(lease, { want: lease.wanted(now, this.options.leaseTtlMs, lease.unit), unit: lease.unit, release: false }));
       }
     }
     await Promise.all(calls);

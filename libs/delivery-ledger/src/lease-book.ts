@@ -87,6 +87,18 @@ export class Lease implements AccountSnapshot {
     this.demand += amount;
   }
 
+  /**
+   * What to ask for: this replica's recent rate of use over `horizonMs` (the lease's lifetime: two
+   * renewal periods), at least 4 decisions. Sized from the rate rather than from the use since the last
+   * answer, so a busy account reaches its steady size (one renewal every half lifetime) in a few calls.
+   * The rate is taken over at least a second, so that a burst at start does not take the whole cap
+   * (all replicas' leases together) from the other replicas.
+   */
+  wanted(now: number, horizonMs: number, unit: number): number {
+    const elapsed = Math.max(now - this.answeredAt, 1000);
+    return Math.max(4 * unit, (this.demand * horizonMs) / elapsed);
+  }
+
   giveBack(amount: number): void {
     this.tentative -= amount;
   }
