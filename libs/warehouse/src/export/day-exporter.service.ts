@@ -141,7 +141,6 @@ export class DayExporter {
       await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', { flush: true });
       return manifest;
     } finally {
-      writer.close();
       await rm(join(tmp, '.duckdb'), { recursive: true, force: true });
     }
   }
