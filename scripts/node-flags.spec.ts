@@ -16,7 +16,13 @@ describe('nodeFlags', () => {
     expect(() => nodeFlags('api', { API_SEMI_SPACE_MB: '1.5', API_PARALLEL_GC: 'yes' })).toThrow(/API_SEMI_SPACE_MB="1\.5"[\s\S]*API_PARALLEL_GC="yes"/);
   });
 
-  it('gives the worker no flags', () => {
-    expect(nodeFlags('worker', { API_MAX_OLD_SPACE_MB: 'lots' })).toEqual([]);
+  it('gives the worker its heap caps, from the WORKER_* variables only', () => {
+    expect(nodeFlags('worker', { API_MAX_OLD_SPACE_MB: 'lots' })).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
+    expect(nodeFlags('worker', { WORKER_MAX_OLD_SPACE_MB: '512', WORKER_SEMI_SPACE_MB: '16' })).toEqual(['--max-old-space-size=512', '--max-semi-space-size=16']);
+    expect(() => nodeFlags('worker', { WORKER_MAX_OLD_SPACE_MB: '32', WORKER_SEMI_SPACE_MB: 'x' })).toThrow(/WORKER_MAX_OLD_SPACE_MB="32": must be a whole number from 64 to 65536[\s\S]*WORKER_SEMI_SPACE_MB="x"/);
+  });
+
+  it('gives other processes no flags', () => {
+    expect(nodeFlags('migrate', { API_MAX_OLD_SPACE_MB: 'lots', WORKER_MAX_OLD_SPACE_MB: 'lots' })).toEqual([]);
   });
 });

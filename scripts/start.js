@@ -20,6 +20,7 @@ const config = loadConfigOrExit(ApiConfig);
 loadConfigOrExit(WorkerConfig);
 try {
   nodeFlags('api');
+  nodeFlags('worker');
 } catch (err) {
   fail([err.message]);
 }

@@ -30,7 +30,7 @@ export function cpuMs(pid: number): number {
   return user + system;
 }
 
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
 }
@@ -43,6 +43,31 @@ export function peakRssMb(pid: number): number {
 /** Resident memory of a process now, MB. */
 export function currentRssMb(pid: number): number {
   return statusKb(pid, 'VmRSS') / 1024;
+}
+
+/**
+ * Samples a process's resident memory every `everyMs` until stopped: the highest VmRSS seen, split into
+ * anonymous memory (V8's heap, native allocations) and file-backed pages (code of node and its addons)
+ * at that moment. VmHWM stays the peak to report; the split says where it went.
+ */
+export function sampleRss(pid: number, everyMs = 200): { stop(): { rssMb: number; anonMb: number; fileMb: number } } {
+  let top = { rssMb: 0, anonMb: 0, fileMb: 0 };
+  const sample = () => {
+    try {
+      const [anonMb, fileMb] = [statusKb(pid, 'RssAnon') / 1024, statusKb(pid, 'RssFile') / 1024];
+      if (anonMb + fileMb > top.rssMb) top = { rssMb: anonMb + fileMb, anonMb, fileMb };
+    } catch {
+      // the process ended
+    }
+  };
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return top;
+    },
+  };
 }
 
 /** The element with the median value of `key`. */

@@ -4,7 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, ROOT, freePort, startProcess, waitFor } from './processes';
-const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string) => string[] };
+const { nodeFlags } = require('../../scripts/node-flags') as { nodeFlags: (app: string, env?: NodeJS.ProcessEnv) => string[] };
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -140,7 +140,9 @@ export class Stack {
 
   /** Starts one more worker process and waits until it consumes. */
   async startWorker(env: NodeJS.ProcessEnv = {}): Promise<ManagedProcess> {
-    const worker = startProcess(`${this.options.queuePrefix}-worker-${++this.workerCount}`, process.execPath, [join(this.options.root ?? ROOT, 'dist/apps/worker/src/main.js')], { ...this.env, LOG_LEVEL: 'info', ...env });
+    const workerEnv = { ...this.env, LOG_LEVEL: 'info', ...env };
+    const flags = nodeFlags('worker', { ...process.env, ...workerEnv });
+    const worker = startProcess(`${this.options.queuePrefix}-worker-${++this.workerCount}`, process.execPath, [...flags, join(this.options.root ?? ROOT, 'dist/apps/worker/src/main.js')], workerEnv);
     await waitFor(
       async () => {
         if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);

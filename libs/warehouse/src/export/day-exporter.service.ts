@@ -34,13 +34,13 @@ export interface TableExportResult {
 /** The Parquet column list of a MySQL table, in its order, from information_schema. */
 export async function exportColumnsOf(query: <T>(sql: string, params: unknown[]) => Promise<T>, table: string): Promise<ExportColumn[]> {
   const rows = await query<Array<Record<string, unknown>>>(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, DATETIME_PRECISION AS dp, NUMERIC_PRECISION AS np, NUMERIC_SCALE AS ns
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, DATETIME_PRECISION AS dp, NUMERIC_PRECISION AS np, NUMERIC_SCALE AS ns, CHARACTER_SET_NAME AS cs
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [table],
   );
   if (rows.length === 0) throw new Error(`table ${table} not found`);
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return rows.map((r) => exportColumn({ name: r.name as string, dataType: r.dataType as string, columnType: r.columnType as string, datetimePrecision: num(r.dp), numericPrecision: num(r.np), numericScale: num(r.ns) } satisfies SourceColumn));
+  return rows.map((r) => exportColumn({ name: r.name as string, dataType: r.dataType as string, columnType: r.columnType as string, datetimePrecision: num(r.dp), numericPrecision: num(r.np), numericScale: num(r.ns), characterSet: (r.cs as string | null) ?? null } satisfies SourceColumn));
 }
 
 /** SHA-256 of a file, streamed. */
@@ -141,7 +141,6 @@ export class DayExporter {
       await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', { flush: true });
       return manifest;
     } finally {
-      writer.close();
       await rm(join(tmp, '.duckdb'), { recursive: true, force: true });
     }
   }

@@ -15,6 +15,8 @@ export interface SourceColumn {
   datetimePrecision: number | null;
   numericPrecision: number | null;
   numericScale: number | null;
+  /** CHARACTER_SET_NAME of a string column (null for others). */
+  characterSet: string | null;
 }
 
 export interface ExportColumn {
@@ -37,6 +39,8 @@ const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 const INTEGERS: Record<string, string> = { tinyint: 'TINYINT', smallint: 'SMALLINT', mediumint: 'INTEGER', int: 'INTEGER', bigint: 'BIGINT' };
 const STRINGS = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
+/** Character sets whose stored bytes are already UTF-8, as DuckDB reads them. */
+const UTF8_STORED = new Set(['ascii', 'utf8', 'utf8mb3', 'utf8mb4']);
 const BINARIES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
 export function exportColumn(c: SourceColumn): ExportColumn {
@@ -54,7 +58,9 @@ export function exportColumn(c: SourceColumn): ExportColumn {
   if (type === 'date') return plain('DATE');
   if (STRINGS.has(type)) {
     // Quoted, quotes doubled: tabs, newlines and quotes inside a value (user ids come from players) survive.
-    return { name: c.name, duckType: 'VARCHAR', field: `IF(${col} IS NULL, ${NULL_TEXT}, CONCAT('"', REPLACE(${col}, '"', '""'), '"'))`, readType: 'VARCHAR', select: quoted(c.name), integral: false };
+    // Replaced as bytes: a collation-aware REPLACE cost MariaDB ~18% more CPU for the whole line (raw events).
+    const utf8 = UTF8_STORED.has((c.characterSet ?? '').toLowerCase()) ? col : `CONVERT(${col} USING utf8mb4)`;
+    return { name: c.name, duckType: 'VARCHAR', field: `IF(${col} IS NULL, ${NULL_TEXT}, CONCAT('"', REPLACE(CAST(${utf8} AS BINARY), '"', '""'), '"'))`, readType: 'VARCHAR', select: quoted(c.name), integral: false };
   }
   if (BINARIES.has(type)) {
     return { name: c.name, duckType: 'BLOB', field: `IFNULL(HEX(${col}), ${NULL_TEXT})`, readType: 'VARCHAR', select: `unhex(${quoted(c.name)}) AS ${quoted(c.name)}`, integral: false };

@@ -11,8 +11,8 @@ export function exportLockName(dbName: string, day: string): string {
   return `adp-export-${createHash('sha256').update(dbName).digest('hex').slice(0, 16)}-${day}`;
 }
 
-/** Accepts a line of the stream: true to go on, or a promise to wait for before reading more. */
-export type LineSink = (line: string) => true | Promise<void>;
+/** Accepts a line of the stream (its bytes, a view of the socket's data): true to go on, or a promise to wait for before reading more. */
+export type LineSink = (line: Buffer) => true | Promise<void>;
 
 /** One dedicated mysql2 connection: the export's lock, and its rows streamed with back-pressure. */
 export class ExportConnection {
@@ -38,16 +38,18 @@ export class ExportConnection {
   /**
    * Streams a one-column query row by row into `sink`, pausing the socket while the sink is busy, so
    * that memory holds a bounded number of rows however many the query returns. Resolves with the count.
+   * Each line arrives as the bytes MySQL sent (typeCast off: a view of the packet, no string decoded),
+   * so the worker's heap sees no per-row string to collect.
    */
   streamLines(sql: string, params: unknown[], sink: LineSink): Promise<number> {
     return new Promise((resolve, reject) => {
       let count = 0;
       let failed: Error | undefined;
-      const query = this.connection.query({ sql, values: params, rowsAsArray: true });
+      const query = this.connection.query({ sql, values: params, rowsAsArray: true, typeCast: false });
       query.on('result', (row: unknown) => {
         if (failed) return;
         count++;
-        const next = sink((row as [string])[0]);
+        const next = sink((row as [Buffer])[0]);
         if (next === true) return;
         this.connection.pause();
         next.then(

@@ -4,16 +4,19 @@ import type { ExportColumn } from './export-columns';
 import { partName } from './manifest';
 import type { ParquetWriter } from './parquet-writer';
 
-/** Lines written to the staging file per write call. */
-const LINES_PER_WRITE = 8192;
+/** Bytes of lines gathered before one write to the staging file. */
+const WRITE_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
 
 /**
  * Cuts a stream of lines into part files: lines go to a staging file until EXPORT_PART_ROWS, then
  * DuckDB turns that file into part-NNNN.parquet while the next part is being staged. At most one
- * conversion runs and one staging file fills at a time, so memory and disk stay bounded.
+ * conversion runs and one staging file fills at a time, so memory and disk stay bounded. Lines are
+ * copied as bytes into one reused buffer, so the stream allocates nothing per row on the V8 heap.
  */
 export class StagedParts {
-  private buffer: string[] = [];
+  private readonly pending = Buffer.allocUnsafe(WRITE_BYTES);
+  private pendingBytes = 0;
   private file?: FileHandle;
   private rowsInPart = 0;
   private converting: Promise<void> = Promise.resolve();
@@ -27,11 +30,11 @@ export class StagedParts {
   ) {}
 
   /** The LineSink: true, or a promise while a write (or a conversion a full part waits for) goes on. */
-  readonly push = (line: string): true | Promise<void> => {
-    this.buffer.push(line);
+  readonly push = (line: Buffer): true | Promise<void> => {
     this.rowsInPart++;
+    if (this.pendingBytes + line.length + 1 > WRITE_BYTES) return this.flushWith(line);
+    this.append(line);
     if (this.rowsInPart >= this.partRows) return this.closePart();
-    if (this.buffer.length >= LINES_PER_WRITE) return this.flush();
     return true;
   };
 
@@ -42,12 +45,25 @@ export class StagedParts {
     return this.parts;
   }
 
+  private append(line: Buffer): void {
+    line.copy(this.pending, this.pendingBytes);
+    this.pending[this.pendingBytes + line.length] = NEWLINE;
+    this.pendingBytes += line.length + 1;
+  }
+
+  /** Writes what is gathered, then takes `line` (written at once if it alone outgrows the buffer). */
+  private async flushWith(line: Buffer): Promise<void> {
+    await this.flush();
+    if (line.length + 1 > WRITE_BYTES) await this.file!.write(Buffer.concat([line, Buffer.from([NEWLINE])]));
+    else this.append(line);
+    if (this.rowsInPart >= this.partRows) await this.closePart();
+  }
+
   private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
     this.file ??= await open(this.stagedPath(this.parts.length), 'w');
-    const text = this.buffer.join('\n') + '\n';
-    this.buffer = [];
-    await this.file.write(text);
+    let written = 0;
+    while (written < this.pendingBytes) written += (await this.file.write(this.pending, written, this.pendingBytes - written)).bytesWritten;
+    this.pendingBytes = 0;
   }
 
   private async closePart(): Promise<void> {
