@@ -1,4 +1,5 @@
 import { onOneConnection } from '@app/platform';
+import type { Queryable } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
@@ -42,7 +43,7 @@ export interface ListenerImpressions {
 /**
  * The SQL of the ledger's rebuild: the accounts it covers, and its reads of one repeatable-read
  * snapshot of measurement's tables (the rollup watermark, rollups, raw events above the watermark)
- * and of line items' frequency caps. Each read of the snapshot takes its QueryRunner first.
+ * and of line items' frequency caps. Each read takes the snapshot's QueryRunner (a Queryable) first.
  */
 @Injectable()
 export class LedgerSnapshotRepository {
@@ -74,13 +75,13 @@ export class LedgerSnapshotRepository {
   }
 
   /** The last raw event id in the rollups (0 before the first batch). */
-  async watermark(qr: QueryRunner): Promise<number> {
+  async watermark(qr: Queryable): Promise<number> {
     const [wm] = (await qr.query('SELECT last_id FROM aggregation_watermarks WHERE name = ?', [ROLLUP_WATERMARK])) as Array<{ last_id: string }>;
     return Number(wm?.last_id ?? 0);
   }
 
   /** Lifetime totals per line item of some campaigns in the hourly rollups. */
-  async rolledTotals(qr: QueryRunner, campaignIds: string[]): Promise<LineItemTotals[]> {
+  async rolledTotals(qr: Queryable, campaignIds: string[]): Promise<LineItemTotals[]> {
     if (campaignIds.length === 0) return [];
     const rows = (await qr.query(
       `SELECT line_item_id AS li, campaign_id AS cp, SUM(spend_mmicros + written_off_mmicros) AS spend, SUM(impressions) AS imps, SUM(clicks) AS clicks, SUM(completes) AS completes
@@ -91,7 +92,7 @@ export class LedgerSnapshotRepository {
   }
 
   /** Totals per line item of some campaigns in the valid raw events above `watermark` (not yet rolled up). */
-  async tailTotals(qr: QueryRunner, campaignIds: string[], watermark: number): Promise<LineItemTotals[]> {
+  async tailTotals(qr: Queryable, campaignIds: string[], watermark: number): Promise<LineItemTotals[]> {
     if (campaignIds.length === 0) return [];
     const rows = (await qr.query(
       `SELECT line_item_id AS li, campaign_id AS cp, SUM(${EVENT_SPEND_MMICROS}) AS spend, SUM(event_type = 'impression') AS imps, SUM(event_type = 'click') AS clicks, SUM(event_type = 'complete') AS completes
@@ -102,7 +103,7 @@ export class LedgerSnapshotRepository {
   }
 
   /** Spend per line item and hour of the rollups from `from` on (hours that spent nothing are left out). */
-  async rolledSpendByHour(qr: QueryRunner, campaignIds: string[], from: Date): Promise<SpanSpend[]> {
+  async rolledSpendByHour(qr: Queryable, campaignIds: string[], from: Date): Promise<SpanSpend[]> {
     if (campaignIds.length === 0) return [];
     const rows = (await qr.query(
       `SELECT line_item_id AS li, ${EPOCH_MS('hour')} AS start_ms, SUM(spend_mmicros + written_off_mmicros) AS spend
@@ -113,7 +114,7 @@ export class LedgerSnapshotRepository {
   }
 
   /** Spend per line item and UTC quarter hour of the valid raw events above `watermark` that occurred from `from` on. */
-  async tailSpendByQuarter(qr: QueryRunner, campaignIds: string[], watermark: number, from: Date): Promise<SpanSpend[]> {
+  async tailSpendByQuarter(qr: Queryable, campaignIds: string[], watermark: number, from: Date): Promise<SpanSpend[]> {
     if (campaignIds.length === 0) return [];
     const rows = (await qr.query(
       `SELECT line_item_id AS li, (${EPOCH_MS('occurred_at')} DIV ${QUARTER_MS}) * ${QUARTER_MS} AS start_ms, SUM(${EVENT_SPEND_MMICROS}) AS spend
@@ -124,7 +125,7 @@ export class LedgerSnapshotRepository {
   }
 
   /** Line items of some campaigns that have at least one frequency cap. */
-  async cappedLineItems(qr: QueryRunner, campaignIds: string[]): Promise<CappedLineItem[]> {
+  async cappedLineItems(qr: Queryable, campaignIds: string[]): Promise<CappedLineItem[]> {
     if (campaignIds.length === 0) return [];
     const rows = (await qr.query('SELECT id, frequency_caps FROM line_items WHERE campaign_id IN (?) AND JSON_LENGTH(frequency_caps) > 0', [campaignIds])) as Array<{
       id: string;
@@ -137,7 +138,7 @@ export class LedgerSnapshotRepository {
   }
 
   /** Each listener's valid impressions of some line items that occurred from `since` on, one row per line item and listener. */
-  async impressionTimes(qr: QueryRunner, lineItemIds: string[], since: Date): Promise<ListenerImpressions[]> {
+  async impressionTimes(qr: Queryable, lineItemIds: string[], since: Date): Promise<ListenerImpressions[]> {
     if (lineItemIds.length === 0) return [];
     // received_at >= since is implied by occurred_at >= since (events are never received before they happen) and is indexed.
     const rows = (await qr.query(
