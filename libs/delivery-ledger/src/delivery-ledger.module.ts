@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { Clock, SystemClock } from './clock';
 import { DELIVERY_LEDGER_OPTIONS, DeliveryLedger, DeliveryLedgerOptions } from './delivery-ledger.service';
 import { LedgerRebuildService } from './ledger-rebuild.service';
+import { LedgerSnapshotRepository } from './repositories/ledger-snapshot.repository';
 
 /**
  * The delivery ledger (budgets, caps, outstanding decisions in Redis, and their rebuild from MySQL):
@@ -21,6 +22,7 @@ import { LedgerRebuildService } from './ledger-rebuild.service';
       }),
     },
     DeliveryLedger,
+    LedgerSnapshotRepository,
     LedgerRebuildService,
   ],
   exports: [Clock, DeliveryLedger, LedgerRebuildService],
