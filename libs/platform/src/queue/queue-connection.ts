@@ -23,8 +23,9 @@ export const QUEUE_CLUSTER_CONNECTION = Symbol('QUEUE_CLUSTER_CONNECTION');
 /**
  * BullMQ's connection for producers and workers. One Redis: options (BullMQ connects; producers never
  * queue commands while Redis is away, so an enqueue fails fast and the caller answers 503). A cluster:
- * an ioredis Cluster with the same fail-fast behaviour, shared by every queue (BullMQ only builds
- * single-node connections from options; workers duplicate it for their blocking reads).
+ * an ioredis Cluster shared by every queue (BullMQ only builds single-node connections from options;
+ * workers duplicate it for their blocking reads), with an offline queue (see redis-client.ts, role
+ * 'queue'); enqueues fail fast through JobQueue's timeout.
  */
 export function queueConnection(config: PlatformConfig, cluster: Cluster | null): ConnectionOptions {
   return cluster ?? ({ ...redisOptions(config), enableOfflineQueue: false } as ConnectionOptions);

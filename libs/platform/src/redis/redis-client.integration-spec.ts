@@ -77,7 +77,7 @@ describe('on a Redis Cluster', () => {
       expect(commands.options.redisOptions).toMatchObject({ maxRetriesPerRequest: 1, commandTimeout: 1000, username: 'user', password: 'secret', tls: {} });
       expect(commands.options.redisOptions).not.toHaveProperty('host');
       expect(commands.options.clusterRetryStrategy?.(3)).toBe(600);
-      expect(queue.options.enableOfflineQueue).toBe(false);
+      expect(queue.options.enableOfflineQueue).toBe(true);
       expect(queue.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null });
     } finally {
       // Still connecting: nothing to wait for (no 'end' comes before a connection began).
@@ -143,11 +143,18 @@ describe('on a Redis Cluster', () => {
     const queue = new Queue('maintenance', { connection: queueConnection(config, cluster), prefix });
     const seen: unknown[] = [];
     const worker = new Worker('maintenance', async (job) => void seen.push(job.data), { connection: queueConnection(config, cluster), prefix });
+    // Created before the cluster is ready, as at a worker's boot: BullMQ sends its first commands while
+    // a Cluster is still connecting, and they must wait rather than fail (they used to fail in a tight
+    // loop of errors for tens of seconds).
+    const errors: Error[] = [];
+    worker.on('error', (err) => errors.push(err));
+    queue.on('error', (err) => errors.push(err));
     try {
-      await ready(cluster);
+      await worker.waitUntilReady();
       await queue.add('probe', { n: 1 });
       for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
       expect(seen).toEqual([{ n: 1 }]);
+      expect(errors.map((e) => e.message)).toEqual([]);
     } finally {
       await worker.close();
       await queue.obliterate({ force: true });

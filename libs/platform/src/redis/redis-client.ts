@@ -52,15 +52,18 @@ export function isClusterConfig(config: Pick<PlatformConfig, 'REDIS_CLUSTER_NODE
  * - commands: counters, caches, publishing; fails fast (no offline queue, one retry, 1 s command timeout)
  *   so that an outage surfaces as an error (503), not a hang;
  * - subscriber: pub/sub; waits through reconnects and resubscribes by itself;
- * - queue: BullMQ on a cluster; no offline queue (an enqueue fails fast), no retry limit (BullMQ's
- *   workers refuse connections that have one).
+ * - queue: BullMQ on a cluster; no retry limit (BullMQ's workers refuse connections that have one), and
+ *   an offline queue: BullMQ takes a Cluster that is still connecting ('connect') for ready and sends
+ *   its first commands at once; refused, they sent BullMQ round a tight loop of errors (a worker took
+ *   ~40 s and gigabytes of logs to start). Enqueues still fail fast: JobQueue.enqueue answers 503
+ *   after 2 s.
  */
 export type RedisRole = 'commands' | 'subscriber' | 'queue';
 
 const ROLES: Record<RedisRole, { enableOfflineQueue: boolean; perNode: Pick<RedisOptions, 'maxRetriesPerRequest' | 'commandTimeout'> }> = {
   commands: { enableOfflineQueue: false, perNode: { maxRetriesPerRequest: 1, commandTimeout: 1000 } },
   subscriber: { enableOfflineQueue: true, perNode: { maxRetriesPerRequest: null } },
-  queue: { enableOfflineQueue: false, perNode: { maxRetriesPerRequest: null } },
+  queue: { enableOfflineQueue: true, perNode: { maxRetriesPerRequest: null } },
 };
 
 /**
