@@ -89,11 +89,13 @@ const MAX_LEASE_WAITS = 200;
 const COMMANDS = { lease: 'dlvLease', apply: 'dlvApply', read: 'dlvRead', 'restore-phase': 'dlvRestorePhase', 'restore-since': 'dlvRestoreSince' } as const;
 
 /**
- * Listener steps per batch: up to 8 decisions each, 16 batches in flight per shard; a batch leaves as
- * soon as 8 wait, or at the end of the event-loop turn. Beyond 5,000 waiting, or after 1 s without a
+ * Listener steps per batch: up to 64 decisions each, 16 batches in flight per shard; a batch leaves as
+ * soon as 64 wait, or at the end of the event-loop turn (a batch is one pipeline: Redis pays for each
+ * round trip's reads and writes, so fuller batches cost it less per decision: 16 µs at 8, 9 µs at 64
+ * in bench:ledger). Beyond 5,000 waiting, or after 1 s without a
  * free batch, a decision is refused (503) rather than queued without end.
  */
-const LISTENER_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the listener step of decisions' };
+const LISTENER_BATCH = { maxItems: 64, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the listener step of decisions' };
 
 /** One decision's listener step: its outstanding-decision limit and the caps of its candidates, on the listener's stripe. */
 interface ListenerStep {
