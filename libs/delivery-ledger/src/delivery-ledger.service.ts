@@ -1,4 +1,4 @@
-import { GroupCommitter, RedisService, uuidv7 } from '@app/platform';
+import { GroupCommitter, RedisService } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional, ServiceUnavailableException } from '@nestjs/common';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, SystemClock } from './clock';
 import { Lease, LeaseTerms } from './lease-book';
 import { LedgerKeys } from './ledger-keys';
-import { ApplyCallArg, ApplyItemArg, LEDGER_SCRIPTS, LeaseArg, scriptArg } from './ledger-scripts';
+import { ApplyCallArg, ApplyItemArg, DecideArg, LEDGER_SCRIPTS, LeaseArg, scriptArg } from './ledger-scripts';
 import {
   AccountState,
   CandidateVerdict,
@@ -73,6 +73,7 @@ export const DELIVERY_LEDGER_OPTIONS = Symbol('DELIVERY_LEDGER_OPTIONS');
 type Args = Array<string | number>;
 type ScriptClient = {
   dlvLease(...args: Args): Promise<Array<string | number>>;
+  dlvDecide(...args: Args): Promise<string[]>;
   dlvApply(...args: Args): Promise<Array<string | number>>;
   dlvRead(...args: Args): Promise<Array<string | null>>;
   dlvRestorePhase(...args: Args): Promise<number>;
@@ -86,35 +87,23 @@ const LOST_RETRY_MS = 100;
 const MAX_LEASE_WAITS = 200;
 
 /** ioredis command name of each ledger script. */
-const COMMANDS = { lease: 'dlvLease', apply: 'dlvApply', read: 'dlvRead', 'restore-phase': 'dlvRestorePhase', 'restore-since': 'dlvRestoreSince' } as const;
+const COMMANDS = { lease: 'dlvLease', decide: 'dlvDecide', apply: 'dlvApply', read: 'dlvRead', 'restore-phase': 'dlvRestorePhase', 'restore-since': 'dlvRestoreSince' } as const;
 
 /**
- * Listener steps per batch: up to 64 decisions each, 16 batches in flight per shard; a batch leaves as
- * soon as 64 wait, or at the end of the event-loop turn (a batch is one pipeline: Redis pays for each
- * round trip's reads and writes, so fuller batches cost it less per decision: 16 µs at 8, 9 µs at 64
- * in bench:ledger). Beyond 5,000 waiting, or after 1 s without a
- * free batch, a decision is refused (503) rather than queued without end.
+ * Listener steps per call: up to 8 decisions each, 16 calls in flight per shard; a call leaves as soon
+ * as 8 wait, or at the end of the event-loop turn. Beyond 5,000 waiting, or after 1 s without a free
+ * call, a decision is refused (503) rather than queued without end.
  */
-const LISTENER_BATCH = { maxItems: 64, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the listener step of decisions' };
+const LISTENER_BATCH = { maxItems: 8, maxDelayMs: 0, maxInFlight: 16, maxPendingItems: 5000, maxWaitMs: 1000, what: 'the listener step of decisions' };
 
-/** One decision's listener step: its outstanding-decision limit and the caps of its candidates, on the listener's stripe. */
+/** One decision's listener step (decide.lua). */
 interface ListenerStep {
   stripe: number;
   base: string;
-  /** 0: no limit. */
   listenerLimit: number;
-  slots: number;
-  /** The candidates that fit budgets and pacing, best first, each with the decision id it serves under. */
-  cands: Array<{ li: string; caps: Array<[number, number]>; id: string }>;
+  ids: string[];
+  cands: Array<{ li: string; caps: Array<[number, number]> }>;
 }
-
-type StepVerdict = 'selected' | 'frequency_capped' | 'not_reached';
-
-/**
- * The listener step's answer: the stripe lost its data, the listener holds too many unplayed ads, or a
- * verdict per candidate with the slots the listener's limit leaves (and its outstanding-count key).
- */
-type ListenerVerdict = 'not_restored' | 'listener_limit' | { verdicts: StepVerdict[]; allowed: number; lu: string };
 
 /** A candidate that fit its budgets and pacing, with what it holds of its leases. */
 interface Passing {
@@ -137,7 +126,7 @@ interface Passing {
  * checked locally against **leases** (lua/lease.lua): slices of each account's remaining budget this
  * replica took in advance, renewed every `leaseReportMs` with a report of what it reserved from them.
  * Frequency caps, pending impressions and the listener's outstanding-decision limit are checked in one
- * round trip to the listener's stripe (decideBatch: plain commands), made only when the listener has a limit or a
+ * call on the listener's stripe (lua/decide.lua), made only when the listener has a limit or a
  * candidate has caps. The per-IP limit is counted by each replica alone (an IP may thus hold up to
  * the limit per replica).
  *
@@ -163,7 +152,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   /** This process, as lease holder. */
   private readonly replica = `${process.pid}:${randomUUID()}`;
   private readonly leases = new Map<string, Lease>();
-  private readonly deciders = new Map<string, GroupCommitter<ListenerStep, ListenerVerdict>>();
+  private readonly deciders = new Map<string, GroupCommitter<ListenerStep, string[]>>();
   /** Per-IP counts of this replica in the current limit window. */
   private ipWindow = { window: -1, counts: new Map<string, number>() };
   private timer?: NodeJS.Timeout;
@@ -264,41 +253,46 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         if (caps.length === 0) certain++;
       }
 
-      // Each candidate serves under an id of its own (one per slot, then fresh ones), so that the pending
-      // entry a capped candidate leaves is the one its impression takes off.
-      const idOf = (j: number) => decisionIds[j] ?? uuidv7();
-      let chosen: Array<{ p: Passing; id: string }>;
+      let chosen: Passing[];
       if (passing.length > 0 && (listenerLimit > 0 || passing.some((p) => p.caps.length > 0))) {
-        const cands = passing.map((p, j) => ({ li: candidates[p.index].lineItemId, caps: p.caps, id: idOf(j) }));
-        const reply = await this.listenerWalk(userId, listenerLimit, slots, cands);
-        if (reply === 'not_restored') {
+        const stripe = this.keys.stripeOf(userId);
+        const request: ListenerStep = {
+          stripe,
+          base: this.keys.listener(userId),
+          listenerLimit,
+          ids: decisionIds.slice(0, slots),
+          cands: passing.map((p) => ({ li: candidates[p.index].lineItemId, caps: p.caps })),
+        };
+        const [reply] = await this.deciderFor(stripe).submit([request]);
+        if (reply[0] === 'not_restored') {
           for (const p of passing) this.giveBack(p);
           return { restored: false };
         }
-        if (reply === 'listener_limit') {
+        if (reply[0] === 'listener_limit') {
           for (const p of passing) this.giveBack(p);
           return { restored: true, verdicts: candidates.map(() => 'listener_limit'), selected: [] };
         }
         chosen = [];
         passing.forEach((p, j) => {
-          if (reply[j] === 'selected') chosen.push({ p, id: cands[j].id });
+          const v = reply[j] as CandidateVerdict | undefined;
+          if (v === 'selected') chosen.push(p);
           else {
             this.giveBack(p);
-            if (reply[j] === 'frequency_capped') verdicts[p.index] = 'frequency_capped';
+            if (v === 'frequency_capped') verdicts[p.index] = v;
           }
         });
       } else {
-        chosen = passing.slice(0, slots).map((p, j) => ({ p, id: idOf(j) }));
+        chosen = passing.slice(0, slots);
         for (const p of passing.slice(slots)) this.giveBack(p);
       }
 
       const bucket = Math.floor(this.clock.now() / this.options.reservationBucketMs);
       const selected: Array<{ index: number; decisionId: string }> = [];
-      for (const { p, id } of chosen) {
+      for (const p of chosen) {
         p.li.confirm(p.liAmount, bucket);
         p.cp?.confirm(p.cpAmount, bucket);
         verdicts[p.index] = 'selected';
-        selected.push({ index: p.index, decisionId: id });
+        selected.push({ index: p.index, decisionId: decisionIds[selected.length] });
       }
       if (ipLimit > 0 && selected.length > 0) this.ipCounts().set(ip!, this.ipCount(ip!) + selected.length);
       return { restored: true, verdicts, selected };
@@ -308,157 +302,28 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /**
-   * The listener's part of a decision, on its stripe: its outstanding-decision limit, then the
-   * candidates best first, each capped one checked against its caps. A round trip checks the candidates
-   * up to the next capped one only: a capped candidate that passes usually ends the walk, so checking
-   * those after it would mostly be wasted; one that is refused sends the walk on. The slots the
-   * decision counted against the limit and did not fill are given back at the end.
-   */
-  private async listenerWalk(userId: string, listenerLimit: number, slots: number, cands: ListenerStep['cands']): Promise<'not_restored' | 'listener_limit' | StepVerdict[]> {
-    const stripe = this.keys.stripeOf(userId);
-    const base = this.keys.listener(userId);
-    const out: StepVerdict[] = cands.map(() => 'not_reached');
-    let counted: { lu: string; slots: number } | null = null;
-    let limit = listenerLimit;
-    let left = slots;
-    let chosen = 0;
-    let from = 0;
-    // Only a walk that ends with verdicts keeps what it counted; a refusal or a failure gives it all back.
-    let kept = false;
-    try {
-      while (from < cands.length && left > 0) {
-        let to = from;
-        while (to < cands.length && cands[to].caps.length === 0) to++;
-        if (to === cands.length && limit === 0) {
-          // Nothing left to check: the uncapped candidates fill what is left.
-          for (let j = from; j < cands.length && left > 0; j++, left--, chosen++) out[j] = 'selected';
-          break;
-        }
-        to = Math.min(to + 1, cands.length);
-        const [reply] = await this.deciderFor(stripe).submit([{ stripe, base, listenerLimit: limit, slots: left, cands: cands.slice(from, to) }]);
-        if (typeof reply === 'string') return reply;
-        if (limit > 0) {
-          counted = { lu: reply.lu, slots: left };
-          left = reply.allowed;
-          limit = 0;
-        }
-        reply.verdicts.forEach((v, k) => {
-          out[from + k] = v;
-          if (v === 'selected') {
-            left--;
-            chosen++;
-          }
-        });
-        from = to;
-      }
-      kept = true;
-      return out;
-    } finally {
-      const used = kept ? chosen : 0;
-      if (counted && counted.slots > used) {
-        this.client.decrby(counted.lu, counted.slots - used).catch((err: Error) => this.logger.debug(`outstanding count not given back (it lapses with its window): ${err.message}`));
-      }
-    }
-  }
-
-  /** The listener steps of one shard: the decisions started in one event-loop turn share a round trip. */
-  private deciderFor(stripe: number): GroupCommitter<ListenerStep, ListenerVerdict> {
+  /** The listener steps of one shard: the decisions started in one event-loop turn share a call. */
+  private deciderFor(stripe: number): GroupCommitter<ListenerStep, string[]> {
     const shard = this.shardOf(stripe);
     let committer = this.deciders.get(shard);
     if (!committer) {
-      committer = new GroupCommitter<ListenerStep, ListenerVerdict>((steps) => this.decideBatch(steps), LISTENER_BATCH);
+      committer = new GroupCommitter<ListenerStep, string[]>((steps) => this.decideBatch(steps), LISTENER_BATCH);
       this.deciders.set(shard, committer);
     }
     return committer;
   }
 
-  /**
-   * The listener steps of one shard, as plain commands in one pipeline (no script: a script's own
-   * cost was most of a decision's Redis CPU). Everything is added first and judged after:
-   * the listener's outstanding count goes up by the decision's slots (INCRBY) and each capped
-   * candidate leaves its pending entry (ZADD) before its counts are read. A decision sees every
-   * decision added before its reads, so however replicas interleave, none is served past a limit or a
-   * cap; racing decisions may both refuse (the safe side). What a decision added and did not use (the
-   * slots it did not fill, the pending entries of candidates not served) is taken back in a second
-   * pipeline that nobody waits for; if that is lost, the extra counts lapse with their keys.
-   */
-  private async decideBatch(steps: ListenerStep[]): Promise<ListenerVerdict[]> {
-    const now = this.clock.now();
-    const pendingMs = this.options.capPendingMs;
-    const window = Math.floor(now / this.options.limitWindowMs);
-    const pipelines = new ShardPipelines(this.client, (stripe) => this.shardOf(stripe));
-    for (const s of steps) {
-      const p = pipelines.of(s.stripe);
-      if (s.listenerLimit > 0) p.incrby(`${s.base}:lu:${window}`, s.slots);
-      if (!s.cands.some((c) => c.caps.length > 0)) continue;
-      p.exists(this.keys.marker(s.stripe));
-      for (const c of s.cands) {
-        if (c.caps.length === 0) continue;
-        const fp = `${s.base}:fp:${c.li}`;
-        p.zadd(fp, now, c.id);
-        p.zcount(fp, now - pendingMs, '+inf');
-        for (const [, periodMs] of c.caps) p.zcount(`${s.base}:fc:${c.li}`, now - periodMs, '+inf');
-        p.pexpire(fp, pendingMs);
-      }
-    }
-    const replies = await pipelines.exec();
-    const undo = new ShardPipelines(this.client, (stripe) => this.shardOf(stripe));
-    const verdicts = steps.map((s) => this.judge(s, replies.reader(s.stripe), undo.of(s.stripe), window));
-    undo.exec().catch((err: Error) => this.logger.debug(`listener step clean-up not applied (its counts lapse with their keys): ${err.message}`));
-    return verdicts;
-  }
-
-  /**
-   * One listener step's verdict from its replies (read in the order decideBatch sent them); queues on
-   * `undo` the pending entries it added and does not use. The outstanding count is the walk's to
-   * correct (listenerWalk), except when the step refuses the decision outright.
-   */
-  private judge(s: ListenerStep, next: () => number, undo: ChainableCommander, window: number): ListenerVerdict {
-    const lu = `${s.base}:lu:${window}`;
-    let held = 0;
-    if (s.listenerLimit > 0) {
-      const count = next();
-      held = count - s.slots;
-      if (count === s.slots) undo.pexpire(lu, 2 * this.options.limitWindowMs);
-    }
-    const capped = s.cands.some((c) => c.caps.length > 0);
-    const restored = !capped || next() === 1;
-    // Per candidate with caps: do its pending entry (its own included) and the impressions of any cap's period go past that cap?
-    const over = s.cands.map((c) => {
-      if (c.caps.length === 0) return false;
-      next();
-      const pending = next();
-      const past = c.caps.map(([max]) => next() + pending > max).some(Boolean);
-      next();
-      return past;
-    });
-    const dropPending = (j: number) => {
-      if (s.cands[j].caps.length > 0) undo.zrem(`${s.base}:fp:${s.cands[j].li}`, s.cands[j].id);
+  private async decideBatch(steps: ListenerStep[]): Promise<string[][]> {
+    const stripes = [...new Set(steps.map((s) => s.stripe))];
+    const position = new Map(stripes.map((s, i) => [s, i + 1]));
+    const arg: DecideArg = {
+      now: this.clock.now(),
+      pendingMs: this.options.capPendingMs,
+      limitWindowMs: this.options.limitWindowMs,
+      markers: stripes.map((s) => this.keys.marker(s)),
+      decisions: steps.map((s) => ({ m: position.get(s.stripe)!, listenerLimit: s.listenerLimit, ids: s.ids, cands: s.cands })),
     };
-    const refuse = (verdict: 'not_restored' | 'listener_limit'): ListenerVerdict => {
-      s.cands.forEach((_, j) => dropPending(j));
-      if (s.listenerLimit > 0) undo.decrby(lu, s.slots);
-      return verdict;
-    };
-    if (!restored) return refuse('not_restored');
-    if (s.listenerLimit > 0 && held + 1 > s.listenerLimit) return refuse('listener_limit');
-    // A pod takes no more slots than the limit leaves.
-    const allowed = s.listenerLimit > 0 ? Math.min(s.slots, s.listenerLimit - held) : s.slots;
-    let chosen = 0;
-    const verdicts = s.cands.map((_, j): StepVerdict => {
-      if (chosen >= allowed) {
-        dropPending(j);
-        return 'not_reached';
-      }
-      if (over[j]) {
-        dropPending(j);
-        return 'frequency_capped';
-      }
-      chosen++;
-      return 'selected';
-    });
-    return { verdicts, allowed, lu };
+    return (await this.scripts.dlvDecide(1, this.keys.marker(stripes[0]), scriptArg(arg), ...steps.map((s) => s.base))) as unknown as string[][];
   }
 
   private giveBack(p: Passing): void {
@@ -939,61 +804,6 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       m.dlvRestoreSince(1, key, scriptArg({ quarterTtlMs, fields: ['imps', 'clicks', 'completes'] }));
     }
     await Promise.all([...multis.values()].map((m) => execOrThrow(m)));
-  }
-}
-
-/**
- * Pipelines of plain commands, one per shard: on a single Redis, one for everything; on a Redis
- * Cluster, one per master, sent on the cluster's own connection to that master (the cluster client's
- * pipelines must stay within one slot, and one per stripe would cost Redis a read per stripe). A stripe
- * that moved since the slot map was read answers MOVED: the call fails (the decision gets its 503) and
- * the map is refreshed for the next one.
- */
-class ShardPipelines {
-  private readonly pipelines = new Map<string, ChainableCommander>();
-  private readonly nodes?: Map<string, Redis>;
-
-  constructor(
-    private readonly client: Redis | Cluster,
-    private readonly shardOf: (stripe: number) => string,
-  ) {
-    const cluster = client as Partial<Cluster>;
-    if (cluster.slots !== undefined) this.nodes = new Map(cluster.nodes!('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
-  }
-
-  of(stripe: number): ChainableCommander {
-    const shard = this.nodes ? this.shardOf(stripe) : 'single';
-    let p = this.pipelines.get(shard);
-    if (!p) {
-      const node = this.nodes ? this.nodes.get(shard) : (this.client as Redis);
-      if (!node) throw new Error(`no connection to the shard of stripe ${stripe} (${shard}) yet`);
-      p = node.pipeline();
-      this.pipelines.set(shard, p);
-    }
-    return p;
-  }
-
-  /** Runs them all; each shard's replies are then read in the order its commands were queued. */
-  async exec(): Promise<{ reader(stripe: number): () => number }> {
-    let replies: Map<string, number[]>;
-    try {
-      replies = new Map(await Promise.all([...this.pipelines].map(async ([shard, p]) => [shard, await execOrThrow<number>(p)] as const)));
-    } catch (err) {
-      if (this.nodes && /MOVED|ASK/.test((err as Error).message)) void (this.client as Cluster).refreshSlotsCache?.();
-      throw err;
-    }
-    const cursors = new Map<string, number>();
-    return {
-      reader: (stripe: number) => {
-        const shard = this.nodes ? this.shardOf(stripe) : 'single';
-        const values = replies.get(shard) ?? [];
-        return () => {
-          const at = cursors.get(shard) ?? 0;
-          cursors.set(shard, at + 1);
-          return Number(values[at]);
-        };
-      },
-    };
   }
 }
 

@@ -70,13 +70,13 @@ describe.each(ledgerTargets())('leases (real Redis: %s)', (_, target) => {
     await ledger.markRestored();
     const c = candidate();
     expect(await serve(ledger, c, 1)).toHaveLength(1);
-    const client = (ledger as unknown as { client: { dlvLease: () => unknown } }).client;
+    const client = (ledger as unknown as { client: { dlvLease: () => unknown; dlvDecide: () => unknown } }).client;
     const lease = jest.spyOn(client, 'dlvLease');
-    const decide = jest.spyOn(ledger as unknown as { decideBatch: () => unknown }, 'decideBatch');
+    const decide = jest.spyOn(client, 'dlvDecide');
     expect(await serve(ledger, c, 3)).toHaveLength(3);
     expect(lease).not.toHaveBeenCalled();
     expect(decide).not.toHaveBeenCalled();
-    // A listener limit (or a capped candidate) takes one round trip to the listener's stripe.
+    // A listener limit (or a capped candidate) takes one call on the listener's stripe.
     await ledger.reserve({ userId: 'limited', limits: { listener: 5, ip: 0 }, decisionIds: ['x'], candidates: [c] });
     expect(decide).toHaveBeenCalledTimes(1);
   });

@@ -8,9 +8,9 @@ import { join, resolve, sep } from 'node:path';
  * files are read instead. Their arguments are typed below: each script decodes one JSON object of its
  * call (cjson, in C) instead of positional fields.
  */
-export type LedgerScriptName = 'lease' | 'apply' | 'read' | 'restore-phase' | 'restore-since';
+export type LedgerScriptName = 'lease' | 'decide' | 'apply' | 'read' | 'restore-phase' | 'restore-since';
 
-export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'apply', 'read', 'restore-phase', 'restore-since'];
+export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'decide', 'apply', 'read', 'restore-phase', 'restore-since'];
 
 /**
  * Scripts that run over several stripes of one shard in one call (the ledger groups their work per
@@ -18,7 +18,7 @@ export const LEDGER_SCRIPT_NAMES: readonly LedgerScriptName[] = ['lease', 'apply
  * one declared slot per call (it routes the call). They read a key of every stripe they touch before
  * writing anything, so a stripe that moved to another shard fails the call before it changes anything.
  */
-const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['apply', 'read']);
+const CROSS_SLOT: ReadonlySet<LedgerScriptName> = new Set(['decide', 'apply', 'read']);
 
 /** The directory holding the .lua files: beside this module (source, or dist with assets), else the source tree. */
 export function ledgerLuaDir(): string {
@@ -70,6 +70,28 @@ export interface LeaseArg {
   capTtl?: number;
 }
 
+/** decide.lua: one decision's listener step. */
+export interface DecisionArg {
+  /** Its stripe's position in `markers`, from 1. */
+  m: number;
+  /** 0: no limit. */
+  listenerLimit: number;
+  /** One decision id per slot. */
+  ids: string[];
+  /** The candidates that fit budgets and pacing, best first: line item id, caps as [max impressions, period ms]. */
+  cands: Array<{ li: string; caps: Array<[number, number]> }>;
+}
+
+/** decide.lua, ARGV[1]. */
+export interface DecideArg {
+  now: number;
+  pendingMs: number;
+  limitWindowMs: number;
+  /** Restore marker of each stripe involved. */
+  markers: string[];
+  decisions: DecisionArg[];
+}
+
 /** apply.lua, ARGV[1]. */
 export interface ApplyCallArg {
   now: number;
@@ -110,6 +132,6 @@ export interface RestoreSinceArg {
 }
 
 /** The one place a script argument becomes text. */
-export function scriptArg<T extends LeaseArg | ApplyCallArg | ApplyItemArg | ReadArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
+export function scriptArg<T extends LeaseArg | DecideArg | ApplyCallArg | ApplyItemArg | ReadArg | RestorePhaseArg | RestoreSinceArg>(arg: T): string {
   return JSON.stringify(arg);
 }

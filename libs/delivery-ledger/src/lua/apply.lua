@@ -63,7 +63,7 @@ for i = 2, #ARGV, 2 do
     local ttl = e.ttl or defaultTtl
     if ttl > 0 then
       local fc, fp = base .. ':fc:' .. e.li, base .. ':fp:' .. e.li
-      -- Only a capped line item's decisions hold a pending entry (DeliveryLedger.decideBatch).
+      -- Only a capped line item's decisions hold a pending entry (see decide.lua).
       redis.call('ZREM', fp, e.decision)
       redis.call('ZADD', fc, e.occurred, e.decision)
       redis.call('ZREMRANGEBYSCORE', fc, '-inf', now - ttl * 1000)
