@@ -8,7 +8,7 @@
  * exported by another run; 4 verification found a difference.
  */
 import { WorkerConfig, loadConfigOrExit, mysqlOptions } from '@app/platform';
-import { DayExporter, ExportBusyError, ExportStateRepository, ExportVerifier, dayOf, dayStartMs } from '@app/warehouse';
+import { DayExporter, ExportBusyError, ExportSourceRepository, ExportStateRepository, ExportVerifier, dayOf, dayStartMs } from '@app/warehouse';
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,9 +36,10 @@ async function main(): Promise<number> {
   await dataSource.initialize();
   try {
     const state = new ExportStateRepository(dataSource);
-    const verifier = new ExportVerifier(dataSource, state, config);
+    const source = new ExportSourceRepository(dataSource);
+    const verifier = new ExportVerifier(source, state, config);
     if (!args.includes('--verify-only')) {
-      const exported = await new DayExporter(state, config).exportDay(date);
+      const exported = await new DayExporter(state, source, config).exportDay(date);
       process.stdout.write(`${JSON.stringify({ exported }, null, 2)}\n`);
     }
     const verified = await verifier.verifyDay(date);

@@ -9,5 +9,6 @@ export * from './export/export-status.service';
 export * from './export/day-exporter.service';
 export * from './export/export-planner.service';
 export * from './verification/export-verifier.service';
-export * from './state/export-state.repository';
+export * from './repositories/export-state.repository';
+export * from './repositories/export-source.repository';
 export * from './jobs/warehouse.schedules';

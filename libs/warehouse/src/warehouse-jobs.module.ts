@@ -6,12 +6,13 @@ import { ExportRequests } from './export/export-requests.service';
 import { ExportStatus } from './export/export-status.service';
 import { WarehouseJobs } from './jobs/warehouse.jobs';
 import { WAREHOUSE_SCHEDULES } from './jobs/warehouse.schedules';
-import { ExportStateRepository } from './state/export-state.repository';
+import { ExportSourceRepository } from './repositories/export-source.repository';
+import { ExportStateRepository } from './repositories/export-state.repository';
 import { ExportVerifier } from './verification/export-verifier.service';
 
 /** The warehouse export's jobs (planner, export, verification), its schedule, and its status for the SLA monitor; apps/worker only. */
 @Module({
-  providers: [ExportStateRepository, ExportRequests, DayExporter, ExportVerifier, ExportPlanner, ExportStatus, WarehouseJobs, provideSchedules('warehouse', WAREHOUSE_SCHEDULES)],
+  providers: [ExportStateRepository, ExportSourceRepository, ExportRequests, DayExporter, ExportVerifier, ExportPlanner, ExportStatus, WarehouseJobs, provideSchedules('warehouse', WAREHOUSE_SCHEDULES)],
   exports: [ExportStatus],
 })
 export class WarehouseJobsModule {}

@@ -10,14 +10,6 @@ import { createRedisClient, isClusterConfig, masterNodes } from './redis-client'
 
 const SINGLE = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '' };
 
-function ready(client: Redis | Cluster): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('end', () => reject(new Error('connection ended')));
-  });
-}
-
 /** Disconnects and waits until the client gave up every socket and timer. */
 async function closed(client: Redis | Cluster): Promise<void> {
   const ended = client.status === 'end' ? Promise.resolve() : new Promise((resolve) => client.once('end', resolve));

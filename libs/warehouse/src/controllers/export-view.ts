@@ -1,6 +1,6 @@
 import type { ExportDayDto, ExportTableDto, VerificationDto } from '../dto/export.dto';
 import { EXPORT_TABLE_NAMES } from '../export/export-tables';
-import type { ExportRow } from '../state/export-state.repository';
+import type { ExportRow } from '../repositories/export-state.repository';
 
 /** From least to most advanced: a day is as far as its least advanced table (a missing table: none). */
 const PRECEDENCE = ['failed', 'running', 'none', 'mismatch', 'exported', 'verified'];

@@ -4,7 +4,7 @@ import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiOpe
 import { ExportListQueryDto, ExportPageDto, ExportRequestedDto, RequestExportDto } from '../dto/export.dto';
 import { isOpen } from '../export/export-days';
 import { ExportRequests } from '../export/export-requests.service';
-import { ExportStateRepository } from '../state/export-state.repository';
+import { ExportStateRepository } from '../repositories/export-state.repository';
 import { groupByDay, toDayDto } from './export-view';
 
 /** The warehouse export per UTC day: run one now, list days and their state (admin only). */

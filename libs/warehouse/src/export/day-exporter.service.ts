@@ -4,8 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ExportRow, ExportStateRepository } from '../state/export-state.repository';
-import { ExportColumn, SourceColumn, exportColumn, lineExpression } from './export-columns';
+import { ExportSourceRepository } from '../repositories/export-source.repository';
+import { ExportRow, ExportStateRepository } from '../repositories/export-state.repository';
 import { ExportConnection, exportLockName } from './export-connection';
 import { isOpen } from './export-days';
 import { EXPORT_TABLES, ExportTable } from './export-tables';
@@ -29,18 +29,6 @@ export interface TableExportResult {
   runId: string;
   /** The run whose `running` row this one took over (a worker that died mid-export). */
   tookOver?: string;
-}
-
-/** The Parquet column list of a MySQL table, in its order, from information_schema. */
-export async function exportColumnsOf(query: <T>(sql: string, params: unknown[]) => Promise<T>, table: string): Promise<ExportColumn[]> {
-  const rows = await query<Array<Record<string, unknown>>>(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, DATETIME_PRECISION AS dp, NUMERIC_PRECISION AS np, NUMERIC_SCALE AS ns, CHARACTER_SET_NAME AS cs
-     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-    [table],
-  );
-  if (rows.length === 0) throw new Error(`table ${table} not found`);
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return rows.map((r) => exportColumn({ name: r.name as string, dataType: r.dataType as string, columnType: r.columnType as string, datetimePrecision: num(r.dp), numericPrecision: num(r.np), numericScale: num(r.ns), characterSet: (r.cs as string | null) ?? null } satisfies SourceColumn));
 }
 
 /** SHA-256 of a file, streamed. */
@@ -78,6 +66,7 @@ export class DayExporter {
 
   constructor(
     private readonly state: ExportStateRepository,
+    private readonly source: ExportSourceRepository,
     @Inject(PlatformConfig) private readonly config: WorkerConfig,
   ) {}
 
@@ -121,12 +110,11 @@ export class DayExporter {
   }
 
   private async writeDay(connection: ExportConnection, table: ExportTable, day: string, partial: boolean, runId: string, tmp: string): Promise<DayManifest> {
-    const columns = await exportColumnsOf((sql, params) => connection.query(sql, params), table.source);
+    const columns = await this.source.columns(table.source, connection);
     const writer = await ParquetWriter.open(join(tmp, '.duckdb'), this.config.EXPORT_MEMORY_LIMIT_MB);
     try {
-      const filter = table.dayFilter(day);
       const parts = new StagedParts(tmp, this.config.EXPORT_PART_ROWS, writer, columns);
-      const streamed = await connection.streamLines(`SELECT ${lineExpression(columns)} FROM ${table.source} WHERE ${filter.sql} ORDER BY ${table.orderBy}`, filter.params, parts.push);
+      const streamed = await this.source.dayLines(connection, table, columns, day, parts.push);
       const written = await parts.finish();
       const paths = written.map((p) => join(tmp, p.name));
       const { rows, sums } = await writer.summarize(paths, table.measures(columns));

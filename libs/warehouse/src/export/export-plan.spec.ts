@@ -1,4 +1,4 @@
-import type { ExportRow } from '../state/export-state.repository';
+import type { ExportRow } from '../repositories/export-state.repository';
 import { needOf } from './export-plan';
 
 const row = (table: ExportRow['table'], state: ExportRow['state'], partial = false): ExportRow => ({

@@ -1,5 +1,5 @@
 import { EXPORT_TABLE_NAMES } from './export-tables';
-import type { ExportRow } from '../state/export-state.repository';
+import type { ExportRow } from '../repositories/export-state.repository';
 
 /** What a closed day still needs: nothing, its verification, or an export. */
 export type DayNeed = 'done' | 'verify' | 'export';

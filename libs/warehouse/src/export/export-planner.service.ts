@@ -1,6 +1,6 @@
 import { PlatformConfig } from '@app/platform';
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
-import { ExportRow, ExportStateRepository } from '../state/export-state.repository';
+import { ExportRow, ExportStateRepository } from '../repositories/export-state.repository';
 import { closesAtMs, daysBetween, lastClosedDay } from './export-days';
 import { needOf } from './export-plan';
 import { ExportRequests } from './export-requests.service';

@@ -1,6 +1,6 @@
 import { JobName, JobQueue, PlatformConfig, QueueName, withTimeout } from '@app/platform';
 import { ConflictException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { ExportStateRepository } from '../state/export-state.repository';
+import { ExportStateRepository } from '../repositories/export-state.repository';
 import { exportLockName } from './export-connection';
 
 /** Job states in which an export of the day is still to run or running. */

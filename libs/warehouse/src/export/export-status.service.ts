@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ExportStateRepository } from '../state/export-state.repository';
+import { ExportStateRepository } from '../repositories/export-state.repository';
 import { ExportPlanner } from './export-planner.service';
 
 /** What the SLA monitor reads: how late the export is, and how many final days disagree with MySQL. */

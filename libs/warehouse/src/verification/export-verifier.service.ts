@@ -1,12 +1,11 @@
 import { PlatformConfig, WorkerConfig } from '@app/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { dayFolder, exportColumnsOf, sha256Of } from '../export/day-exporter.service';
+import { dayFolder, sha256Of } from '../export/day-exporter.service';
 import { EXPORT_TABLES, ExportTable } from '../export/export-tables';
-import { ExportStateRepository } from '../state/export-state.repository';
+import { ExportSourceRepository } from '../repositories/export-source.repository';
+import { ExportStateRepository } from '../repositories/export-state.repository';
 
 export interface FileCheck {
   name: string;
@@ -42,7 +41,7 @@ export class ExportVerifier {
   private readonly logger = new Logger(ExportVerifier.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly source: ExportSourceRepository,
     private readonly state: ExportStateRepository,
     @Inject(PlatformConfig) private readonly config: WorkerConfig,
   ) {}
@@ -59,19 +58,13 @@ export class ExportVerifier {
       return { table: table.name, state: 'skipped', reason: row ? `state ${row.state}: nothing exported to verify` : 'never exported' };
     }
     const manifest = row.manifest;
-    const columns = await exportColumnsOf((sql, params) => this.dataSource.query(sql, params), table.source);
-    const measures = table.measures(columns);
-    const names = Object.keys(measures);
-    const filter = table.dayFilter(day);
-    const select = ['COUNT(*)', ...names.map((n) => measures[n])].map((e, i) => `CAST(${e} AS CHAR) AS m${i}`).join(', ');
-    const [counted] = (await this.dataSource.query(`SELECT ${select} FROM ${table.source} WHERE ${filter.sql}`, filter.params)) as Array<Record<string, string | null>>;
-    const mysqlRows = Number(counted.m0);
+    const counted = await this.source.dayTotals(table, await this.source.columns(table.source), day);
+    const mysqlRows = counted.rows;
     const differences: Verification['differences'] = {};
-    names.forEach((name, i) => {
-      const mysql = counted[`m${i + 1}`] ?? '0';
+    for (const [name, mysql] of Object.entries(counted.sums)) {
       const inManifest = manifest.sums[name] ?? '(missing)';
       if (mysql !== inManifest) differences[name] = { manifest: inManifest, mysql };
-    });
+    }
     const files = await this.checkFiles(table.name, day, manifest.files);
     const ok = mysqlRows === manifest.rows && Object.keys(differences).length === 0 && files.every((f) => f.ok);
     const verification: Verification = { ok, checkedAt: now.toISOString(), runId: row.runId, rows: { manifest: manifest.rows, mysql: mysqlRows }, differences, files };
