@@ -1,5 +1,6 @@
-import { LedgerKeys } from '@app/delivery-ledger';
+import { LedgerKeys, QUARTER_MS } from '@app/delivery-ledger';
 import type { ReservationCandidate } from '@app/delivery-ledger';
+import type { TrackingClaims } from '@app/delivery';
 import type { Redis } from 'ioredis';
 
 /** The delivery ledger's key layout under a deployment's QUEUE_PREFIX (for tests that look into Redis). */
@@ -20,7 +21,7 @@ export async function ledgerRestored(redis: Redis, prefix: string): Promise<bool
 }
 
 /** Start of the UTC day the ledger specs run on (2026-11-25), as a quarter-hour index. */
-export const TEST_DAY_QUARTER = Math.floor(Date.UTC(2026, 10, 25) / 900_000);
+export const TEST_DAY_QUARTER = Math.floor(Date.UTC(2026, 10, 25) / QUARTER_MS);
 
 /** A line item offered to the ledger: uncapped, unpaced, no daily or campaign budget, 2,000,000 milli-micros an event, unless overridden. */
 export function ledgerCandidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate {
@@ -38,6 +39,24 @@ export function ledgerCandidate(o: Partial<ReservationCandidate> = {}): Reservat
     pacingAllowanceMilliMicros: 1,
     random: 0.5,
     frequencyCaps: [],
+    ...o,
+  };
+}
+
+/** A served decision's tracking claims for the ledger specs: a CPM impression of li-1 (cp-1) for u-1 at 2,000,000 micros, unless overridden. */
+export function ledgerClaims(o: Partial<TrackingClaims> = {}): TrackingClaims {
+  return {
+    decisionId: 'd-1',
+    advertiserId: 'adv-1',
+    campaignId: 'cp-1',
+    lineItemId: 'li-1',
+    creativeId: 'cr-1',
+    userId: 'u-1',
+    pricingModel: 'CPM',
+    rateMicros: 2_000_000,
+    country: 'US',
+    platform: 'ios',
+    issuedAt: Math.floor(Date.UTC(2026, 10, 25, 12) / 1000),
     ...o,
   };
 }

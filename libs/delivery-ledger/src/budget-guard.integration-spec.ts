@@ -1,5 +1,5 @@
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
-import { ledgerCandidate } from '../../../test/support/ledger';
+import { ledgerCandidate, ledgerClaims } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -61,19 +61,7 @@ describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replica
         const decisionId = `b${batch}-d${i}`;
         const r = await services[i % services.length].reserve({ userId: `u${i}`, decisionIds: [decisionId], candidates: [c] });
         if (!r.restored || r.selected.length === 0) return null;
-        const claims: TrackingClaims = {
-          decisionId,
-          advertiserId: 'a',
-          campaignId: c.campaignId,
-          lineItemId: c.lineItemId,
-          creativeId: 'cr',
-          userId: `u${i}`,
-          pricingModel: model,
-          rateMicros,
-          country: 'US',
-          platform: 'web',
-          issuedAt: Math.floor(clock.now() / 1000),
-        };
+        const claims = ledgerClaims({ decisionId, advertiserId: 'a', campaignId: c.campaignId, lineItemId: c.lineItemId, creativeId: 'cr', userId: `u${i}`, pricingModel: model, rateMicros, platform: 'web', issuedAt: Math.floor(clock.now() / 1000) });
         return claims;
       }),
     );

@@ -1,5 +1,5 @@
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
-import { TEST_DAY_QUARTER, ledgerCandidate } from '../../../test/support/ledger';
+import { TEST_DAY_QUARTER, ledgerCandidate, ledgerClaims } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import type { TrackingClaims } from '@app/delivery';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -11,22 +11,7 @@ const DAY_Q = TEST_DAY_QUARTER;
 
 const candidate = ledgerCandidate;
 
-function claims(o: Partial<TrackingClaims> = {}): TrackingClaims {
-  return {
-    decisionId: 'd-1',
-    advertiserId: 'adv-1',
-    campaignId: 'cp-1',
-    lineItemId: 'li-1',
-    creativeId: 'cr-1',
-    userId: 'u-1',
-    pricingModel: 'CPM',
-    rateMicros: 2_000_000,
-    country: 'US',
-    platform: 'ios',
-    issuedAt: Math.floor(T0 / 1000),
-    ...o,
-  };
-}
+const claims = (o: Partial<TrackingClaims> = {}) => ledgerClaims({ issuedAt: Math.floor(T0 / 1000), ...o });
 
 describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) => {
   let redis: LedgerTestRedis;
@@ -300,7 +285,7 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     const before = Number(await redis.client.get(lu));
     const pod = await counters.reserve({ userId: 'walker', limits, decisionIds: ids(3), candidates: [capped('a'), capped('b'), capped('d')] });
     expect(pod.restored && pod.verdicts).toEqual(['frequency_capped', 'frequency_capped', 'selected']);
-    await waitForValue(async () => Number(await redis.client.get(lu)), before + 1);
+    expect(Number(await redis.client.get(lu))).toBe(before + 1);
   });
 
   it('bounds the ads one listener holds unplayed: past the limit no fill, and each impression frees a place', async () => {
@@ -494,14 +479,3 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect(await counters.needsRestore()).toBe(true);
   });
 });
-
-/** Polls until `read` gives `want` (clean-up commands are sent without waiting for them), or fails with the last value. */
-async function waitForValue(read: () => Promise<number>, want: number, timeoutMs = 2000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  let last = await read();
-  while (last !== want && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    last = await read();
-  }
-  expect(last).toBe(want);
-}

@@ -1,7 +1,6 @@
-import type { TrackingClaims } from '@app/delivery';
 import fc from 'fast-check';
 import { LedgerTestRedis, ledgerTargets } from '../../../test/support/ledger-redis';
-import { ledgerCandidate } from '../../../test/support/ledger';
+import { ledgerCandidate, ledgerClaims } from '../../../test/support/ledger';
 import { ManualClock } from './clock';
 import { DeliveryLedger, QUARTER_MS } from './delivery-ledger.service';
 import type { CountableEvent, ReservationCandidate } from './ledger.types';
@@ -14,19 +13,7 @@ function candidate(o: Partial<ReservationCandidate> = {}): ReservationCandidate 
 }
 
 function impression(c: ReservationCandidate, decisionId: string, userId: string, clock: ManualClock): CountableEvent {
-  const claims: TrackingClaims = {
-    decisionId,
-    advertiserId: 'a',
-    campaignId: c.campaignId,
-    lineItemId: c.lineItemId,
-    creativeId: 'cr',
-    userId,
-    pricingModel: 'CPM',
-    rateMicros: c.eventPriceMilliMicros,
-    country: 'US',
-    platform: 'web',
-    issuedAt: Math.floor(clock.now() / 1000),
-  };
+  const claims = ledgerClaims({ decisionId, advertiserId: 'a', campaignId: c.campaignId, lineItemId: c.lineItemId, creativeId: 'cr', userId, rateMicros: c.eventPriceMilliMicros, platform: 'web', issuedAt: Math.floor(clock.now() / 1000) });
   return { claims, event: 'impression', occurredAt: clock.now() };
 }
 
