@@ -98,7 +98,7 @@ describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replica
     const budgetMicros = 100 * rate;
     let clicks = 0;
     let impressions = 0;
-    for (let wave = 0; wave < 120; wave++) {
+    for (let wave = 0; wave < 1000; wave++) {
       // As the decision path does: rate × an upper bound of the observed click rate; true CTR here is 5%.
       const c = candidate('cpc', 'CPC', rate, budgetMicros, rate * 1000 * billedEventRateUpper('CPC', { impressions, clicks, completes: 0 }));
       const served = await race(200, c, 'CPC', rate, wave);
@@ -117,8 +117,11 @@ describe.each(ledgerTargets())('budget guard (real Redis: %s, concurrent replica
     const spent = (await services[0].readLineItems(['cpc'])).get('cpc')!.spentMilliMicros;
     // Clicks arrive with their impressions here, so every click is measured before the next wave:
     // spend never passes the budget (the full-price hold at its end). Conservative (a click's reservation
-    // lapses only with the window, and reservations take an upper bound of the rate), but not starving.
+    // lapses only with the window, and reservations take an upper bound of the rate), but not starving:
+    // the last clicks come slowly, one full-price hold at a time. 95% is reached by about the 530th wave
+    // and 98% by the 1000th, whatever order the replicas' races take (a bound of 80% after 120 waves sat
+    // within the noise of that order, and failed CI once at 78%).
     expect(spent).toBeLessThanOrEqual(budgetMicros * 1000);
-    expect(spent).toBeGreaterThanOrEqual(budgetMicros * 1000 * 0.8);
+    expect(spent).toBeGreaterThanOrEqual(budgetMicros * 1000 * 0.95);
   });
 });
