@@ -328,6 +328,17 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect(later).toMatchObject({ selected: [expect.anything()] });
   });
 
+  it('bounds the ads served to one IP when its decisions arrive all at once, and gives back the places of those not served', async () => {
+    const limits = { listener: 0, ip: 10 };
+    const race = (n: number, tag: string, c = candidate()) =>
+      Promise.all(Array.from({ length: n }, (_, i) => counters.reserve({ userId: `${tag}-${i}`, ip: '198.51.100.9', limits, decisionIds: ids(1), candidates: [c] })));
+    const servedOf = (results: Awaited<ReturnType<typeof race>>) => results.reduce((n, r) => n + (r.restored ? r.selected.length : 0), 0);
+    // A line item whose budget is gone serves nobody: the places its decisions took come back.
+    expect(servedOf(await race(15, 'broke', candidate({ lineItemId: 'broke', budgetMilliMicros: 0 })))).toBe(0);
+    expect(servedOf(await race(15, 'rush'))).toBe(10);
+    expect(servedOf(await race(5, 'more'))).toBe(0);
+  });
+
   it('forgets pending decisions whose impression never came after the pending window', async () => {
     const c = candidate({ frequencyCaps: [{ maxImpressions: 1, periodSeconds: 86400 }] });
     expect(await serve(2, c)).toHaveLength(1);

@@ -224,16 +224,32 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async decide({ userId, ip, limits, decisionIds, candidates }: ReservationRequest): Promise<ReservationResult> {
-    const verdicts: CandidateVerdict[] = candidates.map(() => 'not_reached');
     let slots = decisionIds.length;
     const listenerLimit = limits?.listener ?? 0;
     const ipLimit = ip ? (limits?.ip ?? 0) : 0;
+    // The IP's places are taken before the first await and the unused ones given back at the end, so
+    // that concurrent decisions from one IP cannot all pass the check before any of them counts.
+    let ipHeld: { counts: Map<string, number>; taken: number } | null = null;
     if (ipLimit > 0) {
-      const held = this.ipCount(ip!);
+      const counts = this.ipCounts();
+      const held = counts.get(ip!) ?? 0;
       if (held + 1 > ipLimit) return { restored: true, verdicts: candidates.map(() => 'ip_limit'), selected: [] };
       slots = Math.min(slots, ipLimit - held);
+      counts.set(ip!, held + slots);
+      ipHeld = { counts, taken: slots };
     }
+    let served = 0;
+    try {
+      const result = await this.decideSlots(userId, listenerLimit, slots, decisionIds, candidates);
+      served = result.restored ? result.selected.length : 0;
+      return result;
+    } finally {
+      if (ipHeld && ipHeld.taken > served) ipHeld.counts.set(ip!, Math.max(0, (ipHeld.counts.get(ip!) ?? 0) - (ipHeld.taken - served)));
+    }
+  }
 
+  private async decideSlots(userId: string, listenerLimit: number, slots: number, decisionIds: string[], candidates: ReservationCandidate[]): Promise<ReservationResult> {
+    const verdicts: CandidateVerdict[] = candidates.map(() => 'not_reached');
     const passing: Passing[] = [];
     let certain = 0;
     try {
@@ -294,7 +310,6 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         verdicts[p.index] = 'selected';
         selected.push({ index: p.index, decisionId: decisionIds[selected.length] });
       }
-      if (ipLimit > 0 && selected.length > 0) this.ipCounts().set(ip!, this.ipCount(ip!) + selected.length);
       return { restored: true, verdicts, selected };
     } catch (err) {
       for (const p of passing) if (verdicts[p.index] !== 'selected') this.giveBack(p);
@@ -499,10 +514,6 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     const window = Math.floor(this.clock.now() / this.options.limitWindowMs);
     if (this.ipWindow.window !== window) this.ipWindow = { window, counts: new Map() };
     return this.ipWindow.counts;
-  }
-
-  private ipCount(ip: string): number {
-    return this.ipCounts().get(ip) ?? 0;
   }
 
   // ---------------------------------------------------------------------------------------------
