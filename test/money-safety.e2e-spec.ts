@@ -161,6 +161,18 @@ describe('money safety (own stack)', () => {
     let fromOneIp = 0;
     for (let i = 0; i < 20; i++) fromOneIp += (await decide(`nat-${i}`, '192.0.2.77')).body.decisions.length;
     expect(fromOneIp).toBe(8);
+
+    // A caller not allowed to name the listener's IP (TRUST_DEVICE_IP: loopback here; this one comes
+    // through the proxy from 203.0.113.99) counts at its own address whatever IP it makes up, and the
+    // IP it names keeps its own places.
+    const untrusted = (userId: string, ip: string) =>
+      http('POST', '/v1/decisions', { key: null, baseUrl: stack.baseUrl, headers: { 'x-forwarded-for': '203.0.113.99' }, body: { placement: 'money', user: { id: userId }, device: { platform: 'ios', ip }, geo: { country: 'US' } } });
+    let madeUp = 0;
+    for (let i = 0; i < 20; i++) madeUp += (await untrusted(`spoof-${i}`, i < 10 ? `100.64.0.${i}` : '192.0.2.88')).body.decisions.length;
+    expect(madeUp).toBe(8);
+    let named = 0;
+    for (let i = 0; i < 10; i++) named += (await decide(`ssai-${i}`, '192.0.2.88')).body.decisions.length;
+    expect(named).toBe(8);
   });
 
   it('bills CPCL on the completed listen only, capped at the budget, and counts a replayed beacon once in the delivery counters', async () => {

@@ -28,8 +28,8 @@ export function contextFromBody(body: DecisionRequest): DecisionContext {
   };
 }
 
-/** VAST holds linear ads only, so without `format` it asks for audio or video. */
-export function contextFromVastQuery(query: VastQuery, request: { userAgent?: string; ip?: string }): DecisionContext {
+/** VAST holds linear ads only, so without `format` it asks for audio or video. `request.ip` is the listener's, as the route resolved it. */
+export function contextFromVastQuery(query: VastQuery, request: { userAgent?: string; ip: string }): DecisionContext {
   return {
     placement: query.placement,
     slots: query.slots ?? 1,
@@ -38,7 +38,7 @@ export function contextFromVastQuery(query: VastQuery, request: { userAgent?: st
     gender: lower(query.gender),
     platform: query.platform,
     userAgent: query.userAgent ?? request.userAgent,
-    ip: query.ip ?? request.ip,
+    ip: request.ip,
     country: query.country.toUpperCase(),
     region: lower(query.region),
     genre: lower(query.genre),

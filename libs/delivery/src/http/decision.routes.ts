@@ -94,9 +94,9 @@ export class DecisionRoutes {
         if (!principal) throw new UnauthorizedException('explain=true needs an admin API key');
         if (principal.kind !== 'admin') throw new ForbiddenException('explain=true needs an admin API key');
       }
-      // A decision's IP is the listener's (device.ip, as server-side integrations send it), else the caller's.
+      // A decision's IP is the caller's, or the listener's it names when it may (server-side integrations).
       const ctx = contextFromBody(request.body);
-      ctx.ip ??= request.ip;
+      ctx.ip = this.server.listenerIp(request, ctx.ip);
       const outcome = await this.decisions.decide(ctx, { requestId: String(request.id), explain });
       // Written by decisionResponseSchema: of each ServedAd, only the fields it lists.
       return { requestId: outcome.requestId, decisions: outcome.ads, explanation: outcome.explanation };
@@ -126,7 +126,7 @@ export class DecisionRoutes {
       // player about to play: a decision would reserve budget (and count towards caps) for nobody.
       if (request.method === 'HEAD') return '';
       const ua = request.headers['user-agent'];
-      const ctx = contextFromVastQuery(request.query, { userAgent: typeof ua === 'string' ? ua : undefined, ip: request.ip });
+      const ctx = contextFromVastQuery(request.query, { userAgent: typeof ua === 'string' ? ua : undefined, ip: this.server.listenerIp(request, request.query.ip) });
       const outcome = await this.decisions.decide(ctx, { requestId: String(request.id) });
       return renderVast(outcome.ads);
     },

@@ -19,7 +19,13 @@ const age = { type: 'integer', minimum: 0, maximum: 130, description: 'Age in ye
 const gender = { type: 'string', maxLength: 32, description: 'Declared gender, matched against genders targeting', example: 'female' } as const;
 const platform = { type: 'string', enum: PLATFORMS, example: 'ios' } as const;
 const userAgent = { type: 'string', maxLength: 512, description: 'User agent of the listening device', example: 'Spotify/8.9.10 iOS/17.2 (iPhone15,2)' } as const;
-const ip = { type: 'string', maxLength: 64, description: 'IP address of the listening device', example: '203.0.113.7' } as const;
+const ip = {
+  type: 'string',
+  maxLength: 64,
+  description:
+    "IP address of the listening device, for the per-IP limit of served ads; taken only from callers allowed to name it (TRUST_DEVICE_IP: server-side ad insertion), anyone else's ads count against the caller's own address",
+  example: '203.0.113.7',
+} as const;
 const country = { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country code', example: 'US' } as const;
 const region = { type: 'string', maxLength: 64, description: 'Region code (e.g. CA or US-CA)', example: 'CA' } as const;
 const genre = { type: 'string', maxLength: 64, description: 'Genre of the content around the ad', example: 'rock' } as const;
@@ -68,7 +74,7 @@ export const vastQuerySchema = {
     gender,
     platform,
     userAgent: { ...userAgent, description: 'Defaults to the request\'s User-Agent' },
-    ip: { ...ip, description: 'Defaults to the request\'s address' },
+    ip: { ...ip, description: `${ip.description}; defaults to the request's address` },
     country,
     region,
     genre,

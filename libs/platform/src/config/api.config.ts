@@ -1,3 +1,4 @@
+import { compile as compileTrust } from '@fastify/proxy-addr';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import type { JsonBodyLimits } from '../http/body-parsers';
@@ -129,6 +130,27 @@ export class ApiConfig extends PlatformConfig {
       return (_address, hop) => hop < hops;
     }
     return this.TRUST_PROXY;
+  }
+
+  /**
+   * Which callers may name the listener's IP (`device.ip` of a decision, `ip` of a VAST request) for the
+   * per-IP limit of served ads: the hosts of server-side ad insertion, which call on behalf of many
+   * listeners. 'loopback', 'linklocal', 'uniquelocal', comma-separated addresses or CIDRs, 'true'
+   * (anyone) or 'false'. Matched against the caller's address (after X-Forwarded-For from TRUST_PROXY's
+   * peers); anyone else is counted at its own address whatever IP it names, so that an IP it makes up
+   * does not lift its limit, nor use up another's.
+   */
+  @Matches(/^(true|false|(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*)$/, {
+    message: "TRUST_DEVICE_IP must be 'true', 'false', or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)",
+  })
+  TRUST_DEVICE_IP = 'loopback';
+
+  /** TRUST_DEVICE_IP as a test of the caller's address. */
+  deviceIpTrust(): (address: string) => boolean {
+    if (this.TRUST_DEVICE_IP === 'true') return () => true;
+    if (this.TRUST_DEVICE_IP === 'false') return () => false;
+    const trusted = compileTrust(this.TRUST_DEVICE_IP.split(',').map((part) => part.trim()));
+    return (address) => trusted(address, 0);
   }
 
   /** Defaults that depend on other variables: tracking URLs point at this process unless told otherwise. */

@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     expect([0, 1, 2].map((hop) => hops('10.0.0.1', hop))).toEqual([true, true, false]);
     expect(() => loadConfig(ApiConfig, { TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
   });
+  it("takes a listener's IP named in a request only from the callers TRUST_DEVICE_IP names (loopback by default)", () => {
+    const byDefault = loadConfig(ApiConfig, {}).deviceIpTrust();
+    expect([byDefault('127.0.0.1'), byDefault('::1'), byDefault('203.0.113.9')]).toEqual([true, true, false]);
+    const ssai = loadConfig(ApiConfig, { TRUST_DEVICE_IP: '10.0.0.0/8, 192.168.1.7' }).deviceIpTrust();
+    expect([ssai('10.20.30.40'), ssai('192.168.1.7'), ssai('192.168.1.8'), ssai('127.0.0.1')]).toEqual([true, true, false, false]);
+    expect(loadConfig(ApiConfig, { TRUST_DEVICE_IP: 'false' }).deviceIpTrust()('127.0.0.1')).toBe(false);
+    expect(loadConfig(ApiConfig, { TRUST_DEVICE_IP: 'true' }).deviceIpTrust()('203.0.113.9')).toBe(true);
+    expect(() => loadConfig(ApiConfig, { TRUST_DEVICE_IP: 'anyone' })).toThrow(/TRUST_DEVICE_IP/);
+  });
+
 
   it('points tracking URLs at the configured port unless PUBLIC_BASE_URL is set', () => {
     expect(loadConfig(ApiConfig, { PORT: '8080' }).PUBLIC_BASE_URL).toBe('http://localhost:8080');

@@ -59,12 +59,14 @@ export class PlayerRoutes implements OnApplicationBootstrap {
   private readonly exactPaths: string[] = [];
   private readonly prefixes: string[] = [];
   private started = false;
+  private readonly trustsDeviceIp: (address: string) => boolean;
 
   constructor(
     config: ApiConfig,
     metrics: MetricsService,
     private readonly keys: ApiKeyService,
   ) {
+    this.trustsDeviceIp = config.deviceIpTrust();
     this.fastify = Fastify({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.trustProxy(), genReqId: requestIdOf, logger: false, frameworkErrors: answerFrameworkError, schemaErrorFormatter: schemaValidationError });
     this.fastify.setValidatorCompiler(schemaValidatorCompiler());
     registerHttpHooks(this.fastify, metrics);
@@ -112,6 +114,14 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     const key = bearerKey(request.headers.authorization);
     return key ? ((await this.keys.resolveForRequest(key, request.ip)) ?? undefined) : undefined;
   }
+  /**
+   * The listener's IP for the per-IP limit of served ads: the one the request names (`device.ip`, VAST's
+   * `ip`) when its caller may name one (TRUST_DEVICE_IP: server-side ad insertion), else the caller's own.
+   */
+  listenerIp(request: FastifyRequest, named: string | undefined): string {
+    return named !== undefined && this.trustsDeviceIp(request.ip) ? named : request.ip;
+  }
+
 }
 
 interface ServerFactoryOptions {
