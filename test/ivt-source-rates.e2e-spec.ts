@@ -76,4 +76,25 @@ describe('per-IP and per-(IP, User-Agent) rate rules (own stack)', () => {
     const [row] = res.body.rows;
     expect(row).toMatchObject({ impressions: 230, clicks: 60, invalidClicks: 170, invalidByReason: { rateLimit: 170 }, spendMicros: 60 * 1_000 });
   }, 120_000);
+
+  it("a beacon replayed from one IP counts once in its rates: the replays do not make others' clicks there invalid", async () => {
+    const placement = await createPlacementVia(stack.baseUrl, { pricingModel: 'CPC', rateMicros: 1_000 });
+    // A minute of event time of its own (the first test uses the two before the current one).
+    const at = Math.floor(Date.now() / 60_000) * 60_000 - 3 * 60_000 + 5_000;
+    const claims = decision(placement, { issuedAt: Math.floor(at / 1000) - 5 });
+    const token = codec.sign(claims);
+    expect((await postEvents([{ event: 'impression', token, occurredAt: at }], { baseUrl: stack.baseUrl, userAgent: BROWSER_UA })).body.results[0].status).toBe('accepted');
+    // The same click 60 times (three times the per-(IP, User-Agent) limit), in separate requests, 8 at a time.
+    const outcomes: string[] = [];
+    let sent = 0;
+    const replay = async () => {
+      while (sent++ < 60) outcomes.push((await postEvents([{ event: 'click', token, occurredAt: at + 1000 }], { baseUrl: stack.baseUrl, userAgent: BROWSER_UA })).body.results[0].status);
+    };
+    await Promise.all(Array.from({ length: 8 }, replay));
+    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(59);
+    // Other listeners' clicks from the same IP and User-Agent in that minute are still valid.
+    const honest = await clicks(placement, 10, at, () => BROWSER_UA);
+    expect(honest.every((r) => r.impression.status === 'accepted' && r.click.status === 'accepted')).toBe(true);
+  }, 120_000);
 });

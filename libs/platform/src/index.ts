@@ -37,6 +37,7 @@ export * from './http/player-routes.openapi';
 export * from './http/schema-validation';
 export * from './http/client-errors';
 export * from './util/group-commit';
+export * from './util/bounded-ttl-set';
 export * from './http/body-parsers';
 export * from './http/location-header';
 export * from './util/text';

@@ -1,6 +1,6 @@
 import { TrackingClaims, TrackingTokenCodec } from '@app/delivery';
 import { CountableEvent } from '@app/delivery-ledger';
-import { ApiConfig, GroupCommitOverloadedError, GroupCommitter } from '@app/platform';
+import { ApiConfig, BoundedTtlSet, GroupCommitOverloadedError, GroupCommitter } from '@app/platform';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { EventOutcome, InvalidReason } from '../events/event-types';
 import { AggregationTrigger } from './aggregation-trigger.service';
@@ -22,6 +22,15 @@ const noop = () => undefined;
  */
 const GROUP_COMMIT = { maxItems: 1000, maxDelayMs: 2, maxInFlight: 3, maxPendingItems: 50_000, maxWaitMs: STORE_DEADLINE_MS, what: 'event ingestion' };
 
+/**
+ * Events already counted in the rates by this process (decision and event), for two rate windows: a
+ * replayed beacon is a duplicate, not traffic, and replaying one token must not push the rates of its
+ * IP (shared by other listeners behind a NAT or server-side ad insertion) or its listener past a limit.
+ * Bounded: past the bound, the oldest are forgotten and their replays count again.
+ */
+const RATED_TTL_MS = 120_000;
+const RATED_MAX_ENTRIES = 200_000;
+
 export interface IngestResult {
   outcome: EventOutcome;
   /** The verified claims (also for invalid events whose signature held), e.g. for the click redirect. */
@@ -40,6 +49,7 @@ export class IngestService {
   private readonly committer: GroupCommitter<ClassifiedEvent, EventOutcome>;
   /** Per decision: the submissions of this process still writing its impression or start. */
   private readonly prerequisitesInFlight = new Map<string, Promise<unknown>>();
+  private readonly rated = new BoundedTtlSet(RATED_TTL_MS, RATED_MAX_ENTRIES);
 
   constructor(
     config: ApiConfig,
@@ -155,7 +165,15 @@ export class IngestService {
    */
   private async rateLimitFlags(events: StorableEvent[]): Promise<Map<number, InvalidReason>> {
     const flagged = new Map<number, InvalidReason>();
-    const indexes = events.map((e, i) => (e.claims && !e.reason && (e.event === 'impression' || e.event === 'click') ? i : -1)).filter((i) => i >= 0);
+    const indexes: number[] = [];
+    events.forEach((e, i) => {
+      if (!e.claims || e.reason || (e.event !== 'impression' && e.event !== 'click')) return;
+      // A replay (same decision and event) is stored as a duplicate: it is not counted again.
+      const key = `${e.claims.decisionId}:${e.event}`;
+      if (this.rated.has(key)) return;
+      this.rated.add(key);
+      indexes.push(i);
+    });
     if (indexes.length === 0) return flagged;
     const verdicts = await this.rates.check(
       indexes.map((i) => ({ userId: events[i].claims!.userId, event: events[i].event, occurredAt: events[i].occurredAt, ipHash: events[i].ipHash, uaHash: events[i].uaHash })),
