@@ -347,7 +347,9 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
   });
 
   it('throttles EVEN pacing once spend runs ahead of the target curve', async () => {
-    await counters.applyEvents(impressions(Array.from({ length: 5 }, (_, i) => claims({ decisionId: `p${i}` }))));
+    // Flight pacing counts lifetime spend: three of the five impressions were yesterday's.
+    await counters.applyEvents(impressions(Array.from({ length: 3 }, (_, i) => claims({ decisionId: `y${i}` })), T0 - 86_400_000));
+    await counters.applyEvents(impressions(Array.from({ length: 2 }, (_, i) => claims({ decisionId: `p${i}` }))));
     const ahead = (random: number, target: number) => candidate({ pacingBasis: 'flight', pacingTargetMilliMicros: target, pacingAllowanceMilliMicros: 4_000_000, random });
     // 10,000,000 spent vs target 8,000,000 with allowance 4,000,000: serve probability 0.5.
     const r1 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [ahead(0.49, 8_000_000)] });
@@ -376,6 +378,49 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect(r1.restored && r1.verdicts).toEqual(['paced']);
     const r2 = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [candidate({ ...today, random: 0.49 })] });
     expect(r2.restored && r2.verdicts).toEqual(['selected']);
+  });
+
+  it('names the budget a refused decision ran into: the day\'s, the line item\'s or the campaign\'s', async () => {
+    const verdictOf = async (c: ReservationCandidate) => {
+      const r = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [c] });
+      return r.restored ? r.verdicts[0] : 'not_restored';
+    };
+    const daily = candidate({ lineItemId: 'daily', dailyBudgetMilliMicros: 2 * 2_000_000 });
+    expect(await serve(3, daily)).toHaveLength(2);
+    expect(await verdictOf(daily)).toBe('daily_budget_exhausted');
+    const lifetime = candidate({ lineItemId: 'lifetime', budgetMilliMicros: 2 * 2_000_000, dailyBudgetMilliMicros: 10 * 2_000_000 });
+    expect(await serve(3, lifetime)).toHaveLength(2);
+    expect(await verdictOf(lifetime)).toBe('budget_exhausted');
+    // Both gone: the lifetime budget is named (a new day would not help).
+    const both = candidate({ lineItemId: 'both', budgetMilliMicros: 2 * 2_000_000, dailyBudgetMilliMicros: 2 * 2_000_000 });
+    expect(await serve(3, both)).toHaveLength(2);
+    expect(await verdictOf(both)).toBe('budget_exhausted');
+    const campaign = candidate({ lineItemId: 'in-campaign', campaignId: 'cp-small', campaignBudgetMilliMicros: 2 * 2_000_000 });
+    expect(await serve(3, campaign)).toHaveLength(2);
+    expect(await verdictOf(campaign)).toBe('campaign_budget_exhausted');
+  });
+
+  it("sizes a line item's leases from its daily budget when that is the smaller", async () => {
+    // Lifetime budget without end, 1,000 decisions a day: all leases together hold at most 1% of the day (10 decisions).
+    const c = candidate({ lineItemId: 'daily-lease', dailyBudgetMilliMicros: 1000 * 2_000_000 });
+    expect(await serve(60, c)).toHaveLength(60);
+    const leased = Number(await redis.client.hget(counters.keys.lineItem('daily-lease'), 'leased'));
+    expect(leased).toBeGreaterThan(0);
+    expect(leased).toBeLessThanOrEqual(10 * 2_000_000);
+  });
+
+  it("keeps a capped line item's longest cap period (at most 31 days) for its listeners' entries", async () => {
+    const c = candidate({ lineItemId: 'capped', frequencyCaps: [{ maxImpressions: 3, periodSeconds: 3600 }, { maxImpressions: 10, periodSeconds: 86_400 }] });
+    expect(await serve(1, c)).toHaveLength(1);
+    expect(await redis.client.hget(counters.keys.lineItem('capped'), 'capTtl')).toBe('86400');
+  });
+
+  it("serves nothing from a campaign whose stripe lost its data, though its line item's stripe is whole", async () => {
+    const c = candidate({ lineItemId: 'li-whole', campaignId: 'cp-lost', campaignBudgetMilliMicros: 1e12 });
+    expect(counters.keys.stripeOf('li-whole')).not.toBe(counters.keys.stripeOf('cp-lost'));
+    await redis.client.del(counters.keys.marker(counters.keys.stripeOf('cp-lost')));
+    const r = await counters.reserve({ userId: 'u', decisionIds: ids(1), candidates: [c] });
+    expect(r).toEqual({ restored: false });
   });
 
   it('holds the full price of a CPC click for decisions within the last 5% of a budget', async () => {
