@@ -4,6 +4,10 @@ import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class
 import type { JsonBodyLimits } from '../http/body-parsers';
 import { PlatformConfig } from './platform.config';
 
+/** Comma-separated addresses, CIDRs or proxy-addr's names (TRUST_PROXY, TRUST_DEVICE_IP). */
+const ADDRESS = '(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(/\\d{1,3})?)';
+const ADDRESS_LIST = `${ADDRESS}(\\s*,\\s*${ADDRESS})*`;
+
 /** Configuration of the API process (apps/api). */
 export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
@@ -116,7 +120,7 @@ export class ApiConfig extends PlatformConfig {
    * of the load balancers, a number of trusted hops, 'true' (anyone: only behind a proxy that
    * overwrites the header) or 'false'.
    */
-  @Matches(/^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*)$/, {
+  @Matches(new RegExp(`^(true|false|\\d{1,2}|${ADDRESS_LIST})$`), {
     message: "TRUST_PROXY must be 'true', 'false', a hop count, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)",
   })
   TRUST_PROXY = 'loopback';
@@ -140,7 +144,7 @@ export class ApiConfig extends PlatformConfig {
    * peers); anyone else is counted at its own address whatever IP it names, so that an IP it makes up
    * does not lift its limit, nor use up another's.
    */
-  @Matches(/^(true|false|(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?))*)$/, {
+  @Matches(new RegExp(`^(true|false|${ADDRESS_LIST})$`), {
     message: "TRUST_DEVICE_IP must be 'true', 'false', or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)",
   })
   TRUST_DEVICE_IP = 'loopback';

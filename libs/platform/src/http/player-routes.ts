@@ -114,6 +114,7 @@ export class PlayerRoutes implements OnApplicationBootstrap {
     const key = bearerKey(request.headers.authorization);
     return key ? ((await this.keys.resolveForRequest(key, request.ip)) ?? undefined) : undefined;
   }
+
   /**
    * The listener's IP for the per-IP limit of served ads: the one the request names (`device.ip`, VAST's
    * `ip`) when its caller may name one (TRUST_DEVICE_IP: server-side ad insertion), else the caller's own.
@@ -121,7 +122,6 @@ export class PlayerRoutes implements OnApplicationBootstrap {
   listenerIp(request: FastifyRequest, named: string | undefined): string {
     return named !== undefined && this.trustsDeviceIp(request.ip) ? named : request.ip;
   }
-
 }
 
 interface ServerFactoryOptions {
