@@ -199,6 +199,36 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect(next.restored && next.verdicts).toEqual(['selected']);
   });
 
+  it('finishes the applies in flight before it disconnects at shutdown (accounts and listeners alike)', async () => {
+    const c = candidate({ frequencyCaps: [{ maxImpressions: 5, periodSeconds: 3600 }] });
+    const served = await serve(3, c, 'leaving');
+    // A replica that holds no lease (it only took beacons) stops while the last beacons' counts are on
+    // their way (not awaited): nothing else delays its disconnect.
+    const ingesting = new DeliveryLedger(redis, clock);
+    await ingesting.whenReady();
+    const applying = ingesting.applyEvents(impressions(served));
+    await ingesting.onApplicationShutdown();
+    await applying;
+    expect((await counters.readLineItems(['li-1'])).get('li-1')).toMatchObject({ spentMilliMicros: 6_000_000, impressions: 3 });
+    expect((await counters.readFrequency(['li-1'], 'leaving')).get('li-1')).toEqual({ impressionTimes: [T0, T0, T0], pending: 0 });
+    expect(await counters.needsRestore()).toBe(false);
+  });
+
+  it('marks the ledger for a rebuild when an apply in flight at shutdown fails', async () => {
+    // A hash that is not a hash: the apply script's HINCRBY fails (WRONGTYPE), as a real error of Redis.
+    await redis.client.set(counters.keys.lineItem('li-broken'), 'not a hash');
+    const failing = counters.applyEvents(impressions([claims({ decisionId: 'x-1', lineItemId: 'li-broken' })]));
+    await counters.onApplicationShutdown();
+    await expect(failing).rejects.toThrow(/WRONGTYPE/);
+    const reader = new DeliveryLedger(redis, clock);
+    try {
+      await reader.whenReady();
+      expect(await reader.needsRestore()).toBe(true);
+    } finally {
+      await reader.onApplicationShutdown();
+    }
+  });
+
   it('fills a pod with distinct line items in the given order, skipping those that do not fit', async () => {
     const full = candidate({ lineItemId: 'li-full', budgetMilliMicros: 1 });
     const r = await counters.reserve({ userId: 'u', decisionIds: ['d1', 'd2'], candidates: [full, candidate({ lineItemId: 'x' }), candidate({ lineItemId: 'y' }), candidate({ lineItemId: 'z' })] });

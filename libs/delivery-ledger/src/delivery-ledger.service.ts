@@ -157,6 +157,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   private ipWindow = { window: -1, counts: new Map<string, number>() };
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** Applies of measured events in flight (waited for at shutdown). */
+  private readonly applying = new Set<Promise<void>>();
 
   constructor(
     redis: RedisService,
@@ -181,11 +183,21 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     await this.whenReady(2000).catch((err: Error) => this.logger.warn(`delivery ledger not connected yet: ${err.message}`));
   }
 
-  /** Returns the unused leases (boundedly), then disconnects. */
+  /**
+   * Lets the applies in flight finish (the last beacons' counts: an apply is two calls, accounts then
+   * listeners), declares the ledger lost if one of them failed or did not finish, returns the unused
+   * leases, then disconnects; each step bounded. Runs after the HTTP server closed (Nest's shutdown
+   * hooks come after it), so no apply starts after it.
+   */
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    const drained = await withTimeout(Promise.allSettled([...this.applying]), 2000).catch(() => null);
+    if (!drained || drained.some((r) => r.status === 'rejected')) {
+      this.logger.warn('measured events not applied at shutdown: the ledger is marked for a rebuild from MySQL');
+      await withTimeout(this.markLost(), 1000).catch((err: Error) => this.logger.warn(`could not mark the ledger lost: ${err.message}`));
+    }
     await withTimeout(this.releaseAll(), 1000).catch((err: Error) => this.logger.warn(`leases not returned (they expire): ${err.message}`));
     this.client.disconnect();
   }
@@ -524,7 +536,15 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
    * outstanding decisions. Grouped per shard: one call per shard for the accounts, then one per shard
    * for the listeners (each atomic; a large batch in chunks of APPLY_CHUNK items).
    */
-  async applyEvents(events: CountableEvent[]): Promise<void> {
+  applyEvents(events: CountableEvent[]): Promise<void> {
+    const applying = this.applyNow(events);
+    this.applying.add(applying);
+    const forget = () => this.applying.delete(applying);
+    applying.then(forget, forget);
+    return applying;
+  }
+
+  private async applyNow(events: CountableEvent[]): Promise<void> {
     if (events.length === 0) return;
     const accountItems: Array<{ stripe: number; item: ApplyItemArg; user: string }> = [];
     for (const { claims, event, occurredAt } of events) {
