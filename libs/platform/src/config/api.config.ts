@@ -1,6 +1,6 @@
 import { compile as compileTrust } from '@fastify/proxy-addr';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength, Validate, ValidateIf, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import type { JsonBodyLimits } from '../http/body-parsers';
 import { PlatformConfig } from './platform.config';
 
@@ -8,16 +8,35 @@ import { PlatformConfig } from './platform.config';
 const ADDRESS = '(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(/\\d{1,3})?)';
 const ADDRESS_LIST = `${ADDRESS}(\\s*,\\s*${ADDRESS})*`;
 
+/** The development defaults of the secrets: published in the README and .env.example. */
+const DEV_SECRETS = { ADMIN_API_KEY: 'dev-admin-key-change-me', TRACKING_SECRET: 'dev-tracking-secret-change-me-0123456789' } as const;
+
+/**
+ * With NODE_ENV=production a secret must not be its published development default: anyone could use
+ * the admin key, or sign tracking tokens (and spend advertisers' budgets) with the tracking secret.
+ */
+@ValidatorConstraint({ name: 'notPublishedInProduction' })
+class NotPublishedInProduction implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const name = args.property as keyof typeof DEV_SECRETS;
+    return (args.object as ApiConfig).NODE_ENV !== 'production' || value !== DEV_SECRETS[name];
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} is the published development default; set a secret of your own when NODE_ENV=production`;
+  }
+}
+
 /** Configuration of the API process (apps/api). */
 export class ApiConfig extends PlatformConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   PORT = 3000;
 
-  @IsString() @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })
-  ADMIN_API_KEY = 'dev-admin-key-change-me';
+  @IsString() @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' }) @Validate(NotPublishedInProduction)
+  ADMIN_API_KEY = DEV_SECRETS.ADMIN_API_KEY;
 
-  @IsString() @MinLength(32, { message: 'TRACKING_SECRET must be at least 32 characters' })
-  TRACKING_SECRET = 'dev-tracking-secret-change-me-0123456789';
+  @IsString() @MinLength(32, { message: 'TRACKING_SECRET must be at least 32 characters' }) @Validate(NotPublishedInProduction)
+  TRACKING_SECRET = DEV_SECRETS.TRACKING_SECRET;
 
   /** Origin written into tracking URLs; empty means http://localhost:<PORT> (see withDefaults). */
   @ValidateIf((config: ApiConfig) => config.PUBLIC_BASE_URL !== '')

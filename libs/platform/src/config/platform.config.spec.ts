@@ -45,6 +45,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig(WorkerConfig, { RAW_EVENTS_RETENTION_DAYS: 'soon' })).toThrow(/RAW_EVENTS_RETENTION_DAYS/);
   });
 
+  it('refuses the published development secrets in production, and names them without showing them', () => {
+    expect(loadConfig(ApiConfig, {}).ADMIN_API_KEY).toBe('dev-admin-key-change-me');
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(ApiConfig, { NODE_ENV: 'production' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error!.problems.map((p) => p.split('=')[0]).sort()).toEqual(['ADMIN_API_KEY', 'TRACKING_SECRET']);
+    expect(error!.message).toMatch(/published development default/);
+    expect(error!.message).not.toContain('dev-tracking-secret');
+    expect(() => loadConfig(ApiConfig, { NODE_ENV: 'production', TRACKING_SECRET: 'dev-tracking-secret-change-me-0123456789' })).toThrow(/TRACKING_SECRET/);
+    const own = loadConfig(ApiConfig, { NODE_ENV: 'production', ADMIN_API_KEY: 'a-key-of-our-own-0001', TRACKING_SECRET: 's'.repeat(40) });
+    expect(own.ADMIN_API_KEY).toBe('a-key-of-our-own-0001');
+  });
+
   it('converts numbers and keeps an empty DB_PASSWORD', () => {
     const config = loadConfig(WorkerConfig, { WORKER_CONCURRENCY: '8', DB_PASSWORD: '' });
     expect(config.WORKER_CONCURRENCY).toBe(8);
