@@ -23,16 +23,34 @@ export const HTTP_URL: NonNullable<Parameters<typeof IsUrl>[0]> = { protocols: [
 /**
  * An absolute http(s) URL with a host, as both validator.js and the WHATWG parser (which the click
  * redirect and players use) read it, and without control characters, which validator.js lets through
- * (U+0000-0008, U+001B, U+007F, U+0085, U+FFFE...) and which break VAST and the Location header.
+ * (U+0000-0008, U+001B, U+007F, U+0085, U+FFFE...) and which break VAST and the Location header; and
+ * a valid `xs:anyURI` (isXsdAnyUri), so that every VAST document carrying it validates.
  */
 export function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string' || hasControlCharacter(value) || !isURL(value, HTTP_URL)) return false;
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && isXsdAnyUri(value);
   } catch {
     return false;
   }
+}
+
+/**
+ * RFC 3986's grammar of an http(s) URI, as XML Schema's `xs:anyURI` checks it (libxml2, which VAST
+ * validators use, first turns spaces, non-ASCII and the characters <>"{}|\^`' into a harmless one, then
+ * parses RFC 3986): percent-escapes are `%` and two hex digits, `[` `]` only around an IP-literal host,
+ * one `#`. The WHATWG parser accepts `https://a.example/?y=]`, `/%zz` or `#a#b`; a VAST document
+ * carrying them fails the IAB schema.
+ */
+const PCT = '%[0-9A-Fa-f]{2}';
+const UNRESERVED_SUB = "A-Za-z0-9\\-._~!$&'()*+,;=";
+const PCHAR = `(?:[${UNRESERVED_SUB}:@]|${PCT})`;
+const AUTHORITY = `(?:(?:[${UNRESERVED_SUB}:]|${PCT})*@)?(?:\\[[0-9A-Za-z:.]+\\]|(?:[${UNRESERVED_SUB}]|${PCT})*)(?::[0-9]+)?`;
+const ANY_URI = new RegExp(`^https?://${AUTHORITY}(?:/${PCHAR}*)*(?:\\?(?:${PCHAR}|[/?])*)?(?:#(?:${PCHAR}|[/?])*)?$`, 'i');
+
+export function isXsdAnyUri(value: string): boolean {
+  return ANY_URI.test(value.replace(/[^\x21-\x7e]|[<>"{}|\\^`']/g, '_'));
 }
 
 /** Text without control characters (C0 and C1 controls, DEL, U+FFFE/U+FFFF, lone surrogates): names and notes. Other types are @IsString's to refuse. */
@@ -71,7 +89,7 @@ function simple(name: string, check: (value: unknown, args: ValidationArguments)
 
 export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrencyCode', isCurrencyCode, 'must be an ISO 4217 currency code such as USD', options);
 
-export const IsHttpUrl = (options?: ValidationOptions) => simple('isHttpUrl', isHttpUrl, 'must be an absolute http(s) URL without control characters', options);
+export const IsHttpUrl = (options?: ValidationOptions) => simple('isHttpUrl', isHttpUrl, 'must be an absolute http(s) URL without control characters, and a valid URI (RFC 3986: `%` only as %XX, `[` `]` only around an IPv6 host, one `#`)', options);
 
 export const IsPlainText = (options?: ValidationOptions) => simple('isPlainText', isPlainText, 'must not contain control characters', options);
 
