@@ -30,6 +30,7 @@ describe('decision API contract (real API process)', () => {
     [{ ...request, context: { keywords: 42 } }, 'context.keywords'],
     [{ ...request, user: { id: 'x', age: 'thirty' } }, 'user.age'],
     [{ ...request, surprise: true }, 'surprise'],
+    [{ ...request, device: { platform: 'ios', ip: '999.1.1.1' } }, 'device.ip: must be an IPv4 or IPv6 address'],
   ])('rejects a malformed request with 400 naming the field (%#)', async (body, field) => {
     const res = await http('POST', '/v1/decisions', { body, key: null });
     expect(res.status).toBe(400);
@@ -69,6 +70,11 @@ describe('decision API contract (real API process)', () => {
     const missing = await http('GET', '/v1/vast?placement=p&platform=ios&country=US', { key: null });
     expect(missing.status).toBe(400);
     expect(missing.body.message).toContain('userId');
+    const badIp = await http('GET', '/v1/vast?placement=p&userId=u&platform=ios&country=US&ip=not-an-address', { key: null });
+    expect(badIp.status).toBe(400);
+    expect(badIp.body.message).toContain('ip: must be an IPv4 or IPv6 address');
+    expect((await http('GET', '/v1/vast?placement=p&userId=u&platform=ios&country=US&ip=2001:db8::1', { key: null })).status).toBe(200);
+    expect((await http('GET', '/v1/vast?placement=p&userId=u&platform=ios&country=US&ip=::ffff:203.0.113.7', { key: null })).status).toBe(200);
   });
 
   it('counts decisions by outcome and records their latency in /metrics', async () => {

@@ -22,8 +22,9 @@ const userAgent = { type: 'string', maxLength: 512, description: 'User agent of 
 const ip = {
   type: 'string',
   maxLength: 64,
+  format: 'ip',
   description:
-    "IP address of the listening device, for the per-IP limit of served ads; taken only from callers allowed to name it (TRUST_DEVICE_IP: server-side ad insertion), anyone else's ads count against the caller's own address",
+    "IP address (IPv4 or IPv6) of the listening device, for the per-IP limit of served ads; taken only from callers allowed to name it (TRUST_DEVICE_IP: server-side ad insertion), anyone else's ads count against the caller's own address",
   example: '203.0.113.7',
 } as const;
 const country = { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country code', example: 'US' } as const;

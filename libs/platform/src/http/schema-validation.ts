@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import Ajv from 'ajv';
+import { isIP } from 'node:net';
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 
 /** The request parts Fastify validates. */
@@ -16,6 +17,8 @@ function schemaAjv(coerceTypes: boolean): Ajv {
   // first; bodies are bounded (JSON_MAX_*) and strings by maxLength before a pattern sees them.
   const ajv = new Ajv({ allErrors: true, coerceTypes, useDefaults: false, removeAdditional: false, strict: true });
   ajv.addKeyword('example');
+  // `format: 'ip'`: an address as Node reads one (IPv4 dotted quad, or IPv6 including IPv4-mapped).
+  ajv.addFormat('ip', (value: string) => isIP(value) !== 0);
   return ajv;
 }
 
@@ -59,6 +62,9 @@ export function schemaProblems(errors: readonly FastifySchemaValidationError[], 
     } else if (error.keyword === 'enum') {
       field = fieldOf(error.instancePath);
       problem = `must be one of ${(error.params.allowedValues as unknown[]).map(shown).join(', ')}`;
+    } else if (error.keyword === 'format' && error.params.format === 'ip') {
+      field = fieldOf(error.instancePath);
+      problem = 'must be an IPv4 or IPv6 address';
     } else {
       field = fieldOf(error.instancePath);
       problem = (error.message ?? 'is invalid').replace('must NOT', 'must not');
