@@ -86,7 +86,9 @@ describe('tenant isolation (advertiser keys)', () => {
   });
 
   it('refuses advertiser keys on admin-only endpoints with 403 (creating advertisers, reviewing creatives)', async () => {
-    expect((await http('POST', '/v1/advertisers', { body: { name: 'x' }, key: keyA })).status).toBe(403);
+    const forbidden = await http('POST', '/v1/advertisers', { body: { name: 'x' }, key: keyA });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.message).toBe('this endpoint needs an admin key');
     expect((await http('POST', `/v1/creatives/${a.creative}/review`, { body: { decision: 'approved' }, key: keyA })).status).toBe(403);
     expect((await http('GET', `/v1/creatives/${a.creative}`, { key: keyA })).body.status).toBe('pending_review');
   });

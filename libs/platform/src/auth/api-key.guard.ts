@@ -31,7 +31,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new UnauthorizedException('invalid or revoked API key');
     }
     request.principal = principal;
-    if (!isPublic && !roles.includes(principal.kind)) throw new ForbiddenException(`this endpoint needs a ${roles.join(' or ')} key`);
+    if (!isPublic && !roles.includes(principal.kind)) throw new ForbiddenException(`this endpoint needs ${roles.map((r) => (/^[aeiou]/.test(r) ? `an ${r}` : `a ${r}`)).join(' or ')} key`);
     return true;
   }
 }
