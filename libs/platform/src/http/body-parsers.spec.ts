@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { controlCharacterProblem, jsonLimitProblem, parseForm, parseGuardedJson } from './body-parsers';
+import { PROTOTYPE_KEYS_MESSAGE, controlCharacterProblem, jsonLimitProblem, parseForm, parseGuardedJson } from './body-parsers';
 
 const limits = { maxDepth: 16, maxItems: 2000, maxValues: 10000 };
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -69,7 +69,9 @@ describe('parseGuardedJson', () => {
   it('parses JSON, an empty body as none, and refuses prototype poisoning as Fastify does', async () => {
     expect(await run('{"a":[1,"x"]}')).toEqual({ err: null, body: { a: [1, 'x'] } });
     expect(await run('  ')).toEqual({ err: null, body: undefined });
-    expect((await run('{"__proto__":{"x":1}}')).err).toBeTruthy();
+    expect((await run('{"__proto__":{"x":1}}')).err).toMatchObject({ status: 400, message: PROTOTYPE_KEYS_MESSAGE });
+    expect((await run('{"constructor":{"prototype":{"x":1}}}', 'body must be JSON')).err).toMatchObject({ status: 400, message: PROTOTYPE_KEYS_MESSAGE });
+    expect((await run('{"a":')).err).toMatchObject({ statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
   });
 
   it('answers 400 naming the limit or the field', async () => {

@@ -115,11 +115,24 @@ export function parseGuardedJson(parse: JsonParser, limits: JsonBodyLimits, requ
   const tooBig = jsonLimitProblem(text, limits);
   if (tooBig) return done(new BadRequestException(tooBig));
   parse(request as Parameters<JsonParser>[0], text, (err: Error | null, body?: unknown) => {
-    if (err) return done(notJson ? new BadRequestException(notJson) : err);
+    if (err) return done(isJson(text) ? new BadRequestException(PROTOTYPE_KEYS_MESSAGE) : notJson ? new BadRequestException(notJson) : err);
     const problem = controlCharacterProblem(body);
     if (problem) return done(new BadRequestException(problem));
     done(null, body);
   });
+}
+
+/** Valid JSON that the parser still refused: it carries `__proto__` or `constructor.prototype` (prototype poisoning). */
+export const PROTOTYPE_KEYS_MESSAGE = 'body must not contain "__proto__" or "constructor": {"prototype": ...} keys';
+
+/** Whether `text` is JSON at all (only asked after the guarded parser refused it, to name the reason). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** text/plain bodies are JSON too: navigator.sendBeacon posts strings as text/plain (a JSON type would need a CORS preflight). */
