@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsCurrencyCode, IsIanaTimezone, IsOptionalNotNull, IsPlainText } from '../validation/validators';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsCurrencyCode, IsIanaTimezone, IsNotBlank, IsOptionalNotNull, IsPlainText } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, PageDto } from './common.dto';
 
 export class CreateAdvertiserDto {
   @ApiProperty({ maxLength: 200, example: 'Acme Records' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name: string;
@@ -26,7 +26,7 @@ export class UpdateAdvertiserDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'Acme Records Ltd' })
   @IsOptionalNotNull()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name?: string;

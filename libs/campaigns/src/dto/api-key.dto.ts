@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsPlainText } from '../validation/validators';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotBlank, IsPlainText } from '../validation/validators';
 import { EXAMPLE_ID, EXAMPLE_TIME, PageDto } from './common.dto';
 
 export class CreateApiKeyDto {
   @ApiPropertyOptional({ description: 'A label to recognise the key by', maxLength: 100, default: 'default', example: 'reporting dashboard' })
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   @IsPlainText()
   name?: string;

@@ -2,7 +2,7 @@ import type { DeliveryState } from '@app/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DELIVERY_STATUSES, DeliveryStatus } from '../status/status-machine';
-import { IsAfterProperty, IsMicros, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
+import { IsAfterProperty, IsMicros, IsNotBlank, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, ListQueryDto, PageDto } from './common.dto';
 
 export class CreateCampaignDto {
@@ -14,7 +14,7 @@ export class CreateCampaignDto {
 
   @ApiProperty({ maxLength: 200, example: 'Summer launch' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name: string;
@@ -38,7 +38,7 @@ export class UpdateCampaignDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'Summer launch (extended)' })
   @IsOptionalNotNull()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name?: string;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidationArguments, registerDecorator } from 'class-validator';
 import { CREATIVE_FORMATS, CREATIVE_STATUSES, CreativeFormat, CreativeStatus } from '../domain/enums';
-import { IsHttpUrl, IsOptionalNotNull, IsPlainText } from '../validation/validators';
+import { IsHttpUrl, IsNotBlank, IsOptionalNotNull, IsPlainText } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, EXAMPLE_TIME, ListQueryDto, PageDto } from './common.dto';
 
 /** Longest spot accepted, in seconds (audio and video; display time for display). */
@@ -41,7 +41,7 @@ export class CreateCreativeDto {
 
   @ApiProperty({ maxLength: 200, example: 'Summer spot 30s' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name: string;
@@ -84,7 +84,7 @@ export class UpdateCreativeDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'Summer spot 30s v2' })
   @IsOptionalNotNull()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name?: string;

@@ -38,6 +38,8 @@ describe('advertiser DTOs', () => {
     [{ name: 'Acme', timezone: 'Europe/Atlantis' }, ['timezone']],
     [{ name: 'Acme', timezone: '+01:00' }, ['timezone']],
     [{ name: '' }, ['name']],
+    [{ name: '   ' }, ['name']],
+    [{ name: '\u00a0\t' }, ['name']],
     [{ name: 'x'.repeat(201) }, ['name']],
     [{ name: 'Acme', owner: 'me' }, ['owner']],
   ])('rejects %j on %j', async (plain, fields) => {
@@ -47,6 +49,7 @@ describe('advertiser DTOs', () => {
   it('refuses null for a non-nullable PATCH field', async () => {
     expect(await failingFields(UpdateAdvertiserDto, { name: null })).toEqual(['name']);
     expect(await failingFields(UpdateAdvertiserDto, {})).toEqual([]);
+    expect(await failingFields(UpdateAdvertiserDto, { name: ' ' })).toEqual(['name']);
   });
 });
 

@@ -17,7 +17,7 @@ import {
 } from 'class-validator';
 import { CREATIVE_FORMATS, CREATIVE_STATUSES, CreativeFormat, CreativeStatus, PACINGS, PRICING_MODELS, Pacing, PricingModel } from '../domain/enums';
 import { DELIVERY_STATUSES, DeliveryStatus } from '../status/status-machine';
-import { HasUniqueItems, IsAfterProperty, IsCreativeWeights, IsMicros, IsNotAboveProperty, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
+import { HasUniqueItems, IsAfterProperty, IsCreativeWeights, IsMicros, IsNotAboveProperty, IsNotBlank, IsOptionalNotNull, IsPlainText, IsZonedDateTime } from '../validation/validators';
 import { AuditedDto, EXAMPLE_ID, ListQueryDto, PageDto } from './common.dto';
 import { FrequencyCapDto, MAX_FREQUENCY_CAPS, TargetingDto } from './targeting.dto';
 
@@ -41,7 +41,7 @@ export class CreateLineItemDto {
 
   @ApiProperty({ maxLength: 200, example: 'US mobile, morning drive' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name: string;
@@ -127,7 +127,7 @@ export class UpdateLineItemDto {
   @ApiPropertyOptional({ maxLength: 200, example: 'US mobile, morning drive (v2)' })
   @IsOptionalNotNull()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   @IsPlainText()
   name?: string;

@@ -91,6 +91,13 @@ export const IsCurrencyCode = (options?: ValidationOptions) => simple('isCurrenc
 
 export const IsHttpUrl = (options?: ValidationOptions) => simple('isHttpUrl', isHttpUrl, 'must be an absolute http(s) URL without control characters, and a valid URI (RFC 3986: `%` only as %XX, `[` `]` only around an IPv6 host, one `#`)', options);
 
+/** Names: a string with something in it besides whitespace. Other types are @IsString's to refuse. */
+export function isNotBlank(value: unknown): boolean {
+  return typeof value !== 'string' || value.trim() !== '';
+}
+
+export const IsNotBlank = (options?: ValidationOptions) => simple('isNotBlank', isNotBlank, 'must not be empty or only whitespace', options);
+
 export const IsPlainText = (options?: ValidationOptions) => simple('isPlainText', isPlainText, 'must not contain control characters', options);
 
 export const IsIanaTimezone = (options?: ValidationOptions) => simple('isIanaTimezone', isIanaTimezone, 'must be an IANA timezone such as Europe/Paris or UTC', options);
