@@ -58,6 +58,28 @@ describe('OpenAPI document (issue 20)', () => {
     expect(refused.body.details[0]).toMatchObject({ field: expect.any(String), problems: [expect.any(String)] });
   });
 
+  it("documents every path of DESIGN.md's contract table, the Prometheus scrape and the queue dashboard included", async () => {
+    const paths = (await document()).paths as Record<string, Record<string, unknown>>;
+    const contract: Array<[string, string]> = [
+      ['post', '/v1/advertisers'], ['get', '/v1/advertisers'], ['get', '/v1/advertisers/{id}'], ['patch', '/v1/advertisers/{id}'],
+      ['post', '/v1/advertisers/{id}/api-keys'], ['delete', '/v1/api-keys/{id}'],
+      ['post', '/v1/campaigns'], ['get', '/v1/campaigns'], ['get', '/v1/campaigns/{id}'], ['patch', '/v1/campaigns/{id}'],
+      ['post', '/v1/campaigns/{id}/activate'], ['post', '/v1/campaigns/{id}/pause'], ['post', '/v1/campaigns/{id}/archive'],
+      ['post', '/v1/creatives'], ['get', '/v1/creatives'], ['get', '/v1/creatives/{id}'], ['patch', '/v1/creatives/{id}'], ['post', '/v1/creatives/{id}/review'],
+      ['post', '/v1/line-items'], ['get', '/v1/line-items'], ['get', '/v1/line-items/{id}'], ['patch', '/v1/line-items/{id}'],
+      ['post', '/v1/line-items/{id}/activate'], ['post', '/v1/line-items/{id}/pause'],
+      ['post', '/v1/decisions'], ['get', '/v1/vast'], ['get', '/t/{event}'], ['post', '/v1/events'], ['get', '/v1/reports'],
+      ['post', '/v1/invoices/generate'], ['get', '/v1/invoices'], ['get', '/v1/invoices/{id}'],
+      ['post', '/v1/invoices/{id}/issue'], ['post', '/v1/invoices/{id}/pay'], ['post', '/v1/invoices/{id}/void'],
+      ['get', '/v1/ops/sla'], ['get', '/v1/ops/breaches'], ['get', '/v1/ops/dead-letters'], ['post', '/v1/ops/dead-letters/{id}/retry'],
+      ['get', '/v1/ops/delivery-health'], ['get', '/v1/ops/queues'], ['post', '/v1/ops/queues/{name}/pause'], ['post', '/v1/ops/queues/{name}/resume'],
+      ['get', '/ops/queues'], ['post', '/v1/ops/exports'], ['get', '/v1/ops/exports'],
+      ['get', '/health/live'], ['get', '/health/ready'], ['get', '/metrics'],
+    ];
+    const missing = contract.filter(([method, path]) => !paths[path]?.[method]).map(([method, path]) => `${method.toUpperCase()} ${path}`);
+    expect(missing).toEqual([]);
+  });
+
   it('builds one validator from the served document, whatever the stack (own stacks serve the same one)', async () => {
     const validator = await openApiValidator(base());
     expect(validator).toBe(await openApiValidator('http://127.0.0.1:1'));

@@ -12,9 +12,9 @@ import addFormats from 'ajv-formats';
 
 type Json = Record<string, any>;
 
-/** Served by the API but deliberately outside the document: the document itself, Swagger UI, Prometheus. */
-// The queue dashboard (bull-board's UI and its own JSON) is a page for people, not part of the API.
-const OUTSIDE_DOCUMENT = [/^\/docs(-json|\/.*)?$/, /^\/metrics$/, /^\/ops\/queues(\/.*)?$/];
+/** Served by the API but deliberately outside the document: the document itself and Swagger UI. */
+// The queue dashboard's page is documented; its assets and bull-board's own JSON are not part of the API.
+const OUTSIDE_DOCUMENT = [/^\/docs(-json|\/.*)?$/, /^\/ops\/queues\/.+$/];
 
 /** $refs of the document (#/components/...) resolve against it, added to Ajv under this id. */
 const DOCUMENT_ID = 'openapi.json';

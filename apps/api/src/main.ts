@@ -18,7 +18,7 @@ import {
   useGuardedBodyParsers,
 } from '@app/platform';
 import helmet from '@fastify/helmet';
-import { mountQueueDashboard } from '@app/monitoring';
+import { documentQueueDashboard, mountQueueDashboard } from '@app/monitoring';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -79,6 +79,7 @@ async function bootstrap(): Promise<void> {
   );
   // Player routes are not Nest's: they are described from the JSON schemas they validate and answer with.
   documentPlayerRoutes(document, app.get(PlayerRouteTable).routes(), COMMON_ERROR_RESPONSES);
+  documentQueueDashboard(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   app.enableShutdownHooks();

@@ -1,6 +1,7 @@
 import { ALL_QUEUES, ApiKeyService, JobQueue, bearerKey, requestIdOf } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const QUEUE_DASHBOARD_PATH = '/ops/queues';
@@ -40,6 +41,27 @@ function loadBullBoard(): BullBoardModules | null {
 function deny(request: FastifyRequest, reply: FastifyReply, statusCode: 401 | 403 | 503, error: string, message: string): FastifyReply {
   if (statusCode === 401) reply.header('www-authenticate', 'Basic realm="ops", charset="UTF-8"');
   return reply.code(statusCode).type('application/json').send({ statusCode, error, message, requestId: requestIdOf(request.raw) });
+}
+
+/**
+ * The dashboard's page in the OpenAPI document (it is served by bull-board, not by a Nest route): the
+ * HTML page, and the uniform error body of its 401, 403 and 503.
+ */
+export function documentQueueDashboard(document: OpenAPIObject): void {
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } });
+  document.paths[QUEUE_DASHBOARD_PATH] = {
+    get: {
+      tags: ['operations'],
+      summary: 'The queue dashboard (bull-board): admin key as a Bearer token, or as the password of HTTP Basic',
+      security: [{ bearer: [] }],
+      responses: {
+        200: { description: 'The dashboard (HTML)', content: { 'text/html': { schema: { type: 'string' } } } },
+        401: error('No key, or an invalid or revoked one'),
+        403: error('Not the admin key'),
+        503: error('The key cannot be checked (database down), or the dashboard is not installed'),
+      },
+    },
+  };
 }
 
 /**
