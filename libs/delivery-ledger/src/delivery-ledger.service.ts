@@ -105,13 +105,14 @@ interface ListenerStep {
   cands: Array<{ li: string; caps: Array<[number, number]> }>;
 }
 
-/** A candidate that fit its budgets and pacing, with what it holds of its leases. */
+/** A candidate that fit its budgets and pacing, with what it holds of its leases (reservation and exposure: lease-book.ts). */
 interface Passing {
   index: number;
   li: Lease;
   liAmount: number;
   cp: Lease | null;
   cpAmount: number;
+  exposure: number;
   caps: Array<[number, number]>;
 }
 
@@ -317,8 +318,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       const bucket = Math.floor(this.clock.now() / this.options.reservationBucketMs);
       const selected: Array<{ index: number; decisionId: string }> = [];
       for (const p of chosen) {
-        p.li.confirm(p.liAmount, bucket);
-        p.cp?.confirm(p.cpAmount, bucket);
+        p.li.confirm(p.liAmount, p.exposure, bucket);
+        p.cp?.confirm(p.cpAmount, p.exposure, bucket);
         verdicts[p.index] = 'selected';
         selected.push({ index: p.index, decisionId: decisionIds[selected.length] });
       }
@@ -354,8 +355,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   }
 
   private giveBack(p: Passing): void {
-    p.li.giveBack(p.liAmount);
-    p.cp?.giveBack(p.cpAmount);
+    p.li.giveBack(p.liAmount, p.exposure);
+    p.cp?.giveBack(p.cpAmount, p.exposure);
   }
 
   /** Whether a candidate fits its line item's (and campaign's) leases and its pacing; on success, holds its amounts. */
@@ -372,12 +373,12 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       const l = this.leases.get(this.keys.lineItem(c.lineItemId))!;
       return daily !== undefined && l.today + l.res + l.leased + price > daily && l.spent + l.res + l.leased + price <= budget ? 'daily_budget_exhausted' : 'budget_exhausted';
     }
-    let cp: { lease: Lease; amount: number } | null = null;
+    let cp: { lease: Lease; amount: number; exposure: number } | null = null;
     if (c.campaignBudgetMilliMicros !== null) {
       const campaignBudget = Math.round(c.campaignBudgetMilliMicros);
       const taken = await this.take(this.keys.campaign(c.campaignId), c.campaignId, { budget: campaignBudget, cap: this.leaseCap(campaignBudget, price) }, reserve, price);
       if (typeof taken === 'string') {
-        li.lease.giveBack(li.amount);
+        li.lease.giveBack(li.amount, li.exposure);
         return taken === 'lost' ? 'lost' : 'campaign_budget_exhausted';
       }
       cp = taken;
@@ -387,12 +388,12 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       // This replica's own reservations count at once (the held amount included); others' from their last report.
       const actual = (c.pacingBasis === 'daily' ? l.today : l.spent) + l.res + l.ownPending() - li.amount;
       if (actual > c.pacingTargetMilliMicros && c.random >= 1 - (actual - c.pacingTargetMilliMicros) / Math.max(1, c.pacingAllowanceMilliMicros)) {
-        li.lease.giveBack(li.amount);
-        if (cp) cp.lease.giveBack(cp.amount);
+        li.lease.giveBack(li.amount, li.exposure);
+        if (cp) cp.lease.giveBack(cp.amount, cp.exposure);
         return 'paced';
       }
     }
-    return { li: li.lease, liAmount: li.amount, cp: cp?.lease ?? null, cpAmount: cp?.amount ?? 0 };
+    return { li: li.lease, liAmount: li.amount, cp: cp?.lease ?? null, cpAmount: cp?.amount ?? 0, exposure: li.exposure };
   }
 
   /** Most the leases of all replicas may hold on an account: `leaseFraction` of its budget, at least one event. */
@@ -401,14 +402,16 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Holds one decision's amount on this replica's lease of an account, renewing the lease first when
-   * it cannot cover one event's price, expired, or was taken for another local day. The hold is taken
-   * in the same turn as the check, so concurrent decisions never count the same lease twice. Decisions
-   * needing the same account share one renewal. The amount is the decision's expected cost, or the
-   * whole price within the last part of the budget (the lease's `tail`), so that a run of lucky clicks
-   * cannot push delivery past it.
+   * Holds one decision on this replica's lease of an account, renewing the lease first when it cannot
+   * cover one event's price, expired, or was taken for another local day. The hold is taken in the
+   * same turn as the check, so concurrent decisions never count the same lease twice. Decisions needing
+   * the same account share one renewal. The decision takes its exposure (the event's whole price) from
+   * the lease, so that the decisions served before the next report cannot spend past it however many
+   * of them click; its reservation, reported then, is its expected cost, or the whole price within the
+   * last part of the budget (the lease's `tail`), so that a run of lucky clicks between reports cannot
+   * push delivery past it either.
    */
-  private async take(key: string, id: string, terms: LeaseTerms, reserve: number, price: number): Promise<{ lease: Lease; amount: number } | 'lost' | 'exhausted'> {
+  private async take(key: string, id: string, terms: LeaseTerms, reserve: number, price: number): Promise<{ lease: Lease; amount: number; exposure: number } | 'lost' | 'exhausted'> {
     let lease = this.leases.get(key);
     if (!lease) {
       lease = new Lease(key, this.keys.stripeOf(id));
@@ -417,6 +420,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     lease.terms = terms;
     const need = Math.max(reserve, price);
     lease.unit = need;
+    // CPM: reservation = exposure = price. CPC/CPCL: the reservation is an expectation, the exposure a whole price.
+    const exposure = need;
     const seen = lease.answers;
     // Decisions racing for the end of a budget take turns on renewals until one finds no room left.
     for (let attempt = 0; attempt < MAX_LEASE_WAITS; attempt++) {
@@ -427,8 +432,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         const now = this.clock.now();
         if (lease.available(now) >= need) {
           const amount = lease.tail && reserve < price ? price : reserve;
-          lease.hold(amount, now);
-          return { lease, amount };
+          lease.hold(amount, exposure, now);
+          return { lease, amount, exposure };
         }
         // No room left for one more decision outside the leases already out: refused.
         if (lease.answers > seen && lease.lastGrant < need && lease.roomLeft < need) return 'exhausted';
@@ -448,7 +453,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
   private exchange(lease: Lease, { want, unit, release }: { want: number; unit: number; release: boolean }): Promise<void> {
     if (lease.inflight) return lease.inflight;
     const terms = lease.terms!;
-    const used = lease.takeReport();
+    const report = lease.takeReport();
     const sentAt = this.clock.now();
     const arg: LeaseArg = {
       replica: this.replica,
@@ -456,7 +461,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       bucketMs: this.options.reservationBucketMs,
       windowBuckets: this.windowBuckets,
       ttlMs: this.options.leaseTtlMs,
-      used,
+      used: report.used,
+      exposure: report.exposure,
       release,
       want: Math.ceil(want),
       unit: Math.max(1, Math.ceil(unit)),
@@ -472,7 +478,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
       .then(
         (reply) => {
           if (reply[0] === 'lost') {
-            lease.reportFailed(used);
+            lease.reportFailed(report);
             lease.markLost(sentAt, terms.dayQ);
             return;
           }
@@ -481,7 +487,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
           lease.answered({ lease: mine, spent, res, today, leased, tail: tail === 1, granted, room }, sentAt, this.options.leaseTtlMs * 0.8, terms.dayQ);
         },
         (err: unknown) => {
-          lease.reportFailed(used);
+          lease.reportFailed(report);
           throw err;
         },
       )

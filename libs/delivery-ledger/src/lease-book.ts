@@ -5,9 +5,16 @@ import { performance } from 'node:perf_hooks';
  * remaining budget this replica may reserve from without asking Redis, and what it reserved from it
  * since its last report. Plain state and arithmetic; DeliveryLedger does the calls.
  *
- * available = lease (Redis' figure at the last answer) - reported in the call under way - confirmed
- * reservations not reported yet - tentative holds (decisions whose listener step is under way). Only
- * confirmed reservations are reported, so Redis never counts a hold that is later given back.
+ * A decision takes two amounts: its **reservation** (its expected cost: what Redis holds for it once
+ * reported) and its **exposure** (the most its billed event can cost: the whole price). A lease is
+ * spent in exposure, so that however many of the decisions served from it click or complete before
+ * the replica reports them, their spend fits in what the lease held; the report then turns each
+ * decision's exposure into its reservation (lua/lease.lua). For CPM the two are equal.
+ *
+ * available = lease (Redis' figure at the last answer) - exposure reported in the call under way -
+ * exposure of confirmed decisions not reported yet - exposure of tentative holds (decisions whose
+ * listener step is under way). Only confirmed decisions are reported, so Redis never counts a hold
+ * that is later given back.
  */
 export interface AccountSnapshot {
   spent: number;
@@ -16,6 +23,12 @@ export interface AccountSnapshot {
   today: number;
   /** Unused leases of all replicas. */
   leased: number;
+}
+
+/** One lease call's report: reservations per bucket, and the exposure they took from the lease. */
+export interface Report {
+  used: Array<[number, number]>;
+  exposure: number;
 }
 
 export interface LeaseTerms {
@@ -30,12 +43,16 @@ export interface LeaseTerms {
 export class Lease implements AccountSnapshot {
   /** Redis' figure of this replica's unused lease at the last answer. */
   lease = 0;
-  /** Confirmed use carried by the call under way. */
+  /** Confirmed reservations carried by the call under way, and their exposure. */
   sending = 0;
-  /** Confirmed use not reported yet, per reservation bucket. */
+  sendingExposure = 0;
+  /** Confirmed reservations not reported yet, per reservation bucket; their total and exposure. */
   unreported = new Map<number, number>();
   unreportedTotal = 0;
+  unreportedExposure = 0;
+  /** Held by decisions whose listener step is under way: reservations and exposure. */
   tentative = 0;
+  tentativeExposure = 0;
   /** Local end of the lease (earlier than Redis' expiry, so that it is never used once Redis reclaimed it). */
   usableUntil = 0;
   spent = 0;
@@ -57,7 +74,7 @@ export class Lease implements AccountSnapshot {
   lastGrant = 0;
   /** Room left for further leases at the last answer (budgets less spend, reservations and all leases). */
   roomLeft = 0;
-  /** Confirmed use since the last answer, to size the next lease. */
+  /** Exposure confirmed since the last answer, to size the next lease. */
   demand = 0;
   terms: LeaseTerms | null = null;
   /** The last decision amount asked for (periodic renewals are in multiples of it). */
@@ -69,22 +86,26 @@ export class Lease implements AccountSnapshot {
     readonly stripe: number,
   ) {}
 
+  /** Exposure this lease can still take. */
   available(now: number): number {
     if (this.lost || now >= this.usableUntil) return 0;
-    return this.lease - this.sending - this.unreportedTotal - this.tentative;
+    return this.lease - this.sendingExposure - this.unreportedExposure - this.tentativeExposure;
   }
 
-  hold(amount: number, now: number): void {
+  hold(amount: number, exposure: number, now: number): void {
     this.tentative += amount;
+    this.tentativeExposure += exposure;
     this.lastUse = now;
   }
 
   /** The hold becomes a reservation of `bucket` (reported with the next call). */
-  confirm(amount: number, bucket: number): void {
+  confirm(amount: number, exposure: number, bucket: number): void {
     this.tentative -= amount;
+    this.tentativeExposure -= exposure;
     this.unreported.set(bucket, (this.unreported.get(bucket) ?? 0) + amount);
     this.unreportedTotal += amount;
-    this.demand += amount;
+    this.unreportedExposure += exposure;
+    this.demand += exposure;
   }
 
   /**
@@ -99,8 +120,9 @@ export class Lease implements AccountSnapshot {
     return Math.max(4 * unit, (this.demand * horizonMs) / elapsed);
   }
 
-  giveBack(amount: number): void {
+  giveBack(amount: number, exposure: number): void {
     this.tentative -= amount;
+    this.tentativeExposure -= exposure;
   }
 
   /** This replica's use not yet in `res`: spend + reservations as this replica sees them. */
@@ -108,22 +130,26 @@ export class Lease implements AccountSnapshot {
     return this.sending + this.unreportedTotal + this.tentative;
   }
 
-  /** Takes the unreported use for a call. */
-  takeReport(): Array<[number, number]> {
-    const used = [...this.unreported.entries()];
+  /** Takes the unreported use for a call: reservations per bucket, and the exposure they took from the lease. */
+  takeReport(): Report {
+    const report = { used: [...this.unreported.entries()], exposure: this.unreportedExposure };
     this.sending = this.unreportedTotal;
+    this.sendingExposure = this.unreportedExposure;
     this.unreported = new Map();
     this.unreportedTotal = 0;
-    return used;
+    this.unreportedExposure = 0;
+    return report;
   }
 
   /** The call failed: its use is reported again with the next one (counted twice at worst: the safe side). */
-  reportFailed(used: Array<[number, number]>): void {
+  reportFailed({ used, exposure }: Report): void {
     for (const [bucket, amount] of used) {
       this.unreported.set(bucket, (this.unreported.get(bucket) ?? 0) + amount);
       this.unreportedTotal += amount;
     }
+    this.unreportedExposure += exposure;
     this.sending = 0;
+    this.sendingExposure = 0;
   }
 
   answered(reply: { lease: number; spent: number; res: number; today: number; leased: number; tail: boolean; granted: number; room: number }, sentAt: number, usableMs: number, dayQ: number | undefined): void {
@@ -132,6 +158,7 @@ export class Lease implements AccountSnapshot {
     this.roomLeft = reply.room;
     this.lease = reply.lease;
     this.sending = 0;
+    this.sendingExposure = 0;
     this.spent = reply.spent;
     this.res = reply.res;
     this.today = reply.today;
@@ -151,6 +178,7 @@ export class Lease implements AccountSnapshot {
     this.lastGrant = 0;
     this.lease = 0;
     this.sending = 0;
+    this.sendingExposure = 0;
     this.usableUntil = 0;
     this.answeredAt = now;
     this.lostAt = performance.now();

@@ -53,6 +53,8 @@ export interface LeaseArg {
   ttlMs: number;
   /** What the replica reserved from its lease since its last call: [reservation bucket, amount]. */
   used: Array<[number, number]>;
+  /** What those decisions took from the lease: their exposure, a whole event's price each (lease-book.ts). */
+  exposure: number;
   /** Return the unused lease instead of taking more. */
   release: boolean;
   want: number;

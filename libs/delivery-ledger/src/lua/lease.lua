@@ -14,7 +14,7 @@
 --
 -- KEYS[1] the stripe's restore marker, KEYS[2] the account hash
 -- ARGV[1] JSON LeaseArg (ledger-scripts.ts): replica, now, bucketMs, windowBuckets, ttlMs, used
---         [[bucket, amount]], release, want, unit, budget, daily?, dayQ? (line items), cap, tailFraction,
+--         [[bucket, amount]], exposure, release, want, unit, budget, daily?, dayQ? (line items), cap, tailFraction,
 --         capTtl?
 -- Returns {'lost'} when the stripe lost its data, else {'ok', lease, spent, res, today, leased, tail (0|1),
 -- granted, room} (room: what is left for further leases, as far as budgets go).
@@ -84,16 +84,18 @@ for i = 1, #leases, 2 do
   end
 end
 
--- What the replica reserved from its lease: reservations in the buckets of their decisions. (Without a
--- live lease the replica's lease was reclaimed whole, or lost with the stripe and rebuilt with a
--- reservation of recent spend: its decisions are held already.)
+-- What the replica reserved from its lease: reservations in the buckets of their decisions, while the
+-- lease gives up what they took from it, their exposure (a whole event's price each, at least their
+-- reservations): the difference comes back as room. (Without a live lease the replica's lease was
+-- reclaimed whole, or lost with the stripe and rebuilt with a reservation of recent spend: its
+-- decisions are held already.)
 if found then
   local used = 0
   for _, u in ipairs(a.used) do
     reserve(u[1], u[2])
     used = used + u[2]
   end
-  used = math.min(used, mine)
+  used = math.min(math.max(used, a.exposure), mine)
   mine, leased = mine - used, leased - used
 end
 
