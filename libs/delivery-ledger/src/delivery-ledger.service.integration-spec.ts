@@ -190,13 +190,41 @@ describe.each(ledgerTargets())('DeliveryLedger (real Redis: %s)', (_, target) =>
     expect((await counters.readLineItems(['li-1'])).get('li-1')!.reservedMilliMicros).toBe(3 * 2_000_000);
   });
 
-  it('answers decisions 503 when Redis fails the call, and serves again once it answers', async () => {
-    const client = (counters as unknown as { client: { dlvLease: (...a: unknown[]) => Promise<unknown> } }).client;
-    jest.spyOn(client, 'dlvLease').mockRejectedValueOnce(new Error('connection lost'));
-    const results = await Promise.allSettled([counters.reserve({ userId: 'a', decisionIds: ids(1), candidates: [candidate()] }), counters.reserve({ userId: 'b', decisionIds: ids(1), candidates: [candidate()] })]);
-    expect(results.map((r) => r.status === 'rejected' && (r.reason as { getStatus(): number }).getStatus())).toEqual([503, 503]);
-    const next = await counters.reserve({ userId: 'c', decisionIds: ids(1), candidates: [candidate()] });
-    expect(next.restored && next.verdicts).toEqual(['selected']);
+  it('answers decisions 503 when Redis fails the call, skips the account without waiting for a while, and serves again once it answers', async () => {
+    const ledger = new DeliveryLedger(redis, clock, { unreachableRetryMs: 300 });
+    try {
+      await ledger.whenReady();
+      const client = (ledger as unknown as { client: { dlvLease: (...a: unknown[]) => Promise<unknown> } }).client;
+      const lease = jest.spyOn(client, 'dlvLease').mockRejectedValueOnce(new Error('connection lost'));
+      const results = await Promise.allSettled([ledger.reserve({ userId: 'a', decisionIds: ids(1), candidates: [candidate()] }), ledger.reserve({ userId: 'b', decisionIds: ids(1), candidates: [candidate()] })]);
+      expect(results.map((r) => r.status === 'rejected' && (r.reason as { getStatus(): number }).getStatus())).toEqual([503, 503]);
+      // Within the retry window: refused at once, without another call to the shard.
+      await expect(ledger.reserve({ userId: 'c', decisionIds: ids(1), candidates: [candidate()] })).rejects.toMatchObject({ status: 503 });
+      expect(lease).toHaveBeenCalledTimes(1);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      const next = await ledger.reserve({ userId: 'c', decisionIds: ids(1), candidates: [candidate()] });
+      expect(next.restored && next.verdicts).toEqual(['selected']);
+    } finally {
+      await ledger.onApplicationShutdown();
+    }
+  });
+
+  it("serves the other candidates when one account's shard does not answer, and gives back what it held", async () => {
+    // A real error of Redis on one account only (its line item's hash is not a hash): as a shard that is down.
+    await redis.client.set(counters.keys.lineItem('li-down'), 'not a hash');
+    const down = candidate({ lineItemId: 'li-down', campaignId: 'cp-down' });
+    const up = candidate({ lineItemId: 'li-up', campaignId: 'cp-up' });
+    const r = await counters.reserve({ userId: 'u-x', decisionIds: ids(1), candidates: [down, up] });
+    expect(r.restored && r.verdicts).toEqual(['counters_unavailable', 'selected']);
+    // Alone, the unanswered account is a 503 (the dependency is down for that decision), not an empty answer.
+    await expect(counters.reserve({ userId: 'u-y', decisionIds: ids(1), candidates: [down] })).rejects.toMatchObject({ status: 503 });
+    // A campaign whose shard does not answer: its line item's hold goes back (the line item still serves through another campaign).
+    await redis.client.set(counters.keys.campaign('cp-down2'), 'not a hash');
+    const viaDownCampaign = candidate({ lineItemId: 'li-shared', campaignId: 'cp-down2', campaignBudgetMilliMicros: 1e12 });
+    const r2 = await counters.reserve({ userId: 'u-z', decisionIds: ids(1), candidates: [viaDownCampaign, up] });
+    expect(r2.restored && r2.verdicts).toEqual(['counters_unavailable', 'selected']);
+    const shared = (counters as unknown as { leases: Map<string, { tentative: number; tentativeExposure: number }> }).leases.get(counters.keys.lineItem('li-shared'))!;
+    expect([shared.tentative, shared.tentativeExposure]).toEqual([0, 0]);
   });
 
   it('finishes the applies in flight before it disconnects at shutdown (accounts and listeners alike)', async () => {

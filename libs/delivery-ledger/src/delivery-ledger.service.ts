@@ -54,6 +54,8 @@ export interface DeliveryLedgerOptions {
   leaseFraction: number;
   /** A lease unused for this long is returned, ms. */
   leaseIdleMs: number;
+  /** How long decisions skip an account whose lease call failed (its shard did not answer) before one tries again, ms. */
+  unreachableRetryMs: number;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: DeliveryLedgerOptions = {
@@ -66,6 +68,7 @@ export const DEFAULT_LEDGER_OPTIONS: DeliveryLedgerOptions = {
   leaseReportMs: 1_000,
   leaseFraction: 0.01,
   leaseIdleMs: 2_000,
+  unreachableRetryMs: 1_000,
 };
 
 export const DELIVERY_LEDGER_OPTIONS = Symbol('DELIVERY_LEDGER_OPTIONS');
@@ -265,10 +268,19 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     const verdicts: CandidateVerdict[] = candidates.map(() => 'not_reached');
     const passing: Passing[] = [];
     let certain = 0;
+    let unavailable: Error | null = null;
     try {
       for (let i = 0; i < candidates.length && certain < slots; i++) {
         const c = candidates[i];
-        const outcome = await this.fits(c);
+        let outcome: Awaited<ReturnType<DeliveryLedger['fits']>>;
+        try {
+          outcome = await this.fits(c);
+        } catch (err) {
+          // This account's shard did not answer: the others may still serve (a shard down takes only its own share).
+          unavailable = err as Error;
+          verdicts[i] = 'counters_unavailable';
+          continue;
+        }
         if (outcome === 'lost') {
           for (const p of passing) this.giveBack(p);
           return { restored: false };
@@ -315,6 +327,8 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         for (const p of passing.slice(slots)) this.giveBack(p);
       }
 
+      // Nothing served, and some candidate's shard did not answer: the dependency is down for this decision.
+      if (chosen.length === 0 && unavailable) throw unavailable;
       const bucket = Math.floor(this.clock.now() / this.options.reservationBucketMs);
       const selected: Array<{ index: number; decisionId: string }> = [];
       for (const p of chosen) {
@@ -376,7 +390,13 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     let cp: { lease: Lease; amount: number; exposure: number } | null = null;
     if (c.campaignBudgetMilliMicros !== null) {
       const campaignBudget = Math.round(c.campaignBudgetMilliMicros);
-      const taken = await this.take(this.keys.campaign(c.campaignId), c.campaignId, { budget: campaignBudget, cap: this.leaseCap(campaignBudget, price) }, reserve, price);
+      let taken: Awaited<ReturnType<DeliveryLedger['take']>>;
+      try {
+        taken = await this.take(this.keys.campaign(c.campaignId), c.campaignId, { budget: campaignBudget, cap: this.leaseCap(campaignBudget, price) }, reserve, price);
+      } catch (err) {
+        li.lease.giveBack(li.amount, li.exposure);
+        throw err;
+      }
       if (typeof taken === 'string') {
         li.lease.giveBack(li.amount, li.exposure);
         return taken === 'lost' ? 'lost' : 'campaign_budget_exhausted';
@@ -425,6 +445,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
     const seen = lease.answers;
     // Decisions racing for the end of a budget take turns on renewals until one finds no room left.
     for (let attempt = 0; attempt < MAX_LEASE_WAITS; attempt++) {
+      if (lease.unreachable()) throw new Error(`the shard of ${key} did not answer its last lease call; skipped for up to ${this.options.unreachableRetryMs} ms`);
       // A lost stripe is asked again at most every LOST_RETRY_MS (real time: not a decision's clock).
       const stale = lease.answeredAt === 0 || lease.dayQ !== terms.dayQ || (lease.lost && performance.now() - lease.lostAt >= LOST_RETRY_MS);
       if (!stale) {
@@ -488,6 +509,7 @@ export class DeliveryLedger implements OnModuleInit, OnApplicationShutdown {
         },
         (err: unknown) => {
           lease.reportFailed(report);
+          lease.markUnreachable(this.options.unreachableRetryMs);
           throw err;
         },
       )

@@ -68,6 +68,9 @@ export class Lease implements AccountSnapshot {
   answeredAt = 0;
   /** When the stripe was found lost (performance.now()). */
   lostAt = 0;
+  /** Its last call failed (its shard did not answer): decisions skip it until `unreachableUntil` (performance.now()), and while the next try is under way. */
+  failing = false;
+  unreachableUntil = 0;
   lastUse = 0;
   /** Answers received, and what the last one granted. */
   answers = 0;
@@ -166,9 +169,21 @@ export class Lease implements AccountSnapshot {
     this.tail = reply.tail;
     this.dayQ = dayQ;
     this.lost = false;
+    this.failing = false;
     this.usableUntil = reply.lease > 0 ? sentAt + usableMs : 0;
     this.answeredAt = sentAt;
     this.demand = 0;
+  }
+
+  /** Its call failed: skipped for `retryMs`, then tried again by one decision while the others skip it. */
+  markUnreachable(retryMs: number): void {
+    this.failing = true;
+    this.unreachableUntil = performance.now() + retryMs;
+  }
+
+  /** Whether decisions should skip this account now rather than wait for its shard. */
+  unreachable(): boolean {
+    return this.failing && (performance.now() < this.unreachableUntil || this.inflight !== null);
   }
 
   markLost(now: number, dayQ: number | undefined): void {

@@ -125,6 +125,8 @@ export type CandidateVerdict =
   | 'paced'
   | 'listener_limit'
   | 'ip_limit'
+  /** Its line item's or campaign's shard did not answer (a decision with nothing else to serve is a 503). */
+  | 'counters_unavailable'
   | 'not_reached';
 
 export type ReservationResult =

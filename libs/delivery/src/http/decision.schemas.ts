@@ -135,7 +135,7 @@ const candidateSchema = {
     reason: {
       type: 'string',
       description:
-        'selected, or why not: flight_not_started, flight_ended, no_creative_for_format, targeting_<field>, budget_exhausted, daily_budget_exhausted, campaign_budget_exhausted, frequency_capped, paced, listener_limit, ip_limit, outranked, counters_not_restored',
+        'selected, or why not: flight_not_started, flight_ended, no_creative_for_format, targeting_<field>, budget_exhausted, daily_budget_exhausted, campaign_budget_exhausted, frequency_capped, paced, listener_limit, ip_limit, counters_unavailable (its shard of the ledger did not answer), outranked, counters_not_restored',
       example: 'frequency_capped',
     },
   },
