@@ -1,11 +1,11 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import { Auth } from '../auth/auth.decorators';
+import { ADMIN_ONLY, ApiController } from '../http/api-controller.decorators';
 import { MetricsService } from './metrics.service';
 
 /** /metrics on the API's port, for the admin key only: it shows traffic, routes and queue depths. */
-@ApiTags('operations')
-@Controller('metrics')
+@ApiController('metrics', 'operations', ADMIN_ONLY)
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
