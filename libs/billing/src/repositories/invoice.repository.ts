@@ -281,9 +281,9 @@ export class InvoiceRepository {
     return new Set(rows.map((r) => `${r.advertiser_id as string}|${r.period as string}`));
   }
 
-  /** Advertisers with an issued or paid invoice for a month from `sincePeriod` on. */
-  async advertisersWithLiveInvoicesSince(m: EntityManager, sincePeriod: string): Promise<string[]> {
-    const rows = (await m.query('SELECT DISTINCT advertiser_id FROM invoices WHERE live = 1 AND period >= ?', [sincePeriod])) as Raw[];
+  /** Advertisers with an issued or paid invoice for a month in [fromPeriod, beforePeriod). */
+  async advertisersWithLiveInvoicesBetween(m: EntityManager, fromPeriod: string, beforePeriod: string): Promise<string[]> {
+    const rows = (await m.query('SELECT DISTINCT advertiser_id FROM invoices WHERE live = 1 AND period >= ? AND period < ?', [fromPeriod, beforePeriod])) as Raw[];
     return rows.map((r) => r.advertiser_id as string);
   }
 
