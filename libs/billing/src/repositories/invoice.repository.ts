@@ -63,6 +63,8 @@ export interface InvoiceFilter {
   /** (createdAt, id) of the last row of the previous page. */
   before?: { createdAt: Date; id: string };
   limit: number;
+  /** Rows skipped (`?page=`). */
+  offset?: number;
 }
 
 /** Billed per advertiser, month and line item by invoices that are not void, for reconciliation. */
@@ -270,7 +272,7 @@ export class InvoiceRepository {
       f.status && ['status = ?', f.status],
       f.before && ['(created_at < ? OR (created_at = ? AND id < ?))', f.before.createdAt, f.before.createdAt, f.before.id],
     ]);
-    const rows = (await m.query(`SELECT * FROM invoices ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ?`, [...where.params, f.limit])) as Raw[];
+    const rows = (await m.query(`SELECT * FROM invoices ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...where.params, f.limit, f.offset ?? 0])) as Raw[];
     return rows.map(toInvoice);
   }
 

@@ -1,6 +1,6 @@
 import { AdvertiserAccount, AdvertiserRepository, LineItemRepository } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
-import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
+import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, pageOffset, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { InvoiceFilter, InvoiceLineRow, InvoiceRepository, InvoiceRow, InvoiceStatus } from '../repositories/invoice.repository';
@@ -200,7 +200,7 @@ export class InvoicesService {
     return (await this.withLines(m, [invoice.id]))[0];
   }
 
-  async list(filter: Omit<InvoiceFilter, 'before'> & { cursor?: string }, principal: Principal): Promise<{ data: InvoiceWithLines[]; next: string | null }> {
+  async list(filter: Omit<InvoiceFilter, 'before' | 'offset'> & { cursor?: string; page?: number }, principal: Principal): Promise<{ data: InvoiceWithLines[]; next: string | null }> {
     const scope = scopeOf(principal);
     if (scope !== undefined && filter.advertiserId !== undefined && filter.advertiserId !== scope) return { data: [], next: null };
     let before: InvoiceFilter['before'];
@@ -209,7 +209,14 @@ export class InvoicesService {
       if (!invoice) throw invalidField('cursor', 'must be the `next` value of a previous page');
       before = { createdAt: invoice.createdAt, id: invoice.id };
     }
-    const rows = await this.repo.list(this.repo.dataSource.manager, { ...filter, advertiserId: scope ?? filter.advertiserId, before, limit: filter.limit + 1 });
+    const rows = await this.repo.list(this.repo.dataSource.manager, {
+      advertiserId: scope ?? filter.advertiserId,
+      period: filter.period,
+      status: filter.status,
+      before,
+      limit: filter.limit + 1,
+      offset: pageOffset(filter, filter.limit),
+    });
     const page = rows.slice(0, filter.limit);
     const data = await this.withLines(this.repo.dataSource.manager, page.map((r) => r.id));
     return { data, next: rows.length > filter.limit ? page[page.length - 1].id : null };
