@@ -198,6 +198,15 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
       expect(openapi.components.schemas[dto].properties.items).toMatchObject({ type: 'array', deprecated: true });
     }
     for (const path of ['/v1/ops/breaches', '/v1/ops/dead-letters']) expect(openapi.paths[path].get.parameters.map((p: { name: string }) => p.name)).toContain('page');
+
+    // A range ending before it starts is refused, naming both bounds, as reports do; an instant (from = to) is the breaches open then.
+    const inverted = await api('GET', `/v1/ops/breaches?slaId=${slaId}&from=2026-12-07&to=2026-12-01`);
+    expect(inverted.status).toBe(400);
+    expect(inverted.body.message).toMatch(/^to: .*from/);
+    expect(inverted.body.details).toEqual([{ field: 'to', problems: [expect.stringContaining('from')] }]);
+    const atInstant = await api('GET', `/v1/ops/breaches?slaId=${slaId}&from=2026-12-03T00:30:00Z&to=2026-12-03T00:30:00Z`);
+    expect(atInstant.status).toBe(200);
+    expect(atInstant.body.data.map((b: { id: string }) => b.id)).toEqual([breaches[1].id]);
   });
 
   it('a job that fails all its attempts becomes a dead letter, retried through the API to done', async () => {

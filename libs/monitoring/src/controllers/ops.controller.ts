@@ -1,4 +1,4 @@
-import { ADMIN_ONLY, ApiController, ListEndpoint, Auth, CurrentPrincipal, ErrorBody, Principal, pageOffset, scopeOf } from '@app/platform';
+import { ADMIN_ONLY, ApiController, ListEndpoint, Auth, CurrentPrincipal, ErrorBody, Principal, invalidField, pageOffset, scopeOf } from '@app/platform';
 import { BadRequestException, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { BreachesRepository } from '../repositories/breaches.repository';
@@ -62,6 +62,8 @@ export class OpsController {
     const limit = q.limit ?? OPS_PAGE_SIZE;
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
+    // from = to is allowed: the breaches open at that instant.
+    if (from && to && to < from) throw invalidField('to', `must not be before from (${q.to} < ${q.from})`);
     const rows = await this.breaches.list({ slaId: q.slaId, state: q.state, from, to, cursor: q.cursor, offset: pageOffset(q, limit), limit: limit + 1 });
     const data = rows.slice(0, limit).map(breachDto);
     return { data, items: data, next: rows.length > limit ? data[data.length - 1].id : null };

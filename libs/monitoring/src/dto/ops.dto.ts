@@ -74,7 +74,7 @@ export class BreachQueryDto extends OpsPageQueryDto {
   @IsOptional() @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 time' })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Breaches started before this time (ISO-8601)', example: '2026-11-26T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Breaches started before this time (ISO-8601); not before `from` (400)', example: '2026-11-26T00:00:00Z' })
   @IsOptional() @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 time' })
   to?: string;
 }
