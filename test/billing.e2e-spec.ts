@@ -218,7 +218,7 @@ describe('billing (own stack)', () => {
     await waitFor(async () => (await call('GET', `/v1/invoices/${draft.id}/reconciliation`)).body.state === 'mismatch', 20000, 'mismatch recorded', 200);
     // ... and raised as a breach of the reconciliation SLA (an alert once, like every breach).
     const breach = await waitFor(
-      async () => (await call('GET', '/v1/ops/breaches?slaId=billing.reconciliation')).body.items?.find((b: { state: string }) => b.state === 'open'),
+      async () => (await call('GET', '/v1/ops/breaches?slaId=billing.reconciliation')).body.data?.find((b: { state: string }) => b.state === 'open'),
       30000,
       'the reconciliation breach',
       500,
@@ -245,6 +245,30 @@ describe('billing (own stack)', () => {
     expect(list.every((i) => i.advertiserId === a.advertiserId)).toBe(true);
     expect((await call('POST', '/v1/invoices/generate', { key: keyA, body: { period: '2026-07' } })).status).toBe(403);
     expect((await call('POST', `/v1/invoices/${invA.id}/issue`, { key: keyA })).status).toBe(403);
+  });
+
+  it('pages invoices newest first by cursor or by page number, as every list does', async () => {
+    const p = await placement('UTC');
+    const drafts: string[] = [];
+    for (const period of ['2026-01', '2026-02', '2026-03']) {
+      await usage(p, `${period}-10T10:00:00Z`, 2);
+      drafts.unshift((await generate(period, p.advertiserId))[0].id as string);
+    }
+    const list = async (query: string) => {
+      const res = await call('GET', `/v1/invoices?advertiserId=${p.advertiserId}&${query}`);
+      expect(res.status).toBe(200);
+      return { ids: (res.body.data as Array<{ id: string }>).map((i) => i.id), next: res.body.next as string | null };
+    };
+    expect(await list('limit=2')).toEqual({ ids: drafts.slice(0, 2), next: drafts[1] });
+    expect(await list('limit=2&page=1')).toEqual({ ids: drafts.slice(0, 2), next: drafts[1] });
+    expect(await list('limit=2&page=2')).toEqual({ ids: drafts.slice(2), next: null });
+    // With a cursor, page is ignored.
+    expect(await list(`limit=2&page=2&cursor=${drafts[0]}`)).toEqual({ ids: drafts.slice(1), next: null });
+    const csv = await call('GET', `/v1/invoices?advertiserId=${p.advertiserId}&limit=2&page=2&format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain(drafts[2]);
+    expect(csv.text).not.toContain(drafts[0]);
+    expect((await call('GET', `/v1/invoices?advertiserId=${p.advertiserId}&page=0`)).status).toBe(400);
   });
 
   it('refuses bad input with a clear 4xx and writes nothing', async () => {

@@ -2,7 +2,7 @@ import { BILLING_SCHEDULES } from '@app/billing';
 import { CAMPAIGNS_SCHEDULES } from '@app/campaigns';
 import { MEASUREMENT_SCHEDULES } from '@app/measurement';
 import { MONITORING_SCHEDULES } from '@app/monitoring';
-import { PLATFORM_SCHEDULES, WorkerConfig } from '@app/platform';
+import { PLATFORM_SCHEDULES, WorkerConfig, uuidv7 } from '@app/platform';
 import { WAREHOUSE_SCHEDULES } from '@app/warehouse';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -146,6 +146,69 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     expect(sla.body.slas.find((s: { id: string }) => s.id === 'aggregation.freshness')).toMatchObject({ kind: 'freshness', target: 3, warn: 1, unit: 's' });
   });
 
+  it('pages breaches and dead letters by cursor or page number like every list, answers data (items: a deprecated alias), and refuses an inverted range', async () => {
+    const run = randomUUID().slice(0, 8);
+    const slaId = `test.paging-${run}`;
+    const deadQueue = `paging-${run}`;
+    const day = (d: number) => new Date(Date.UTC(2026, 11, d));
+    // Three resolved breaches (alerts sent: the monitor leaves them alone) and three dead letters, oldest first.
+    const breaches = [1, 3, 5].map((d, i) => ({ id: uuidv7(Date.now() + i), started: day(d), ended: new Date(day(d).getTime() + 3_600_000) }));
+    const letters = [0, 1, 2].map((i) => uuidv7(Date.now() + i));
+    const db = await mysql(stack.env.DB_NAME);
+    try {
+      for (const b of breaches) {
+        await db.query(
+          `INSERT INTO sla_breaches (id, sla_id, kind, subject, cause, severity, state, dedup_key, unit, target, first_value, worst_value, last_value, started_at, ended_at, firing_sent_at, resolved_sent_at)
+           VALUES (?, ?, 'freshness', 'paging', 'breached', 'critical', 'resolved', ?, 's', 1, 2, 2, 0, ?, ?, ?, ?)`,
+          [b.id, slaId, `${slaId}/${b.id}`, b.started, b.ended, b.started, b.ended],
+        );
+      }
+      for (const id of letters) {
+        await db.query("INSERT INTO dead_letters (id, queue, job_name, payload, error, attempts, failed_at, state) VALUES (?, ?, 'ops.probe', '{}', 'boom', 1, NOW(3), 'dead')", [id, deadQueue]);
+      }
+    } finally {
+      await db.end();
+    }
+    const newestFirst = { breaches: breaches.map((b) => b.id).reverse(), letters: [...letters].reverse() };
+    for (const [path, ids] of [
+      [`/v1/ops/breaches?slaId=${slaId}`, newestFirst.breaches],
+      [`/v1/ops/dead-letters?queue=${deadQueue}`, newestFirst.letters],
+    ] as const) {
+      const page = async (query: string) => {
+        const res = await api('GET', `${path}&${query}`);
+        expect(res.status).toBe(200);
+        expect(res.body.items).toEqual(res.body.data);
+        return { ids: (res.body.data as Array<{ id: string }>).map((r) => r.id), next: res.body.next as string | null };
+      };
+      expect(await page('limit=2')).toEqual({ ids: ids.slice(0, 2), next: ids[1] });
+      expect(await page('limit=2&page=1')).toEqual({ ids: ids.slice(0, 2), next: ids[1] });
+      expect(await page('limit=2&page=2')).toEqual({ ids: ids.slice(2), next: null });
+      expect(await page('limit=2&page=3')).toEqual({ ids: [], next: null });
+      // With a cursor, page is ignored.
+      expect(await page(`limit=2&page=2&cursor=${ids[0]}`)).toEqual({ ids: ids.slice(1), next: null });
+      for (const bad of ['page=0', 'page=x']) {
+        const res = await api('GET', `${path}&${bad}`);
+        expect(res.status).toBe(400);
+        expect(res.body.message).toContain('page');
+      }
+    }
+    const openapi = (await api('GET', '/docs-json', { key: null })).body;
+    for (const dto of ['BreachPageDto', 'DeadLetterPageDto']) {
+      expect(openapi.components.schemas[dto].properties.data).toMatchObject({ type: 'array' });
+      expect(openapi.components.schemas[dto].properties.items).toMatchObject({ type: 'array', deprecated: true });
+    }
+    for (const path of ['/v1/ops/breaches', '/v1/ops/dead-letters']) expect(openapi.paths[path].get.parameters.map((p: { name: string }) => p.name)).toContain('page');
+
+    // A range ending before it starts is refused, naming both bounds, as reports do; an instant (from = to) is the breaches open then.
+    const inverted = await api('GET', `/v1/ops/breaches?slaId=${slaId}&from=2026-12-07&to=2026-12-01`);
+    expect(inverted.status).toBe(400);
+    expect(inverted.body.message).toMatch(/^to: .*from/);
+    expect(inverted.body.details).toEqual([{ field: 'to', problems: [expect.stringContaining('from')] }]);
+    const atInstant = await api('GET', `/v1/ops/breaches?slaId=${slaId}&from=2026-12-03T00:30:00Z&to=2026-12-03T00:30:00Z`);
+    expect(atInstant.status).toBe(200);
+    expect(atInstant.body.data.map((b: { id: string }) => b.id)).toEqual([breaches[1].id]);
+  });
+
   it('a job that fails all its attempts becomes a dead letter, retried through the API to done', async () => {
     const probeId = randomUUID();
     // A probe whose row is not in MySQL fails; with two attempts it is dead after the second.
@@ -153,7 +216,7 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     const letter = await waitFor(
       async () => {
         const res = await api('GET', '/v1/ops/dead-letters?state=dead');
-        return res.body.items?.find((d: { payload: { probeId?: string } }) => d.payload?.probeId === probeId);
+        return res.body.data?.find((d: { payload: { probeId?: string } }) => d.payload?.probeId === probeId);
       },
       20_000,
       'the dead letter',
@@ -197,8 +260,8 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     await sleep(4000);
     expect(sink.delivered('aggregation.freshness')).toHaveLength(1);
     const open = await api('GET', '/v1/ops/breaches?slaId=aggregation.freshness&state=open');
-    expect(open.body.items).toHaveLength(1);
-    expect(open.body.items[0].dedupKey).toBe(firing.dedupKey);
+    expect(open.body.data).toHaveLength(1);
+    expect(open.body.data[0].dedupKey).toBe(firing.dedupKey);
 
     expect((await api('POST', '/v1/ops/queues/aggregation/resume')).body).toEqual({ queue: 'aggregation', paused: false });
     const resolved = await waitFor(async () => sink.delivered('aggregation.freshness').find((a) => a.status === 'resolved'), 30_000, 'the resolution', 200);
@@ -206,7 +269,7 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
     expect(new Date(resolved.endedAt!).getTime()).toBeGreaterThan(new Date(firing.startedAt).getTime());
     await sleep(20_000);
     expect(sink.delivered('aggregation.freshness').map((a) => a.status)).toEqual(['firing', 'resolved']);
-    const [breach] = (await api('GET', '/v1/ops/breaches?slaId=aggregation.freshness')).body.items;
+    const [breach] = (await api('GET', '/v1/ops/breaches?slaId=aggregation.freshness')).body.data;
     expect(breach).toMatchObject({ state: 'resolved', dedupKey: firing.dedupKey });
     expect(breach.worstValue).toBeGreaterThanOrEqual(firing.value);
 
@@ -253,7 +316,7 @@ describe('SLA-monitored pipelines (own stack: short SLA targets, a private Redis
 
   it('with every worker stopped, the API raises the watchdog alert, once, and resolves it when a worker is back', async () => {
     // Settle first: the flush above may have kept the monitor from evaluating for a while (and alerted it).
-    await waitFor(async () => (await api('GET', '/v1/ops/breaches?slaId=monitor.heartbeat&state=open')).body.items.length === 0, 30_000, 'no open watchdog breach', 500);
+    await waitFor(async () => (await api('GET', '/v1/ops/breaches?slaId=monitor.heartbeat&state=open')).body.data.length === 0, 30_000, 'no open watchdog breach', 500);
     const since = sink.received.length;
     const watchdogAlerts = () => sink.received.slice(since).filter((r) => r.answered < 300 && r.alert.slaId === 'monitor.heartbeat').map((r) => r.alert);
     await Promise.all(stack.workers.map((w) => w.stop()));

@@ -74,7 +74,7 @@ describe('warehouse export (own stack)', () => {
   const dayView = async (day: string) => {
     const res = await api('GET', `/v1/ops/exports?from=${day}&to=${day}`);
     expect(res.status).toBe(200);
-    return res.body.items.find((d: any) => d.date === day) as any;
+    return res.body.data.find((d: any) => d.date === day) as any;
   };
   const waitVerified = (day: string, notRun?: string, timeoutMs = 60_000) =>
     waitFor(
@@ -250,14 +250,20 @@ describe('warehouse export (own stack)', () => {
     expect((await api('GET', '/v1/ops/exports', { key })).status).toBe(403);
     expect((await api('GET', '/v1/ops/exports', { key: null })).status).toBe(401);
 
-    // The listing: newest first, paged by day, filtered by range.
+    // The listing: newest first, paged by day (cursor or page number), filtered by range; `items` is a deprecated alias of `data`.
     const page = await api('GET', '/v1/ops/exports?limit=1');
-    expect(page.body.items.map((d: any) => d.date)).toEqual([D1]);
+    expect(page.body.data.map((d: any) => d.date)).toEqual([D1]);
+    expect(page.body.items).toEqual(page.body.data);
     expect(page.body.next).toBe(D1);
     const older = await api('GET', `/v1/ops/exports?limit=1&cursor=${page.body.next}`);
-    expect(older.body.items.map((d: any) => d.date)).toEqual([D2]);
-    expect(older.body.items[0]).toMatchObject({ state: 'verified', rawEvents: 0, rollupRows: 0 });
-    expect((await api('GET', `/v1/ops/exports?from=${D1}`)).body.items.map((d: any) => d.date)).toEqual([D1]);
+    expect(older.body.data.map((d: any) => d.date)).toEqual([D2]);
+    expect(older.body.data[0]).toMatchObject({ state: 'verified', rawEvents: 0, rollupRows: 0 });
+    const byNumber = await api('GET', '/v1/ops/exports?limit=1&page=2');
+    expect(byNumber.status).toBe(200);
+    expect(byNumber.body).toMatchObject({ data: older.body.data, next: older.body.next });
+    expect((await api('GET', '/v1/ops/exports?limit=1&page=1')).body).toMatchObject({ data: page.body.data, next: D1 });
+    expect((await api('GET', `/v1/ops/exports?limit=1&page=2&cursor=${D1}`)).body.data.map((d: any) => d.date)).toEqual([D2]);
+    expect((await api('GET', `/v1/ops/exports?from=${D1}`)).body.data.map((d: any) => d.date)).toEqual([D1]);
   }, 90_000);
 
   it('a worker SIGKILLed mid-export leaves nothing half-visible, and the job is taken over and finishes', async () => {

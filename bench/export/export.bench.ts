@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       const raw = await waitFor(
         async () => {
           const list = await http('GET', `/v1/ops/exports?from=${day}&to=${day}`, { baseUrl: stack.baseUrl });
-          const view = list.body.items[0];
+          const view = list.body.data[0];
           const table = view?.tables.find((x: any) => x.table === 'raw_events');
           if (table?.state === 'failed') throw new Error(`export failed: ${table.error}`);
           return view?.state === 'verified' && table.runId !== lastRun ? table : null;

@@ -1,9 +1,12 @@
 import { WorkerConfig, loadConfig, mysqlOptions } from '@app/platform';
 import { Connection, createConnection } from 'mysql2/promise';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../db/migrations';
 
-/** A MariaDB database of an integration spec's own, migrated as `npm start` does: `open()` in beforeAll, `drop()` in afterAll. */
+/**
+ * A MariaDB database of an integration spec's own, migrated as `npm start` does: `open()` in beforeAll,
+ * `drop()` in afterAll. Pass the entities that the repositories under test read through the ORM.
+ */
 export class MigratedDatabase {
   readonly config: WorkerConfig;
   dataSource!: DataSource;
@@ -11,6 +14,7 @@ export class MigratedDatabase {
   constructor(
     name: string,
     private readonly connections = 2,
+    private readonly entities: NonNullable<DataSourceOptions['entities']> = [],
   ) {
     this.config = loadConfig(WorkerConfig, { ...process.env, DB_NAME: name });
   }
@@ -24,7 +28,7 @@ export class MigratedDatabase {
     const conn = await this.server();
     await conn.query(`CREATE DATABASE IF NOT EXISTS \`${this.config.DB_NAME}\``);
     await conn.end();
-    this.dataSource = new DataSource({ ...mysqlOptions(this.config), poolSize: this.connections, extra: { connectionLimit: this.connections }, migrations: [...MIGRATIONS] });
+    this.dataSource = new DataSource({ ...mysqlOptions(this.config), poolSize: this.connections, extra: { connectionLimit: this.connections }, entities: this.entities, migrations: [...MIGRATIONS] });
     await this.dataSource.initialize();
     await this.dataSource.runMigrations();
     return this.dataSource;

@@ -29,6 +29,7 @@ export * from './http/error-body';
 export * from './http/api-controller.decorators';
 export * from './http/all-exceptions.filter';
 export * from './http/validation';
+export * from './http/page-query.dto';
 export * from './telemetry/metrics.service';
 export * from './http/http-hooks';
 export * from './util/uuid';

@@ -1,4 +1,4 @@
-import { ApiController, Auth, CurrentPrincipal, ErrorBody, Idempotent, Principal, scopeOf } from '@app/platform';
+import { ApiController, Auth, CurrentPrincipal, DEFAULT_PAGE_SIZE, ErrorBody, Idempotent, Principal, scopeOf } from '@app/platform';
 import { Body, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -48,7 +48,7 @@ export class InvoicesController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InvoicePageDto | string> {
-    const page = await this.invoices.list({ advertiserId: query.advertiserId, period: query.period, status: query.status, cursor: query.cursor, limit: query.limit ?? 20 }, principal);
+    const page = await this.invoices.list({ advertiserId: query.advertiserId, period: query.period, status: query.status, cursor: query.cursor, page: query.page, limit: query.limit ?? DEFAULT_PAGE_SIZE }, principal);
     const dto = { data: page.data.map(toInvoiceDto), next: page.next };
     if (!wantsCsv(query.format, accept)) return dto;
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="invoices.csv"');

@@ -1,6 +1,6 @@
+import { ListQueryDto } from '@app/campaigns';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 const ID = '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f';
 const TIME = '2026-12-01T05:00:00.000Z';
@@ -28,12 +28,10 @@ export class VoidInvoiceDto {
   reason?: string;
 }
 
-export class InvoiceListQueryDto {
+export class InvoiceListQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ example: ID }) @IsOptional() @IsString() @MaxLength(64) advertiserId?: string;
   @ApiPropertyOptional({ example: '2026-11' }) @IsOptional() @Matches(PERIOD, { message: 'period must be a month as YYYY-MM' }) period?: string;
   @ApiPropertyOptional({ enum: INVOICE_STATUSES, example: 'issued' }) @IsOptional() @IsIn(INVOICE_STATUSES) status?: (typeof INVOICE_STATUSES)[number];
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, example: 20 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
-  @ApiPropertyOptional({ description: 'The `next` value of the previous page', example: ID }) @IsOptional() @IsString() @MaxLength(64) cursor?: string;
   @ApiPropertyOptional({ enum: ['json', 'csv'], example: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
 }
 

@@ -63,6 +63,8 @@ export interface InvoiceFilter {
   /** (createdAt, id) of the last row of the previous page. */
   before?: { createdAt: Date; id: string };
   limit: number;
+  /** Rows skipped (`?page=`). */
+  offset?: number;
 }
 
 /** Billed per advertiser, month and line item by invoices that are not void, for reconciliation. */
@@ -270,7 +272,7 @@ export class InvoiceRepository {
       f.status && ['status = ?', f.status],
       f.before && ['(created_at < ? OR (created_at = ? AND id < ?))', f.before.createdAt, f.before.createdAt, f.before.id],
     ]);
-    const rows = (await m.query(`SELECT * FROM invoices ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ?`, [...where.params, f.limit])) as Raw[];
+    const rows = (await m.query(`SELECT * FROM invoices ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...where.params, f.limit, f.offset ?? 0])) as Raw[];
     return rows.map(toInvoice);
   }
 
@@ -281,9 +283,9 @@ export class InvoiceRepository {
     return new Set(rows.map((r) => `${r.advertiser_id as string}|${r.period as string}`));
   }
 
-  /** Advertisers with an issued or paid invoice for a month from `sincePeriod` on. */
-  async advertisersWithLiveInvoicesSince(m: EntityManager, sincePeriod: string): Promise<string[]> {
-    const rows = (await m.query('SELECT DISTINCT advertiser_id FROM invoices WHERE live = 1 AND period >= ?', [sincePeriod])) as Raw[];
+  /** Advertisers with an issued or paid invoice for a month in [fromPeriod, beforePeriod). */
+  async advertisersWithLiveInvoicesBetween(m: EntityManager, fromPeriod: string, beforePeriod: string): Promise<string[]> {
+    const rows = (await m.query('SELECT DISTINCT advertiser_id FROM invoices WHERE live = 1 AND period >= ? AND period < ?', [fromPeriod, beforePeriod])) as Raw[];
     return rows.map((r) => r.advertiser_id as string);
   }
 

@@ -1,14 +1,21 @@
 import { AdvertiserAccount, AdvertiserRepository, LineItemRepository } from '@app/campaigns';
 import { RollupReader } from '@app/measurement';
-import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
+import { PERIOD_PATTERN, PlatformConfig, Principal, UUID_PATTERN, invalidField, monthRange, pageOffset, previousPeriod, scopeOf, uuidv7 } from '@app/platform';
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { InvoiceFilter, InvoiceLineRow, InvoiceRepository, InvoiceRow, InvoiceStatus } from '../repositories/invoice.repository';
-import { MeasuredUsage, draftLines, totalsOf } from './invoice-lines';
+import { DraftLine, MeasuredUsage, draftLines, totalsOf } from './invoice-lines';
 
 /** Earlier months whose late usage a draft picks up as adjustments (events arrive at most 48 h late, aggregation may lag). */
 const ADJUSTMENT_LOOKBACK_MONTHS = 3;
 const DAY_MS = 86_400_000;
+
+/** The first month a draft of `period` looks back on for adjustments. */
+function lookbackStart(period: string): string {
+  let start = period;
+  for (let i = 0; i < ADJUSTMENT_LOOKBACK_MONTHS; i++) start = previousPeriod(start);
+  return start;
+}
 
 export interface InvoiceWithLines extends InvoiceRow {
   lines: InvoiceLineRow[];
@@ -97,25 +104,48 @@ export class InvoicesService {
    */
   private async refreshLocked(m: EntityManager, draft: InvoiceRow, advertiser: AdvertiserAccount): Promise<number> {
     const invoice: InvoiceRow = { ...draft, ...accountTermsOf(advertiser, draft.period) };
-    let lookbackStart = draft.period;
-    for (let i = 0; i < ADJUSTMENT_LOOKBACK_MONTHS; i++) lookbackStart = previousPeriod(lookbackStart);
-    const originals = await this.repo.liveBetween(m, draft.advertiserId, lookbackStart, draft.period);
     const cutoff = await this.rollups.cutoff(m);
+    const lines = await this.linesOf(m, invoice);
+    await this.repo.replaceDraft(m, invoice, lines, totalsOf(lines), cutoff);
+    return lines.length;
+  }
 
+  /**
+   * Of these advertiser months without an invoice, those whose draft would carry adjustments (late
+   * usage of an earlier issued month it looks back on), whatever the month's own usage. Reads only,
+   * the lines as a draft would compute them.
+   */
+  async withAdjustmentsDue(months: ReadonlyArray<{ advertiser: AdvertiserAccount; period: string }>): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (months.length === 0) return out;
+    const m = this.repo.dataSource.manager;
+    const periods = months.map((d) => d.period).sort();
+    // One query narrows the months to advertisers with an issued month in some lookback; each is then computed exactly.
+    const issued = new Set(await this.repo.advertisersWithLiveInvoicesBetween(m, lookbackStart(periods[0]), periods[periods.length - 1]));
+    for (const { advertiser, period } of months) {
+      if (!issued.has(advertiser.id)) continue;
+      // No draft yet: nothing of the month is billed by an invoice that `linesOf` should leave out.
+      const lines = await this.linesOf(m, { id: '', advertiserId: advertiser.id, period, ...accountTermsOf(advertiser, period) });
+      if (lines.some((l) => l.kind === 'adjustment')) out.add(advertiser.id);
+    }
+    return out;
+  }
+
+  /** The lines a draft of `invoice.period` would have now: see `refreshLocked`. */
+  private async linesOf(m: EntityManager, invoice: Pick<InvoiceRow, 'id' | 'advertiserId' | 'period' | 'periodStart' | 'periodEnd'>): Promise<DraftLine[]> {
+    const originals = await this.repo.liveBetween(m, invoice.advertiserId, lookbackStart(invoice.period), invoice.period);
     const measured: MeasuredUsage[] = [];
     // Each month over the bounds it was invoiced with (an advertiser's zone may have changed since).
     for (const month of [invoice, ...originals].map((o) => ({ period: o.period, fromMs: o.periodStart.getTime(), toMs: o.periodEnd.getTime() }))) {
-      for (const s of await this.rollups.spendByLineItem([{ advertiserId: draft.advertiserId, fromMs: month.fromMs, toMs: month.toMs }], m)) {
+      for (const s of await this.rollups.spendByLineItem([{ advertiserId: invoice.advertiserId, fromMs: month.fromMs, toMs: month.toMs }], m)) {
         measured.push({ servicePeriod: month.period, campaignId: s.campaignId, lineItemId: s.lineItemId, units: s.billableEvents, spendMilli: s.spendMilliMicros, writtenOffMilli: s.writtenOffMilliMicros });
       }
     }
-    const periods = [draft.period, ...originals.map((o) => o.period)];
-    const billedElsewhere = await this.repo.billedElsewhere(m, draft.advertiserId, periods, draft.id);
+    const periods = [invoice.period, ...originals.map((o) => o.period)];
+    const billedElsewhere = await this.repo.billedElsewhere(m, invoice.advertiserId, periods, invoice.id);
     const lineItemIds = [...new Set([...measured.map((u) => u.lineItemId), ...[...billedElsewhere.values()].map((b) => b.lineItemId)])];
     const terms = await new LineItemRepository(m).termsOf(lineItemIds);
-    const lines = draftLines({ period: draft.period, measured, billedElsewhere, originals: new Map(originals.map((o) => [o.period, o.id])), terms });
-    await this.repo.replaceDraft(m, invoice, lines, totalsOf(lines), cutoff);
-    return lines.length;
+    return draftLines({ period: invoice.period, measured, billedElsewhere, originals: new Map(originals.map((o) => [o.period, o.id])), terms });
   }
 
   /**
@@ -170,7 +200,7 @@ export class InvoicesService {
     return (await this.withLines(m, [invoice.id]))[0];
   }
 
-  async list(filter: Omit<InvoiceFilter, 'before'> & { cursor?: string }, principal: Principal): Promise<{ data: InvoiceWithLines[]; next: string | null }> {
+  async list(filter: Omit<InvoiceFilter, 'before' | 'offset'> & { cursor?: string; page?: number }, principal: Principal): Promise<{ data: InvoiceWithLines[]; next: string | null }> {
     const scope = scopeOf(principal);
     if (scope !== undefined && filter.advertiserId !== undefined && filter.advertiserId !== scope) return { data: [], next: null };
     let before: InvoiceFilter['before'];
@@ -179,7 +209,14 @@ export class InvoicesService {
       if (!invoice) throw invalidField('cursor', 'must be the `next` value of a previous page');
       before = { createdAt: invoice.createdAt, id: invoice.id };
     }
-    const rows = await this.repo.list(this.repo.dataSource.manager, { ...filter, advertiserId: scope ?? filter.advertiserId, before, limit: filter.limit + 1 });
+    const rows = await this.repo.list(this.repo.dataSource.manager, {
+      advertiserId: scope ?? filter.advertiserId,
+      period: filter.period,
+      status: filter.status,
+      before,
+      limit: filter.limit + 1,
+      offset: pageOffset(filter, filter.limit),
+    });
     const page = rows.slice(0, filter.limit);
     const data = await this.withLines(this.repo.dataSource.manager, page.map((r) => r.id));
     return { data, next: rows.length > filter.limit ? page[page.length - 1].id : null };

@@ -40,22 +40,27 @@ export class MonthCloseService {
     return hoursPastDeadline(due, deadlineHour, now);
   }
 
-  /** Advertisers whose previous month (in their zone) has something to bill and no invoice yet. */
+  /**
+   * Advertisers whose previous month (in their zone) has something to bill and no invoice yet:
+   * usage in that month, or adjustments due (late usage of an issued month its draft looks back on).
+   */
   private async undrafted(now: number): Promise<{ due: UndraftedMonth[]; advertisers: number }> {
     const m = this.repo.dataSource.manager;
     const advertisers = await new AdvertiserRepository(m).accounts();
-    const periods = advertisers.map((a) => ({ id: a.id, period: previousPeriod(periodOf(now, a.timezone)), timezone: a.timezone }));
+    const periods = advertisers.map((a) => ({ advertiser: a, period: previousPeriod(periodOf(now, a.timezone)) }));
     const invoiced = await this.repo.invoicedPairs(m, [...new Set(periods.map((d) => d.period))]);
-    const due = periods.filter((d) => !invoiced.has(`${d.id}|${d.period}`));
-    // Only advertisers with something to bill: usage in the month, or issued months that may have late usage.
+    const due = periods.filter((d) => !invoiced.has(`${d.advertiser.id}|${d.period}`));
     const ranges = due.map((d) => {
-      const range = monthRange(d.period, d.timezone);
-      return { advertiserId: d.id, fromMs: range.startMs, toMs: range.endMs };
+      const range = monthRange(d.period, d.advertiser.timezone);
+      return { advertiserId: d.advertiser.id, fromMs: range.startMs, toMs: range.endMs };
     });
     // A probe that stops at the first billable quarter: each draft then reads its month once, itself.
     const billable = await this.rollups.advertisersWithUsage(ranges);
-    for (const id of await this.repo.advertisersWithLiveInvoicesSince(m, previousPeriod(previousPeriod(previousPeriod(periods[0]?.period ?? '2000-01'))))) billable.add(id);
-    return { due: due.filter((d) => billable.has(d.id)), advertisers: advertisers.length };
+    for (const id of await this.invoices.withAdjustmentsDue(due.filter((d) => !billable.has(d.advertiser.id)))) billable.add(id);
+    return {
+      due: due.filter((d) => billable.has(d.advertiser.id)).map((d) => ({ id: d.advertiser.id, period: d.period, timezone: d.advertiser.timezone })),
+      advertisers: advertisers.length,
+    };
   }
 }
 

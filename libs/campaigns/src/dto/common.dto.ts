@@ -1,4 +1,4 @@
-import { UUID_PATTERN } from '@app/platform';
+import { PageNumberQueryDto, UUID_PATTERN } from '@app/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
@@ -7,7 +7,7 @@ export const EXAMPLE_ID = '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f';
 export const EXAMPLE_TIME = '2026-11-25T21:30:00.000Z';
 
 /** `?limit=&cursor=` (or `page`): pages of a list, newest first. */
-export class ListQueryDto {
+export class ListQueryDto extends PageNumberQueryDto {
   @ApiPropertyOptional({ description: 'Page size, 1..100', minimum: 1, maximum: 100, default: 20, example: 20 })
   @IsOptional()
   @Type(() => Number)
@@ -20,14 +20,6 @@ export class ListQueryDto {
   @IsOptional()
   @Matches(UUID_PATTERN, { message: 'cursor must be the `next` value of a previous page' })
   cursor?: string;
-
-  @ApiPropertyOptional({ description: '1-based page number, for clients that page by number instead of by cursor (ignored with `cursor`)', minimum: 1, example: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
-  page?: number;
 }
 
 /** Who changed a resource and when, and the version to send back in If-Match. */

@@ -1,4 +1,4 @@
-import { ADMIN_ONLY, ApiController, ListEndpoint, Auth, CurrentPrincipal, ErrorBody, Principal, scopeOf } from '@app/platform';
+import { ADMIN_ONLY, ApiController, ListEndpoint, Auth, CurrentPrincipal, ErrorBody, Principal, invalidField, pageOffset, scopeOf } from '@app/platform';
 import { BadRequestException, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { BreachesRepository } from '../repositories/breaches.repository';
@@ -23,6 +23,8 @@ import { QueueStatsService } from '../services/queue-stats.service';
 import { SlaCatalog } from '../sla/sla-catalog.service';
 import { SlaOverviewService, breachDto } from '../sla/sla-overview.service';
 
+/** Rows per page of the ops lists when `limit` is not given. */
+const OPS_PAGE_SIZE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function deadLetterDto(d: DeadLetter): DeadLetterDto {
@@ -57,18 +59,22 @@ export class OpsController {
 
   @ListEndpoint('Breaches, open or resolved, newest first; filter by SLA and time (admin)', BreachPageDto, 'breaches')
   async listBreaches(@Query() q: BreachQueryDto): Promise<BreachPageDto> {
-    const limit = q.limit ?? 50;
-    const rows = await this.breaches.list({ slaId: q.slaId, state: q.state, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, cursor: q.cursor, limit: limit + 1 });
-    const items = rows.slice(0, limit).map(breachDto);
-    return { items, next: rows.length > limit ? items[items.length - 1].id : null };
+    const limit = q.limit ?? OPS_PAGE_SIZE;
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    // from = to is allowed: the breaches open at that instant.
+    if (from && to && to < from) throw invalidField('to', `must not be before from (${q.to} < ${q.from})`);
+    const rows = await this.breaches.list({ slaId: q.slaId, state: q.state, from, to, cursor: q.cursor, offset: pageOffset(q, limit), limit: limit + 1 });
+    const data = rows.slice(0, limit).map(breachDto);
+    return { data, items: data, next: rows.length > limit ? data[data.length - 1].id : null };
   }
 
   @ListEndpoint('Jobs that failed every attempt, newest first (admin)', DeadLetterPageDto, 'dead-letters')
   async listDeadLetters(@Query() q: DeadLetterQueryDto): Promise<DeadLetterPageDto> {
-    const limit = q.limit ?? 50;
-    const rows = await this.deadLetters.list({ state: q.state, queue: q.queue, cursor: q.cursor, limit: limit + 1 });
-    const items = rows.slice(0, limit).map(deadLetterDto);
-    return { items, next: rows.length > limit ? items[items.length - 1].id : null };
+    const limit = q.limit ?? OPS_PAGE_SIZE;
+    const rows = await this.deadLetters.list({ state: q.state, queue: q.queue, cursor: q.cursor, offset: pageOffset(q, limit), limit: limit + 1 });
+    const data = rows.slice(0, limit).map(deadLetterDto);
+    return { data, items: data, next: rows.length > limit ? data[data.length - 1].id : null };
   }
 
   @Get('dead-letters/:id')

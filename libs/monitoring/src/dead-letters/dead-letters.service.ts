@@ -52,7 +52,7 @@ export class DeadLettersService {
     if (job.id && deadLetterIdOfRetry(job.id)) await this.repo.markDone(job.id);
   }
 
-  list(filter: { state?: DeadLetterState; queue?: string; cursor?: string; limit: number }): Promise<DeadLetter[]> {
+  list(filter: { state?: DeadLetterState; queue?: string; cursor?: string; offset?: number; limit: number }): Promise<DeadLetter[]> {
     return this.repo.list(filter);
   }
 

@@ -1,3 +1,4 @@
+import { PageNumberQueryDto } from '@app/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
@@ -50,7 +51,7 @@ export class QueueStateDto {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const EXAMPLE_ID = '0192f1c4-8d2e-7c1a-9a55-3f1b2c3d4e5f';
 
-export class OpsPageQueryDto {
+export class OpsPageQueryDto extends PageNumberQueryDto {
   @ApiPropertyOptional({ description: 'Page size, 1..100', minimum: 1, maximum: 100, default: 50, example: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
   limit?: number;
@@ -73,7 +74,7 @@ export class BreachQueryDto extends OpsPageQueryDto {
   @IsOptional() @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 time' })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Breaches started before this time (ISO-8601)', example: '2026-11-26T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Breaches started before this time (ISO-8601); not before `from` (400)', example: '2026-11-26T00:00:00Z' })
   @IsOptional() @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 time' })
   to?: string;
 }
@@ -116,7 +117,8 @@ export class BreachDto {
 }
 
 export class BreachPageDto {
-  @ApiProperty({ type: BreachDto, isArray: true }) items: BreachDto[];
+  @ApiProperty({ type: BreachDto, isArray: true, description: 'The breaches of this page' }) data: BreachDto[];
+  @ApiProperty({ type: BreachDto, isArray: true, deprecated: true, description: 'Deprecated: the same rows as `data`, kept for existing clients; read `data`' }) items: BreachDto[];
   @ApiProperty({ type: String, nullable: true, example: null }) next: string | null;
 }
 
@@ -167,7 +169,8 @@ export class DeadLetterDto {
 }
 
 export class DeadLetterPageDto {
-  @ApiProperty({ type: DeadLetterDto, isArray: true }) items: DeadLetterDto[];
+  @ApiProperty({ type: DeadLetterDto, isArray: true, description: 'The dead letters of this page' }) data: DeadLetterDto[];
+  @ApiProperty({ type: DeadLetterDto, isArray: true, deprecated: true, description: 'Deprecated: the same rows as `data`, kept for existing clients; read `data`' }) items: DeadLetterDto[];
   @ApiProperty({ type: String, nullable: true, example: null }) next: string | null;
 }
 

@@ -140,7 +140,8 @@ export class BreachesRepository {
     });
   }
 
-  async list(filter: { slaId?: string; state?: 'open' | 'resolved'; from?: Date; to?: Date; cursor?: string; limit: number }): Promise<BreachRow[]> {
+  /** Newest first, after the `cursor` id or skipping `offset` rows (`?page=`). */
+  async list(filter: { slaId?: string; state?: 'open' | 'resolved'; from?: Date; to?: Date; cursor?: string; offset?: number; limit: number }): Promise<BreachRow[]> {
     const where = sqlWhere([
       filter.slaId && ['sla_id = ?', filter.slaId],
       filter.state && ['state = ?', filter.state],
@@ -148,7 +149,7 @@ export class BreachesRepository {
       filter.to && ['started_at < ?', filter.to],
       filter.cursor && ['id < ?', filter.cursor],
     ]);
-    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM sla_breaches ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, filter.limit])) as Raw[];
+    const rows = (await this.dataSource.query(`SELECT ${COLUMNS} FROM sla_breaches ${where.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...where.params, filter.limit, filter.offset ?? 0])) as Raw[];
     return rows.map(toRow);
   }
 

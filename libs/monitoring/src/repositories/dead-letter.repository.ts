@@ -67,9 +67,10 @@ export class DeadLetterRepository {
     return row ? toDeadLetter(row) : null;
   }
 
-  async list(filter: { state?: DeadLetterState; queue?: string; cursor?: string; limit: number }): Promise<DeadLetter[]> {
+  /** Newest first, after the `cursor` id or skipping `offset` rows (`?page=`). */
+  async list(filter: { state?: DeadLetterState; queue?: string; cursor?: string; offset?: number; limit: number }): Promise<DeadLetter[]> {
     const where = sqlWhere([filter.state && ['state = ?', filter.state], filter.queue && ['queue = ?', filter.queue], filter.cursor && ['id < ?', filter.cursor]]);
-    const rows = (await this.dataSource.query(`SELECT * FROM dead_letters ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, filter.limit])) as Raw[];
+    const rows = (await this.dataSource.query(`SELECT * FROM dead_letters ${where.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...where.params, filter.limit, filter.offset ?? 0])) as Raw[];
     return rows.map(toDeadLetter);
   }
 

@@ -11,6 +11,11 @@ export interface PageQuery {
   page?: number;
 }
 
+/** Rows to skip for `?page=` (1-based) of `limit` rows each; 0 with a cursor, which pages by itself. */
+export function pageOffset(query: PageQuery, limit: number): number {
+  return !query.cursor && query.page && query.page > 1 ? (query.page - 1) * limit : 0;
+}
+
 export interface Page<T> {
   data: T[];
   /** The cursor of the next page (the last id of this one), or null on the last page. */
@@ -69,7 +74,8 @@ export class TenantRepository<E extends ObjectLiteral & { id: string }> {
     // limit + 1 rows tell whether another page follows.
     qb.orderBy('t.id', 'DESC').limit(limit + 1);
     if (query.cursor) qb.andWhere('t.id < :cursor', { cursor: query.cursor });
-    else if (query.page && query.page > 1) qb.offset((query.page - 1) * limit);
+    const offset = pageOffset(query, limit);
+    if (offset > 0) qb.offset(offset);
     const rows = await qb.getMany();
     const data = rows.slice(0, limit);
     return { data, next: rows.length > limit ? data[data.length - 1].id : null };

@@ -11,6 +11,17 @@ export interface FinalFailure {
   attempts: number;
 }
 
+/**
+ * How long a job waited for a worker, ms: from when it was due to when a worker took it. It was due at
+ * `timestamp + opts.delay`, the delay it was added with: BullMQ sets the job's own `delay` field to 0
+ * when it moves a delayed job to waiting, so that field would count the delay as wait. A job
+ * scheduler's job is added when the previous one is taken, delayed until its slot (the millis in its id
+ * `repeat:<scheduler>:<millis>`), so the interval between runs is never counted as wait either.
+ */
+export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'opts'>, startedAt: number): number {
+  return (job.processedOn ?? startedAt) - (job.timestamp + (job.opts.delay ?? 0));
+}
+
 type FinalFailureListener = (failure: FinalFailure) => Promise<void>;
 type CompletedListener = (queue: string, job: Job) => Promise<void>;
 
@@ -38,8 +49,8 @@ export class JobObserver {
   /** Runs one attempt of `job` through `run`, measuring it. */
   async observe<T>(queue: string, job: Job, run: () => Promise<T>): Promise<T> {
     const startedAt = Date.now();
-    // Only a first attempt waited in the queue; a retry's wait is its backoff. A delayed job was due at timestamp + delay.
-    const waitMs = job.attemptsMade === 0 ? (job.processedOn ?? startedAt) - (job.timestamp + (job.delay ?? 0)) : null;
+    // Only a first attempt waited in the queue; a retry's wait is its backoff.
+    const waitMs = job.attemptsMade === 0 ? queueWaitMs(job, startedAt) : null;
     try {
       const result = await run();
       await this.record(queue, job, waitMs, Date.now() - startedAt, true);

@@ -1,4 +1,4 @@
-import { ADMIN_ONLY, ApiController, ListEndpoint, ErrorBody, Idempotent, PlatformConfig } from '@app/platform';
+import { ADMIN_ONLY, ApiController, ListEndpoint, ErrorBody, Idempotent, PlatformConfig, pageOffset } from '@app/platform';
 import { BadRequestException, Body, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { ExportListQueryDto, ExportPageDto, ExportRequestedDto, RequestExportDto } from '../dto/export.dto';
@@ -37,10 +37,10 @@ export class ExportsController {
   async list(@Query() q: ExportListQueryDto): Promise<ExportPageDto> {
     if (q.from && q.to && q.from > q.to) throw new BadRequestException({ message: `from: must not be after to (${q.from} > ${q.to})`, details: [{ field: 'from', problems: ['must not be after to'] }] });
     const limit = q.limit ?? 31;
-    const days = groupByDay(await this.state.list({ from: q.from, to: q.to, before: q.cursor, limitDays: limit + 1 }));
+    const days = groupByDay(await this.state.list({ from: q.from, to: q.to, before: q.cursor, offsetDays: pageOffset(q, limit), limitDays: limit + 1 }));
     const page = days.slice(0, limit);
-    const items = [];
-    for (const d of page) items.push(toDayDto(d.date, d.rows, await this.requests.exportPending(d.date)));
-    return { items, next: days.length > limit ? page[page.length - 1].date : null };
+    const data = [];
+    for (const d of page) data.push(toDayDto(d.date, d.rows, await this.requests.exportPending(d.date)));
+    return { data, items: data, next: days.length > limit ? page[page.length - 1].date : null };
   }
 }

@@ -1,3 +1,4 @@
+import { PageNumberQueryDto } from '@app/platform';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, ValidationArguments } from 'class-validator';
@@ -25,7 +26,7 @@ export class RequestExportDto {
   date: string;
 }
 
-export class ExportListQueryDto {
+export class ExportListQueryDto extends PageNumberQueryDto {
   @ApiPropertyOptional({ description: 'First day listed, YYYY-MM-DD', example: '2026-11-01' })
   @IsOptional() @Validate(UtcDayConstraint)
   from?: string;
@@ -150,7 +151,10 @@ export class ExportRequestedDto extends ExportDayDto {
 }
 
 export class ExportPageDto {
-  @ApiProperty({ type: ExportDayDto, isArray: true })
+  @ApiProperty({ type: ExportDayDto, isArray: true, description: 'The days of this page' })
+  data: ExportDayDto[];
+
+  @ApiProperty({ type: ExportDayDto, isArray: true, deprecated: true, description: 'Deprecated: the same days as `data`, kept for existing clients; read `data`' })
   items: ExportDayDto[];
 
   @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the older days', example: '2026-11-10' })

@@ -60,8 +60,8 @@ export class ExportStateRepository {
     return rows.length > 0 ? toRow(rows[0]) : null;
   }
 
-  /** Rows of days in [from, to] (both optional), newest day first. */
-  async list(filter: { from?: string; to?: string; before?: string; limitDays?: number } = {}): Promise<ExportRow[]> {
+  /** Rows of days in [from, to] (both optional), newest day first; a page of `limitDays` days after skipping `offsetDays`. */
+  async list(filter: { from?: string; to?: string; before?: string; limitDays?: number; offsetDays?: number } = {}): Promise<ExportRow[]> {
     let where: string[] = [];
     let params: unknown[] = [];
     const add = (condition: string, value: string | undefined) => {
@@ -75,8 +75,8 @@ export class ExportStateRepository {
     if (filter.limitDays !== undefined) {
       // The page's days first, then all their tables' rows.
       const found = (await this.dataSource.query(
-        `SELECT DISTINCT DATE_FORMAT(day, '%Y-%m-%d') AS day FROM data_exports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY day DESC LIMIT ?`,
-        [...params, filter.limitDays],
+        `SELECT DISTINCT DATE_FORMAT(day, '%Y-%m-%d') AS day FROM data_exports ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY day DESC LIMIT ? OFFSET ?`,
+        [...params, filter.limitDays, filter.offsetDays ?? 0],
       )) as Array<{ day: string }>;
       if (found.length === 0) return [];
       where = [`day IN (${found.map(() => '?').join(', ')})`];
