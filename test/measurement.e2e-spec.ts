@@ -12,6 +12,7 @@ import {
   beacon,
   codec,
   comparable,
+  createPlacementVia,
   decision,
   expectedRow,
   expectedRows,
@@ -327,6 +328,34 @@ describe('measurement: beacons, invalid traffic, aggregation and reports', () =>
       expect(comparable(adv.body.rows)).toEqual(expectedRows(stored, 'day'));
       const later = await report({ campaignId, from: new Date(Date.now() + 2 * HOUR_MS - (Date.now() % HOUR_MS)).toISOString(), to: new Date(Date.now() + 5 * HOUR_MS - (Date.now() % HOUR_MS)).toISOString() });
       expect(later.body.rows).toEqual([expect.objectContaining({ impressions: 0, reach: 0, spendMicros: 0, ctr: 0, frequency: 0 })]);
+    });
+
+    it("counts a decision's events on the UTC day they were played, not the day it was issued", async () => {
+      // Offline listening across UTC midnight: two decisions issued yesterday at 23:00, one played at
+      // 23:30 and one after midnight, in one batch (one aggregation range). The daily rollups once
+      // grouped both on the decision's day (raw_events.event_day shadowed the day's alias).
+      const placement = await createPlacementVia(process.env.E2E_BASE_URL!, { frequencyCaps: [] });
+      const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      const issuedAt = Math.floor((midnight - HOUR_MS) / 1000);
+      const before = decision(placement, { issuedAt, userId: `night-${randomUUID().slice(0, 6)}` });
+      const after = decision(placement, { issuedAt, userId: `night-${randomUUID().slice(0, 6)}` });
+      const played = [midnight - HOUR_MS / 2, Math.min(midnight + 60_000, Date.now() - 1000)];
+      const res = await postEvents([
+        { event: 'impression', token: codec.sign(before), occurredAt: played[0] },
+        { event: 'impression', token: codec.sign(after), occurredAt: played[1] },
+      ]);
+      expect(res.body.results).toEqual([{ status: 'accepted' }, { status: 'accepted' }]);
+      await waitForAggregation(db);
+      const days = { lineItemId: placement.lineItemId, from: new Date(midnight - 86_400_000).toISOString(), to: new Date(midnight + 86_400_000).toISOString() };
+      const daily = await report({ ...days, granularity: 'day' });
+      expect(daily.body.rows.map((r: { period: string; impressions: number }) => [r.period, r.impressions])).toEqual([
+        [new Date(midnight - 86_400_000).toISOString().slice(0, 10), 1],
+        [new Date(midnight).toISOString().slice(0, 10), 1],
+      ]);
+      // The whole of yesterday holds its one impression (from the daily rollups), as the sum of its hours does.
+      const yesterday = { lineItemId: placement.lineItemId, from: days.from, to: new Date(midnight).toISOString() };
+      expect((await report(yesterday)).body.rows[0].impressions).toBe(1);
+      expect((await report({ ...yesterday, granularity: 'hour' })).body.rows.reduce((n: number, r: { impressions: number }) => n + r.impressions, 0)).toBe(1);
     });
 
     it('answers CSV with a header row for format=csv and for Accept: text/csv', async () => {

@@ -9,6 +9,7 @@ import { Operations1764700000000 } from './1764700000000-Operations';
 import { DataExports1764800000000 } from './1764800000000-DataExports';
 import { DayPartitions1764900000000 } from './1764900000000-DayPartitions';
 import { ReachSketches1765000000000 } from './1765000000000-ReachSketches';
+import { DailyRollupsByEventDay1765100000000 } from './1765100000000-DailyRollupsByEventDay';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   DataExports1764800000000,
   DayPartitions1764900000000,
   ReachSketches1765000000000,
+  DailyRollupsByEventDay1765100000000,
 ];

@@ -73,9 +73,12 @@ export const ROLLUP_UPSERT = `INSERT INTO event_rollups_hourly (${ROLLUP_COLUMNS
   ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
 
 /** The same range into the daily rollups. */
+// The alias must not be a column of raw_events: GROUP BY takes a column before an alias of the same
+// name, and raw_events.event_day (the decision's day, its partitioning key) once grouped every
+// decision's events on the day it was issued.
 export const DAILY_ROLLUP_UPSERT = `INSERT INTO event_rollups_daily (campaign_id, day, line_item_id, creative_id, country, platform, advertiser_id, ${ROLLUP_COUNTERS.join(', ')})
-  SELECT campaign_id, ${EVENT_DAY} AS event_day, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}
-  FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, event_day, line_item_id, creative_id, country, platform, advertiser_id
+  SELECT campaign_id, ${EVENT_DAY} AS rollup_day, line_item_id, creative_id, country, platform, advertiser_id,${COUNTER_SUMS}
+  FROM raw_events WHERE id > ? AND id <= ? GROUP BY campaign_id, rollup_day, line_item_id, creative_id, country, platform, advertiser_id
   ON DUPLICATE KEY UPDATE ${ADD_COUNTERS}`;
 
 /** The UTC quarter-hour of an event: every zone's offset is a multiple of 15 minutes, so any zone's day or month is whole quarters. */
