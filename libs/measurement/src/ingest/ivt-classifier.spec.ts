@@ -60,6 +60,8 @@ describe('IVT classifier (per beacon)', () => {
     expect(classify(token, { userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' }).reason).toBe('bot');
     expect(classify(token, { userAgent: 'curl/8.5.0' }).reason).toBe('bot');
     expect(classify(token, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36' }).reason).toBe('bot');
+    // Crawling and API-testing tools that only isbot's catch-alls (left out) named.
+    for (const userAgent of ['Scrapy/2.11.0 (+https://scrapy.org)', 'Scrapy/2.11', 'HTTPie/3.2.2', 'insomnia/8.0.0', 'Puppeteer/21.0']) expect(classify(token, { userAgent }).reason).toBe('bot');
     // Player HTTP stacks and server-side ad insertion are not bots.
     for (const userAgent of ['okhttp/4.12.0', 'node', 'undici', 'axios/1.7.2', 'Go-http-client/1.1', 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X)']) {
       expect(classify(token, { userAgent }).reason).toBeUndefined();

@@ -17,7 +17,12 @@ export const GENERIC_CLIENT_PATTERNS = new Set([
   String.raw`^[\w\-]+/[\w]+$`,
   String.raw`^\w+/[\w\(\)]*$`,
 ]);
-const isKnownBot = createIsbotFromList(isbotList.filter((pattern) => !GENERIC_CLIENT_PATTERNS.has(pattern)));
+/**
+ * Crawling and API-testing tools that only those catch-alls caught (a black-box probe found Scrapy's
+ * default User-Agent counted as a listener): named here, so that they stay bots.
+ */
+export const TOOL_PATTERNS = ['scrapy', 'httpie', 'insomnia', 'puppeteer'];
+const isKnownBot = createIsbotFromList([...isbotList.filter((pattern) => !GENERIC_CLIENT_PATTERNS.has(pattern)), ...TOOL_PATTERNS]);
 
 /** A beacon after the checks that need nothing but the request itself. */
 export interface ClassifiedEvent {
