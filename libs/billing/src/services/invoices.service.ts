@@ -32,6 +32,9 @@ function accountTermsOf(advertiser: AdvertiserAccount, period: string): Pick<Inv
  * number of the year, paid or voided. Every change runs in one transaction holding the invoice's row
  * lock; the database refuses any change to an invoice that is no longer a draft (triggers).
  */
+/** Tries of one advertiser's draft when InnoDB picks it as a deadlock's victim. */
+const DEADLOCK_TRIES = 10;
+
 @Injectable()
 export class InvoicesService {
   private readonly logger = new Logger(InvoicesService.name);
@@ -70,9 +73,12 @@ export class InvoicesService {
       try {
         return await this.generateOnce(advertiserId, period);
       } catch (err) {
-        // Two generators inserting the same draft can deadlock on its unique key: InnoDB rolls one back; run it again.
+        // Two generators inserting the same draft can deadlock on its unique key: InnoDB rolls one back; run
+        // it again after a random pause that grows with each try, so that the same generators do not meet
+        // again at once (retried at once, eight concurrent generations of one month once ran out of tries).
         const errno = (err as { errno?: number; driverError?: { errno?: number } }).driverError?.errno ?? (err as { errno?: number }).errno;
-        if (errno !== 1213 || attempt >= 5) throw err;
+        if (errno !== 1213 || attempt >= DEADLOCK_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
   }
