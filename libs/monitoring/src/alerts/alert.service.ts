@@ -41,8 +41,11 @@ export function alertBody(b: BreachRow, status: 'firing' | 'resolved'): AlertBod
 }
 
 /**
- * Sends one alert: to the log, and to ALERT_WEBHOOK_URL when set. Marked sent once the sink answered
- * 2xx, so a retry after success sends nothing; anything else throws for the caller to retry.
+ * Sends one alert: to the log, and to ALERT_WEBHOOK_URL when set. The log line is written at the first
+ * attempt, whatever the webhook answers (the log must not wait for it); the webhook's POST is marked sent
+ * once the sink answered 2xx, so a retry after success sends nothing, and anything else throws for the
+ * caller to retry. A resolution never goes out before its breach's firing: a firing not delivered yet
+ * (its own retries behind, or its sender gone) is delivered first, in the same attempt.
  */
 @Injectable()
 export class AlertService {
@@ -53,12 +56,29 @@ export class AlertService {
     @Inject(PlatformConfig) private readonly config: PlatformConfig,
   ) {}
 
-  /** Delivers the alert of a breach; 'sent' also when it had been delivered before. */
-  async deliver(breachId: string, status: 'firing' | 'resolved'): Promise<'sent' | 'already-sent' | 'gone'> {
+  /**
+   * Delivers the alert of a breach; 'already-sent' when it had been delivered before. `firstAttempt`:
+   * the caller's first try, which writes the log line.
+   */
+  async deliver(breachId: string, status: 'firing' | 'resolved', firstAttempt = true): Promise<'sent' | 'already-sent' | 'gone'> {
     const breach = await this.breaches.get(breachId);
     if (!breach) return 'gone';
     if ((status === 'firing' ? breach.firingSentAt : breach.resolvedSentAt) !== null) return 'already-sent';
     const body = alertBody(breach, status);
+    if (firstAttempt) this.log(body, status);
+    if (status === 'resolved' && breach.firingSentAt === null) await this.post(alertBody(breach, 'firing'), 'firing', breachId);
+    await this.post(body, status, breachId);
+    return 'sent';
+  }
+
+  private log(body: AlertBody, status: 'firing' | 'resolved'): void {
+    const line = `SLA ${status === 'firing' ? 'BREACHED' : 'resolved'}: ${body.slaId} on ${body.subject}: ${body.value}${body.unit === 'ratio' ? '' : ` ${body.unit}`} (target ${body.target}${body.detail ? `; ${body.detail}` : ''})`;
+    if (status === 'firing') this.logger.warn(`${line} ${JSON.stringify(body)}`);
+    else this.logger.log(`${line} ${JSON.stringify(body)}`);
+  }
+
+  /** POSTs one alert to the webhook (when set) and marks it sent; throws unless the sink answered 2xx. */
+  private async post(body: AlertBody, status: 'firing' | 'resolved', breachId: string): Promise<void> {
     const url = this.config.ALERT_WEBHOOK_URL;
     if (url) {
       let response: Response;
@@ -70,10 +90,6 @@ export class AlertService {
       }
       if (response.status < 200 || response.status >= 300) throw new Error(`alert ${body.dedupKey} (${status}) refused by the webhook: HTTP ${response.status}`);
     }
-    const line = `SLA ${status === 'firing' ? 'BREACHED' : 'resolved'}: ${body.slaId} on ${body.subject}: ${body.value}${body.unit === 'ratio' ? '' : ` ${body.unit}`} (target ${body.target}${body.detail ? `; ${body.detail}` : ''})`;
-    if (status === 'firing') this.logger.warn(`${line} ${JSON.stringify(body)}`);
-    else this.logger.log(`${line} ${JSON.stringify(body)}`);
     await this.breaches.markSent(breachId, status);
-    return 'sent';
   }
 }

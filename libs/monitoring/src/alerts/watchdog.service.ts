@@ -78,7 +78,7 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   private deliverInBackground(breachId: string, status: 'firing' | 'resolved'): void {
     const attempt = (n: number) => {
       if (this.stopped) return;
-      this.alerts.deliver(breachId, status).catch((err: Error) => {
+      this.alerts.deliver(breachId, status, n === 0).catch((err: Error) => {
         const delay = Math.min(1000 * 2 ** n, CAPPED_BACKOFF_MAX_MS);
         this.logger.warn(`${err.message}; retrying in ${delay} ms`);
         setTimeout(() => attempt(n + 1), delay).unref();

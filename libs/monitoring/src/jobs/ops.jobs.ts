@@ -20,8 +20,8 @@ export class OpsJobs {
 
   /** Throws until the webhook answers 2xx; the job's capped backoff retries it for about a week. */
   @JobHandler(JobName.OpsSendAlert)
-  sendAlert(payload: JobPayloads[JobName.OpsSendAlert]): Promise<string> {
-    return this.alerts.deliver(payload.breachId, payload.status);
+  sendAlert(payload: JobPayloads[JobName.OpsSendAlert], job?: { attemptsMade: number }): Promise<string> {
+    return this.alerts.deliver(payload.breachId, payload.status, (job?.attemptsMade ?? 0) === 0);
   }
 
   @JobHandler(JobName.OpsPruneDeadLetters)
