@@ -1,4 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Queue } from 'bullmq';
 import { DAY_MS, DayManifest, addDays, dayOf, exportLockName } from '@app/warehouse';
 import { Connection } from 'mysql2/promise';
 import { createHash, randomUUID } from 'node:crypto';
@@ -264,6 +265,49 @@ describe('warehouse export (own stack)', () => {
     expect((await api('GET', '/v1/ops/exports?limit=1&page=1')).body).toMatchObject({ data: page.body.data, next: D1 });
     expect((await api('GET', `/v1/ops/exports?limit=1&page=2&cursor=${D1}`)).body.data.map((d: any) => d.date)).toEqual([D2]);
     expect((await api('GET', `/v1/ops/exports?from=${D1}`)).body.data.map((d: any) => d.date)).toEqual([D1]);
+  }, 90_000);
+
+  it('accepts exactly one of concurrent requests for a day, and one export job per day with a dead letter retrying it (409 either way)', async () => {
+    const D4 = addDays(today, -40);
+    const D5 = addDays(today, -41);
+    /** A dead letter of the export of `day`, as the worker records one after the last attempt failed. */
+    const deadExport = async (day: string) => {
+      const id = randomUUID();
+      await db.query(`INSERT INTO dead_letters (id, queue, job_name, job_id, payload, error, attempts, failed_at, state) VALUES (?, 'warehouse', 'warehouse.export-day', ?, ?, 'Error: disk full', 5, NOW(3), 'dead')`, [
+        id,
+        `export-day-${day}`,
+        JSON.stringify({ date: day, trigger: 'request' }),
+      ]);
+      return id;
+    };
+    const warehouse = new Queue('warehouse', { connection: { url: stack.env.REDIS_URL } as never, prefix: stack.env.QUEUE_PREFIX });
+    const exportJobsOf = async (day: string) => (await warehouse.getJobs(['wait', 'active', 'delayed', 'prioritized'])).filter((j) => j.name === 'warehouse.export-day' && j.data.date === day).map((j) => j.id);
+    expect((await api('POST', '/v1/ops/queues/warehouse/pause')).status).toBe(200);
+    try {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => api('POST', '/v1/ops/exports', { body: { date: D4 } })));
+      expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409, 409]);
+      expect(await exportJobsOf(D4)).toEqual([`export-day-${D4}`]);
+      // The retry of a dead export of the day while its export waits: 409, and the letter stays dead.
+      const letter4 = await deadExport(D4);
+      expect((await api('POST', `/v1/ops/dead-letters/${letter4}/retry`)).status).toBe(409);
+      expect((await api('GET', `/v1/ops/dead-letters/${letter4}`)).body.state).toBe('dead');
+      expect(await exportJobsOf(D4)).toEqual([`export-day-${D4}`]);
+
+      // A request while the retry of a dead export of the day waits: 409, one job for the day.
+      const letter5 = await deadExport(D5);
+      expect((await api('POST', `/v1/ops/dead-letters/${letter5}/retry`)).status).toBe(202);
+      const refused = await api('POST', '/v1/ops/exports', { body: { date: D5 } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain(D5);
+      const jobs = await exportJobsOf(D5);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatch(/^dead-letter-retry-/);
+    } finally {
+      await api('POST', '/v1/ops/queues/warehouse/resume');
+      await warehouse.close();
+    }
+    await waitVerified(D4);
+    await waitVerified(D5);
   }, 90_000);
 
   it('a worker SIGKILLed mid-export leaves nothing half-visible, and the job is taken over and finishes', async () => {

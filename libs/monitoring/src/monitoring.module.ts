@@ -1,4 +1,5 @@
 import { MeasurementModule } from '@app/measurement';
+import { WarehouseModule } from '@app/warehouse';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AlertService } from './alerts/alert.service';
@@ -18,7 +19,7 @@ import { SlaOverviewService } from './sla/sla-overview.service';
 
 /** The API side of monitoring: /v1/ops endpoints, SLA metrics, and the watchdog of the monitor. */
 @Module({
-  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementModule],
+  imports: [TypeOrmModule.forFeature([QueueProbeEntity]), MeasurementModule, WarehouseModule],
   controllers: [OpsController],
   providers: [QueueProbeRepository, DeadLetterRepository, QueueProbeService, QueueStatsService, QueueControlService, SlaCatalog, BreachesRepository, AlertService, SlaOverviewService, DeadLettersService, DeliveryHealthService, WatchdogService],
   exports: [QueueProbeService, QueueStatsService, SlaCatalog],

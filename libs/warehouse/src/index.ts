@@ -8,6 +8,7 @@ export * from './export/export-connection';
 export * from './export/export-status.service';
 export * from './export/day-exporter.service';
 export * from './export/export-planner.service';
+export * from './export/export-requests.service';
 export * from './verification/export-verifier.service';
 export * from './repositories/export-state.repository';
 export * from './repositories/export-source.repository';

@@ -10,9 +10,9 @@ import { ExportSourceRepository } from './repositories/export-source.repository'
 import { ExportStateRepository } from './repositories/export-state.repository';
 import { ExportVerifier } from './verification/export-verifier.service';
 
-/** The warehouse export's jobs (planner, export, verification), its schedule, and its status for the SLA monitor; apps/worker only. */
+/** The warehouse export's jobs (planner, export, verification), its schedule, its status for the SLA monitor and its requests (dead-letter retries); apps/worker only. */
 @Module({
   providers: [ExportStateRepository, ExportSourceRepository, ExportRequests, DayExporter, ExportVerifier, ExportPlanner, ExportStatus, WarehouseJobs, provideSchedules('warehouse', WAREHOUSE_SCHEDULES)],
-  exports: [ExportStatus],
+  exports: [ExportStatus, ExportRequests],
 })
 export class WarehouseJobsModule {}

@@ -7,5 +7,6 @@ import { ExportStateRepository } from './repositories/export-state.repository';
 @Module({
   controllers: [ExportsController],
   providers: [ExportStateRepository, ExportRequests],
+  exports: [ExportRequests],
 })
 export class WarehouseModule {}

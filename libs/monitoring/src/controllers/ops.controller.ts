@@ -90,7 +90,7 @@ export class OpsController {
   @ApiOperation({ summary: 'Enqueue a dead letter again with its payload; its state becomes retrying, then done when the job completes (admin)' })
   @ApiAcceptedResponse({ type: DeadLetterDto, description: "The retry is queued; the dead letter turns done when it completes" })
   @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Already retried' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Already retried; or a warehouse export whose day has another export job pending' })
   @ApiServiceUnavailableResponse({ type: ErrorBody })
   async retryDeadLetter(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<DeadLetterDto> {
     return deadLetterDto(await this.deadLetters.retry(this.uuid(id), principal));

@@ -1,4 +1,5 @@
-import { ALL_JOBS, FinalFailure, JobName, JobObserver, JobQueue, Principal, actorOf } from '@app/platform';
+import { ALL_JOBS, FinalFailure, JobName, JobObserver, JobPayloads, JobQueue, Principal, actorOf } from '@app/platform';
+import { ExportRequests } from '@app/warehouse';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { DeadLetter, DeadLetterRepository, DeadLetterState } from '../repositories/dead-letter.repository';
@@ -33,6 +34,7 @@ export class DeadLettersService {
   constructor(
     private readonly repo: DeadLetterRepository,
     private readonly jobs: JobQueue,
+    private readonly exports: ExportRequests,
   ) {}
 
   /** Worker side: starts recording (called by the monitoring jobs module). */
@@ -72,7 +74,13 @@ export class DeadLettersService {
     // Read before enqueueing: the answer is the claim (202, retrying), however fast a worker then runs the job.
     const claimed = await this.get(id);
     try {
-      await this.jobs.enqueue(letter.jobName as JobName, letter.payload as never, { jobId: retryJobId });
+      if (letter.jobName === JobName.WarehouseExportDay) {
+        // One export job per day: the retry is refused (409) while another export of the day is pending, and holds the day against requests.
+        const payload = letter.payload as JobPayloads[JobName.WarehouseExportDay];
+        await this.exports.retryExport(payload.date, payload, retryJobId);
+      } else {
+        await this.jobs.enqueue(letter.jobName as JobName, letter.payload as never, { jobId: retryJobId });
+      }
     } catch (err) {
       await this.repo.releaseClaim(id);
       throw err;

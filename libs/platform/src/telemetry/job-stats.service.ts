@@ -5,6 +5,8 @@ import { RedisService } from '../redis/redis.service';
 export const JOB_TIME_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000];
 /** Per-minute buckets are kept this long; SLA windows are at most this long. */
 export const JOB_STATS_RETENTION_MINUTES = 120;
+/** Waits and run times kept per queue, job and minute for the SLA percentiles (the most recent ones past it). */
+export const JOB_SAMPLES_PER_MINUTE = 1000;
 
 const MINUTE_MS = 60_000;
 
@@ -30,6 +32,16 @@ export function quantileOf(counts: readonly number[], quantile: number): number 
   return JOB_TIME_BUCKETS_MS[JOB_TIME_BUCKETS_MS.length - 1];
 }
 
+/**
+ * The nearest-rank quantile of the samples: a value actually observed, so never above the largest one
+ * (bucket bounds are not: a 12.4 s wait reads as 30 s from its bucket); null without samples.
+ */
+export function percentileOf(samples: readonly number[], quantile: number): number | null {
+  if (samples.length === 0) return null;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(sorted.length * quantile))) - 1];
+}
+
 /** What a window of job runs looked like, for one queue and job name. */
 export interface JobWindowStats {
   queue: string;
@@ -37,6 +49,9 @@ export interface JobWindowStats {
   /** Counts per wait bucket (JOB_TIME_BUCKETS_MS, then overflow). */
   wait: number[];
   run: number[];
+  /** The waits themselves, ms (at most JOB_SAMPLES_PER_MINUTE per minute), for percentiles that are not bucket bounds. */
+  waitSamplesMs: number[];
+  runSamplesMs: number[];
   succeeded: number;
   /** Failed attempts (a job retried twice and then done counts 2 here and 1 in succeeded). */
   failed: number;
@@ -67,6 +82,10 @@ export class JobStatsService {
     return this.redis.key('ops', this.tag, 'minute', queue, job, minute);
   }
 
+  private samplesKey(queue: string, job: string, minute: number, what: 'wait' | 'run'): string {
+    return this.redis.key('ops', this.tag, 'samples', queue, job, minute, what);
+  }
+
   private totalsKey(queue: string, job: string): string {
     return this.redis.key('ops', this.tag, 'totals', queue, job);
   }
@@ -85,9 +104,12 @@ export class JobStatsService {
     pipe.hincrby(mk, outcome, 1).hincrby(tk, outcome, 1);
     const run = bucketOf(sample.runMs);
     pipe.hincrby(mk, `r${run}`, 1).hincrby(tk, `r${run}`, 1).hincrby(tk, 'rsum', Math.round(sample.runMs));
+    const keep = (key: string, ms: number) => pipe.lpush(key, Math.round(ms)).ltrim(key, 0, JOB_SAMPLES_PER_MINUTE - 1).expire(key, JOB_STATS_RETENTION_MINUTES * 60);
+    keep(this.samplesKey(queue, job, minute, 'run'), sample.runMs);
     if (sample.waitMs !== null) {
       const wait = bucketOf(Math.max(0, sample.waitMs));
       pipe.hincrby(mk, `w${wait}`, 1).hincrby(tk, `w${wait}`, 1).hincrby(tk, 'wsum', Math.round(Math.max(0, sample.waitMs)));
+      keep(this.samplesKey(queue, job, minute, 'wait'), Math.max(0, sample.waitMs));
     }
     pipe.expire(mk, JOB_STATS_RETENTION_MINUTES * 60);
     pipe.sadd(this.indexKey(), `${queue}|${job}`);
@@ -108,11 +130,22 @@ export class JobStatsService {
     const minutes = Math.max(1, Math.min(JOB_STATS_RETENTION_MINUTES, Math.ceil(windowSeconds / 60)));
     const current = Math.floor(now / MINUTE_MS);
     const pipe = this.redis.client.pipeline();
-    for (const { queue, job } of pairs) for (let m = 0; m < minutes; m++) pipe.hgetall(this.minuteKey(queue, job, current - m));
+    for (const { queue, job } of pairs) {
+      for (let m = 0; m < minutes; m++) {
+        pipe.hgetall(this.minuteKey(queue, job, current - m));
+        pipe.lrange(this.samplesKey(queue, job, current - m, 'wait'), 0, -1);
+        pipe.lrange(this.samplesKey(queue, job, current - m, 'run'), 0, -1);
+      }
+    }
     const results = (await pipe.exec()) ?? [];
     return pairs.map(({ queue, job }, p) => {
       const stats = empty(queue, job);
-      for (let m = 0; m < minutes; m++) addHash(stats, (results[p * minutes + m]?.[1] ?? {}) as Record<string, string>);
+      for (let m = 0; m < minutes; m++) {
+        const at = (p * minutes + m) * 3;
+        addHash(stats, (results[at]?.[1] ?? {}) as Record<string, string>);
+        for (const v of (results[at + 1]?.[1] ?? []) as string[]) stats.waitSamplesMs.push(Number(v));
+        for (const v of (results[at + 2]?.[1] ?? []) as string[]) stats.runSamplesMs.push(Number(v));
+      }
       return stats;
     });
   }
@@ -133,7 +166,7 @@ export class JobStatsService {
 
 function empty(queue: string, job: string): JobWindowStats {
   const zeros = () => new Array<number>(JOB_TIME_BUCKETS_MS.length + 1).fill(0);
-  return { queue, job, wait: zeros(), run: zeros(), succeeded: 0, failed: 0 };
+  return { queue, job, wait: zeros(), run: zeros(), waitSamplesMs: [], runSamplesMs: [], succeeded: 0, failed: 0 };
 }
 
 function addHash(stats: JobWindowStats, hash: Record<string, string>): void {

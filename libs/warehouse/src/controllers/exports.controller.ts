@@ -25,7 +25,7 @@ export class ExportsController {
   })
   @ApiAcceptedResponse({ type: ExportRequestedDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'date is not a UTC day YYYY-MM-DD, or is in the future' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'An export of that day is already queued or running' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'An export job of that day (a retried dead letter included) is already queued, running or waiting for a retry, or `npm run export` holds the day; of concurrent requests for a day only one is accepted' })
   @ApiServiceUnavailableResponse({ type: ErrorBody })
   async request(@Body() dto: RequestExportDto): Promise<ExportRequestedDto> {
     const { jobId } = await this.requests.requestExport(dto.date, 'request');

@@ -1,0 +1,74 @@
+import { JobObserver, JobStatsService, RedisService } from '@app/platform';
+import { Job, Queue, Worker } from 'bullmq';
+import { testRedis } from '../../../../test/support/test-redis';
+import { jobSlaValue } from './sla-monitor.service';
+import { stateOf } from './sla-rules';
+import { SlaSpec } from './sla.definitions';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A queue_wait SLA's p95 from waits recorded on a real queue and worker (BullMQ's own timestamps, the
+ * JobObserver, JobStatsService in Redis): the waits themselves, never the upper bound of their bucket.
+ * The black-box probe saw a 12.4 s wait read as 30 s against a target of 20 s; here a wait of about
+ * 1.2 s (bucket 1–2.5 s) against a target of 2 s.
+ */
+describe('queue_wait SLA value (real Redis and BullMQ)', () => {
+  let redis: RedisService & { cleanup(): Promise<void> };
+  let queue: Queue | undefined;
+  let worker: Worker | undefined;
+
+  beforeAll(async () => {
+    redis = await testRedis();
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await queue?.obliterate({ force: true });
+    await queue?.close();
+    await redis.cleanup();
+  });
+
+  it('is a p95 of the recorded waits: at most the largest one, and no breach when every wait was under the target', async () => {
+    const connection = { host: '127.0.0.1', port: 6379 };
+    const stats = new JobStatsService(redis);
+    const observer = new JobObserver(stats);
+    queue = new Queue('waited-sla', { connection, prefix: redis.prefix });
+    const waits: number[] = [];
+    await queue.add('slow-to-start', {});
+    await sleep(1200);
+    worker = new Worker(
+      'waited-sla',
+      (job: Job) => observer.observe('waited-sla', job, async () => void waits.push((job.processedOn ?? Date.now()) - job.timestamp)),
+      { connection, prefix: redis.prefix },
+    );
+    for (let i = 0; i < 100 && waits.length === 0; i++) await sleep(50);
+    await worker.close();
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(1000);
+    expect(waits[0]).toBeLessThan(2000);
+
+    const spec: SlaSpec = { id: 'queue_wait.slow-to-start', kind: 'queue_wait', subject: 'waited-sla/slow-to-start', description: '', unit: 's', target: 2, warn: 1.5, windowSeconds: 300, direction: 'above' };
+    const [window] = await stats.window([{ queue: 'waited-sla', job: 'slow-to-start' }], spec.windowSeconds);
+    const { value, samples } = jobSlaValue(spec, window);
+    expect(samples).toBe(1);
+    expect(value).not.toBeNull();
+    expect(value!).toBeLessThanOrEqual(waits[0] / 1000);
+    expect(value!).toBeGreaterThan(1);
+    expect(stateOf(spec, value)).toBe('ok');
+  });
+
+  it('is the nearest-rank p95 of many waits, not the bound of the bucket it falls in', async () => {
+    const stats = new JobStatsService(redis);
+    // 19 waits of 12.0–12.4 s and one of 221 s (buckets 10–30 s and 120–300 s).
+    for (let i = 0; i < 19; i++) await stats.record('q', 'many', { waitMs: 12_000 + i * 20, runMs: 5, ok: true });
+    await stats.record('q', 'many', { waitMs: 221_000, runMs: 5, ok: true });
+    const spec: SlaSpec = { id: 'queue_wait.many', kind: 'queue_wait', subject: 'q/many', description: '', unit: 's', target: 20, warn: 15, windowSeconds: 300, direction: 'above' };
+    const [window] = await stats.window([{ queue: 'q', job: 'many' }], 300);
+    expect(jobSlaValue(spec, window)).toEqual({ value: 12.36, samples: 20 });
+    // Two long waits in 21: the 20th of them in order, a wait that happened (the bucket said 300 s).
+    await stats.record('q', 'many', { waitMs: 221_400, runMs: 5, ok: true });
+    const [after] = await stats.window([{ queue: 'q', job: 'many' }], 300);
+    expect(jobSlaValue(spec, after).value).toBe(221);
+  });
+});
