@@ -1,6 +1,4 @@
-import { JobObserver, JobStatsService, RedisService } from '@app/platform';
-import { Job, Queue, Worker } from 'bullmq';
-import { testRedis } from '../../../../test/support/test-redis';
+import { observedQueue } from '../../../../test/support/observed-queue';
 import { jobSlaValue } from './sla-monitor.service';
 import { stateOf } from './sla-rules';
 import { SlaSpec } from './sla.definitions';
@@ -14,34 +12,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * 1.2 s (bucket 1–2.5 s) against a target of 2 s.
  */
 describe('queue_wait SLA value (real Redis and BullMQ)', () => {
-  let redis: RedisService & { cleanup(): Promise<void> };
-  let queue: Queue | undefined;
-  let worker: Worker | undefined;
-
-  beforeAll(async () => {
-    redis = await testRedis();
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis.cleanup();
-  });
+  const q = observedQueue('waited-sla');
 
   it('is a p95 of the recorded waits: at most the largest one, and no breach when every wait was under the target', async () => {
-    const connection = { host: '127.0.0.1', port: 6379 };
-    const stats = new JobStatsService(redis);
-    const observer = new JobObserver(stats);
-    queue = new Queue('waited-sla', { connection, prefix: redis.prefix });
+    const stats = q.stats;
     const waits: number[] = [];
-    await queue.add('slow-to-start', {});
+    await q.queue.add('slow-to-start', {});
     await sleep(1200);
-    worker = new Worker(
-      'waited-sla',
-      (job: Job) => observer.observe('waited-sla', job, async () => void waits.push((job.processedOn ?? Date.now()) - job.timestamp)),
-      { connection, prefix: redis.prefix },
-    );
+    const worker = q.work(async (job) => void waits.push((job.processedOn ?? Date.now()) - job.timestamp));
     for (let i = 0; i < 100 && waits.length === 0; i++) await sleep(50);
     await worker.close();
     expect(waits).toHaveLength(1);
@@ -59,7 +37,7 @@ describe('queue_wait SLA value (real Redis and BullMQ)', () => {
   });
 
   it('is the nearest-rank p95 of many waits, not the bound of the bucket it falls in', async () => {
-    const stats = new JobStatsService(redis);
+    const stats = q.stats;
     // 19 waits of 12.0–12.4 s and one of 221 s (buckets 10–30 s and 120–300 s).
     for (let i = 0; i < 19; i++) await stats.record('q', 'many', { waitMs: 12_000 + i * 20, runMs: 5, ok: true });
     await stats.record('q', 'many', { waitMs: 221_000, runMs: 5, ok: true });

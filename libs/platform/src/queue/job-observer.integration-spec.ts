@@ -1,8 +1,4 @@
-import { Job, Queue, Worker } from 'bullmq';
-import { testRedis } from '../../../../test/support/test-redis';
-import { RedisService } from '../redis/redis.service';
-import { JobStatsService } from '../telemetry/job-stats.service';
-import { JobObserver } from './job-observer.service';
+import { observedQueue } from '../../../../test/support/observed-queue';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -12,27 +8,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * added. Read back as the recorded sums (JobStatsService totals).
  */
 describe('JobObserver queue wait (real Redis and BullMQ)', () => {
-  let redis: RedisService & { cleanup(): Promise<void> };
-  let queue: Queue;
-  let worker: Worker | undefined;
-
-  beforeAll(async () => {
-    redis = await testRedis();
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis.cleanup();
-  });
+  const q = observedQueue('observed');
 
   it('counts neither the repeat interval of a scheduled job nor the delay of a delayed one, and counts what an ordinary job waited', async () => {
-    const connection = { host: '127.0.0.1', port: 6379 };
-    const prefix = redis.prefix;
-    const stats = new JobStatsService(redis);
-    const observer = new JobObserver(stats);
-    queue = new Queue('observed', { connection, prefix });
+    const { queue, stats } = q;
     const runs = new Map<string, number>();
 
     // Added while no worker runs: it really waits about 1.5 s.
@@ -40,7 +19,7 @@ describe('JobObserver queue wait (real Redis and BullMQ)', () => {
     await sleep(1500);
     await queue.add('delayed', {}, { delay: 1500 });
     await queue.upsertJobScheduler('tick', { every: 1000 }, { name: 'tick', data: {} });
-    worker = new Worker('observed', (job: Job) => observer.observe('observed', job, async () => void runs.set(job.name, (runs.get(job.name) ?? 0) + 1)), { connection, prefix });
+    const worker = q.work(async (job) => void runs.set(job.name, (runs.get(job.name) ?? 0) + 1));
 
     for (let i = 0; i < 200 && ((runs.get('tick') ?? 0) < 4 || !runs.has('delayed') || !runs.has('waited')); i++) await sleep(50);
     await worker.close();
