@@ -27,9 +27,10 @@ describe('JobObserver queue wait (real Redis and BullMQ)', () => {
     const samples = (job: string) => totals.get(job)!.wait.reduce((a, b) => a + b, 0);
 
     expect(samples('tick')).toBeGreaterThanOrEqual(4);
-    expect(totals.get('tick')!.waitSumMs / samples('tick')).toBeLessThan(250);
+    // The repeat interval is 1 s: counted as wait, it averaged ~770 ms; a worker under load still picks a due job up well within 600.
+    expect(totals.get('tick')!.waitSumMs / samples('tick')).toBeLessThan(600);
     expect(samples('delayed')).toBe(1);
-    expect(totals.get('delayed')!.waitSumMs).toBeLessThan(250);
+    expect(totals.get('delayed')!.waitSumMs).toBeLessThan(600);
     expect(samples('waited')).toBe(1);
     expect(totals.get('waited')!.waitSumMs).toBeGreaterThanOrEqual(1400);
   });
