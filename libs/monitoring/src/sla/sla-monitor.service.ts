@@ -3,7 +3,6 @@ import { AggregationStatusService } from '@app/measurement';
 import { ExportStatus } from '@app/warehouse';
 import { ALL_JOBS, JOBS, JobName, JobQueue, JobStatsService, JobWindowStats, RedisService, WorkerConfig, percentileOf } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BreachRow, BreachesRepository } from '../repositories/breaches.repository';
 import { DeliveryHealthService } from '../delivery-health/delivery-health.service';
@@ -62,10 +61,8 @@ export class SlaMonitorService {
   ) {}
 
   async evaluate(now = new Date()): Promise<EvaluationResult> {
-    const token = randomUUID();
-    const lockKey = this.redis.key(...LOCK_KEY);
-    const locked = await this.redis.client.set(lockKey, token, 'PX', Math.max(10_000, this.config.SLA_EVALUATE_EVERY_MS * 3), 'NX');
-    if (locked !== 'OK') return { evaluated: false, observations: 0, opened: 0, resolved: 0 };
+    const release = await this.redis.tryLock(this.redis.key(...LOCK_KEY), Math.max(10_000, this.config.SLA_EVALUATE_EVERY_MS * 3));
+    if (!release) return { evaluated: false, observations: 0, opened: 0, resolved: 0 };
     try {
       const observations = await this.measure(now);
       const counts = await this.apply(observations, now);
@@ -81,7 +78,7 @@ export class SlaMonitorService {
       await this.resendUnsent();
       return { evaluated: true, observations: observations.length, ...counts };
     } finally {
-      await this.redis.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, lockKey, token).catch(() => undefined);
+      await release();
     }
   }
 

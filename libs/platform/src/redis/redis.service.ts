@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Cluster } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { PlatformConfig } from '../config/platform.config';
 import { RedisClient, createRedisClient, masterNodes } from './redis-client';
 
@@ -50,6 +51,19 @@ export class RedisService implements OnApplicationShutdown {
       timeoutMs,
       'redis ping',
     );
+  }
+
+  /**
+   * A short lock: `SET key token PX ttlMs NX`. Returns its release (deletes the key only while it still
+   * holds this token, never throws), or null when someone else holds it. The TTL frees a lock whose
+   * holder died.
+   */
+  async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+    const token = randomUUID();
+    if ((await this.client.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
+    return async () => {
+      await this.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, key, token).catch(() => undefined);
+    };
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -1,7 +1,6 @@
 import { JobName, JobQueue, PlatformConfig, QueueName, RedisService, withTimeout } from '@app/platform';
 import { ConflictException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { JobType } from 'bullmq';
-import { randomUUID } from 'node:crypto';
 import { ExportStateRepository } from '../repositories/export-state.repository';
 import { exportLockName } from './export-connection';
 
@@ -50,16 +49,14 @@ export class ExportRequests {
    * each removed it and each answered 202 for one job.
    */
   private async exclusively(day: string, enqueue: () => Promise<void>): Promise<void> {
-    const lockKey = this.redisService.key('warehouse', 'export-request', day);
-    const token = randomUUID();
-    const locked = await this.redis(this.redisService.client.set(lockKey, token, 'PX', REQUEST_LOCK_MS, 'NX'), 'lock the day');
-    if (locked !== 'OK') throw new ConflictException(`an export of ${day} is already being requested`);
+    const release = await this.redis(this.redisService.tryLock(this.redisService.key('warehouse', 'export-request', day), REQUEST_LOCK_MS), 'lock the day');
+    if (!release) throw new ConflictException(`an export of ${day} is already being requested`);
     try {
       if (await this.exportPending(day)) throw new ConflictException(`an export of ${day} is already queued or running`);
       if (await this.state.lockHeld(exportLockName(this.config.DB_NAME, day))) throw new ConflictException(`an export of ${day} is already running`);
       await enqueue();
     } finally {
-      await this.redisService.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, lockKey, token).catch(() => undefined);
+      await release();
     }
   }
 
