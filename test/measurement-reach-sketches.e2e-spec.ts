@@ -29,11 +29,22 @@ async function insertImpressions(db: Connection, placement: Placement, impressio
         userId, userHashOf(userId), e.country, e.platform, 'CPM', placement.rateMicros, 0,
       ];
     });
-    await db.query(
-      `INSERT INTO raw_events (decision_id, event_type, status, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash,
-        country, platform, pricing_model, rate_micros, ingest_tag) VALUES ?`,
-      [rows],
-    );
+    // As ingestion does: the fence's shared lock from before the ids are taken until the commit, or a
+    // run of the aggregation could settle past these ids while they are still uncommitted (other suites
+    // ingest meanwhile) and skip them for ever.
+    await db.query('START TRANSACTION');
+    try {
+      await db.query('SELECT id FROM ingest_fence WHERE id = 1 LOCK IN SHARE MODE');
+      await db.query(
+        `INSERT INTO raw_events (decision_id, event_type, status, occurred_at, received_at, advertiser_id, campaign_id, line_item_id, creative_id, user_id, user_hash,
+          country, platform, pricing_model, rate_micros, ingest_tag) VALUES ?`,
+        [rows],
+      );
+      await db.query('COMMIT');
+    } catch (err) {
+      await db.query('ROLLBACK');
+      throw err;
+    }
   }
 }
 
